@@ -1,0 +1,82 @@
+#ifndef GRAMOTA_BUF_H
+#define GRAMOTA_BUF_H
+
+/*
+ * Strings and growable buffers.
+ *
+ * `struct gr_str` is a borrowed view: a pointer and a length, never owned,
+ * never assumed to be NUL-terminated. Parsers hand out views into their input.
+ *
+ * `struct gr_buf` is an owned, growable byte buffer with a hard size cap. An
+ * append that would pass the cap marks the buffer as failed and is dropped;
+ * every later append is a no-op, and gr_buf_check() reports the failure once,
+ * where the caller is ready to handle it. Memory exhaustion is fatal (see
+ * gr_xmalloc), so the cap is the only way an append can fail. The data is
+ * always NUL-terminated when non-NULL, so it can be handed to C APIs.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define GR_API        __attribute__((visibility("default")))
+#define GR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define GR_API
+#define GR_PRINTF(f, a)
+#endif
+
+#define GR_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+struct gr_err;
+
+struct gr_str {
+    const char *p;
+    size_t len;
+};
+
+/* A view of a string literal. */
+#define GR_STR(lit) ((struct gr_str){ "" lit, sizeof(lit) - 1 })
+
+/* A view of a NUL-terminated string; NULL gives the empty view. */
+GR_API struct gr_str gr_str_c(const char *s);
+GR_API bool gr_str_eq(struct gr_str a, struct gr_str b);
+GR_API bool gr_str_eq_c(struct gr_str a, const char *b);
+
+struct gr_buf {
+    char *data;    /* owned; NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    size_t max;    /* hard cap on len */
+    bool failed;   /* an append passed max */
+};
+
+#define GR_BUF_UNBOUNDED SIZE_MAX
+
+/* Start an empty buffer in the caller's storage that may grow to `max` bytes. */
+GR_API void gr_buf_init(struct gr_buf *b, size_t max);
+/* Free the data; the buffer is empty and usable again (same cap). */
+GR_API void gr_buf_release(struct gr_buf *b);
+/* Forget the contents and the failure, keep the memory. */
+GR_API void gr_buf_reset(struct gr_buf *b);
+
+GR_API void gr_buf_add(struct gr_buf *b, const void *p, size_t len);
+GR_API void gr_buf_addc(struct gr_buf *b, char c);
+GR_API void gr_buf_adds(struct gr_buf *b, const char *s);
+GR_API void gr_buf_addstr(struct gr_buf *b, struct gr_str s);
+GR_API void gr_buf_printf(struct gr_buf *b, const char *fmt, ...) GR_PRINTF(2, 3);
+/* Reserve room for `len` more bytes and return where they go; NULL once failed. */
+GR_API char *gr_buf_grow(struct gr_buf *b, size_t len);
+
+/* 0, or -1 with TOO_LARGE when an append passed the cap. */
+GR_API int gr_buf_check(const struct gr_buf *b, struct gr_err *err);
+
+/* A view of the contents, borrowed from the buffer. */
+GR_API struct gr_str gr_buf_str(const struct gr_buf *b);
+
+/* Hand the data to the caller (free() it) and leave the buffer empty. */
+GR_API char *gr_buf_take(struct gr_buf *b, size_t *len);
+
+#endif

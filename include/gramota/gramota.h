@@ -1,0 +1,16 @@
+#ifndef GRAMOTA_GRAMOTA_H
+#define GRAMOTA_GRAMOTA_H
+
+/* libgramota: everything at once. */
+
+#include <gramota/version.h>
+#include <gramota/buf.h>
+#include <gramota/err.h>
+#include <gramota/crypto.h>
+#include <gramota/b64url.h>
+#include <gramota/jwk.h>
+#include <gramota/jws.h>
+#include <gramota/signer.h>
+#include <gramota/sdjwt.h>
+
+#endif

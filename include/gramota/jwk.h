@@ -1,0 +1,68 @@
+#ifndef GRAMOTA_JWK_H
+#define GRAMOTA_JWK_H
+
+/*
+ * EC P-256 keys as JWK (RFC 7517, RFC 7518 §6.2) and PEM, and the RFC 7638
+ * thumbprint.
+ *
+ * A `struct gr_jwk` is a public key, or a key pair when it was read from a
+ * private JWK or PEM or generated. Parsing is strict: `kty` must be "EC", `crv`
+ * "P-256", `x` and `y` exactly 32 bytes each and a point on the curve, `d`
+ * exactly 32 bytes and the private key of that point. Where only a public key
+ * is acceptable (a key in a JWS header, a holder key), GR_JWK_PUBLIC makes any
+ * private member (`d`, and the RSA/oct ones `p q dp dq qi oth k`) an error.
+ * Other members (`kid`, `use`, `alg`, ...) are allowed and ignored, except that
+ * an `alg` other than ES256 is UNSUPPORTED_ALG.
+ */
+
+#include <gramota/buf.h>
+
+struct gr_jwk;
+
+enum gr_jwk_want {
+    GR_JWK_PUBLIC,  /* a public key; private members are an error */
+    GR_JWK_ANY,     /* a public key or a key pair */
+    GR_JWK_PRIVATE, /* a key pair */
+};
+
+#define GR_JWK_THUMBPRINT_B64_LEN 43
+
+/* From JWK JSON. Codes: MALFORMED, TOO_LARGE, BAD_KEY, UNSUPPORTED_ALG. */
+GR_API struct gr_jwk *gr_jwk_parse(struct gr_str json, enum gr_jwk_want want,
+                                   struct gr_err *err);
+/*
+ * From PEM: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" (SEC 1) or "PUBLIC KEY"
+ * (SPKI); the first key block in the text is used. Codes: MALFORMED, BAD_KEY.
+ */
+GR_API struct gr_jwk *gr_jwk_parse_pem(struct gr_str pem, enum gr_jwk_want want,
+                                       struct gr_err *err);
+/* A fresh key pair. Code: CRYPTO. */
+GR_API struct gr_jwk *gr_jwk_generate(struct gr_err *err);
+/* A copy of the public half. */
+GR_API struct gr_jwk *gr_jwk_dup_public(const struct gr_jwk *key);
+GR_API void gr_jwk_free(struct gr_jwk *key);
+
+GR_API bool gr_jwk_is_private(const struct gr_jwk *key);
+/* Same public key. */
+GR_API bool gr_jwk_equal(const struct gr_jwk *a, const struct gr_jwk *b);
+
+/*
+ * Append the JWK JSON: `{"kty":"EC","crv":"P-256","x":..,"y":..}` and, with
+ * `with_private` on a key pair, `"d"`. Members in that order, no whitespace.
+ */
+GR_API void gr_jwk_to_json(const struct gr_jwk *key, bool with_private, struct gr_buf *out);
+/* Append PEM: PKCS#8 with `with_private` on a key pair, else SPKI. Code: CRYPTO. */
+GR_API int gr_jwk_to_pem(const struct gr_jwk *key, bool with_private, struct gr_buf *out,
+                         struct gr_err *err);
+
+/* RFC 7638 SHA-256 thumbprint of the public key, raw and base64url (NUL-terminated). */
+GR_API void gr_jwk_thumbprint(const struct gr_jwk *key, uint8_t out[32]);
+GR_API void gr_jwk_thumbprint_b64(const struct gr_jwk *key,
+                                  char out[GR_JWK_THUMBPRINT_B64_LEN + 1]);
+/*
+ * RFC 7638 thumbprint of any JWK JSON (EC, RSA, OKP, oct): the required members
+ * in lexicographic order, no whitespace. Codes: MALFORMED, BAD_KEY.
+ */
+GR_API int gr_jwk_thumbprint_json(struct gr_str json, uint8_t out[32], struct gr_err *err);
+
+#endif

@@ -1,0 +1,83 @@
+#ifndef GRAMOTA_SIGNER_H
+#define GRAMOTA_SIGNER_H
+
+/*
+ * The issuer's signing key, behind one small interface.
+ *
+ * A signer knows its algorithm (ES256), its `kid`, its public JWK and, when a
+ * certificate chain is configured, the `x5c` array (leaf first, base64 DER,
+ * without the trust anchor). All of that is prepared once when the signer is
+ * made; a request only calls gr_signer_sign(). Where the private key lives is
+ * the implementation's business: a PEM file, a PKCS#11 token, or an
+ * application's own KMS through gr_signer_new_custom().
+ *
+ * A signer is read-only after it is made and may be used from many threads if
+ * its sign operation allows that (the file signer does).
+ */
+
+#include <gramota/buf.h>
+#include <gramota/jwk.h>
+
+struct gr_signer;
+
+/* Produce the R || S signature of `input` with the key behind `ctx`. */
+typedef int gr_sign_fn(void *ctx, struct gr_str input, uint8_t sig[64], struct gr_err *err);
+typedef void gr_signer_free_fn(void *ctx);
+
+struct gr_signer_ops {
+    const char *name;        /* "file", "pkcs11", ... for logs */
+    gr_sign_fn *sign;
+    gr_signer_free_fn *free; /* may be NULL */
+};
+
+/*
+ * A signer from `uri`: "file:PATH" (a PEM private key). `chain_pem`, when not
+ * empty, is the PEM text of the certificate chain, leaf first; the leaf must
+ * certify the signer's key, and a self-signed last certificate (the trust
+ * anchor) is left out of `x5c`. Codes: USAGE (unknown scheme), IO, MALFORMED,
+ * BAD_KEY.
+ */
+GR_API struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pem,
+                                       struct gr_err *err);
+/* A signer over an in-memory key pair; takes `key` even on failure. */
+GR_API struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem,
+                                           struct gr_err *err);
+/*
+ * A signer over the caller's own sign operation (a KMS, an HSM API). `public_key`
+ * is taken even on failure; `ctx` is handed to ops->free when the signer is freed,
+ * and also when this call fails.
+ */
+GR_API struct gr_signer *gr_signer_new_custom(const struct gr_signer_ops *ops, void *ctx,
+                                              struct gr_jwk *public_key, struct gr_str chain_pem,
+                                              struct gr_err *err);
+GR_API void gr_signer_free(struct gr_signer *s);
+
+GR_API const char *gr_signer_alg(const struct gr_signer *s); /* "ES256" */
+GR_API const char *gr_signer_name(const struct gr_signer *s);
+/* The RFC 7638 thumbprint of the public key, base64url, unless set otherwise. */
+GR_API struct gr_str gr_signer_kid(const struct gr_signer *s);
+/* Use `kid` instead of the thumbprint (before the signer is shared). */
+GR_API void gr_signer_set_kid(struct gr_signer *s, struct gr_str kid);
+GR_API const struct gr_jwk *gr_signer_jwk(const struct gr_signer *s);
+GR_API size_t gr_signer_x5c_count(const struct gr_signer *s);
+/* Certificate `i` of `x5c` (standard base64 of the DER, as x5c carries it). */
+GR_API struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i);
+
+/* One signature. Codes: whatever the implementation reports (CRYPTO, IO, ...). */
+GR_API int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],
+                          struct gr_err *err);
+
+/*
+ * Append a JWS protected header for this signer to `out`:
+ * {"alg":"ES256","typ":<typ>,"kid":<kid>[,"x5c":[...]]}.
+ */
+GR_API void gr_signer_header(const struct gr_signer *s, const char *typ, struct gr_buf *out);
+
+/*
+ * Append the compact JWS of `payload_json` under `header_b64` (a header already
+ * base64url-encoded, e.g. from gr_signer_header()). One signer call.
+ */
+GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
+                         struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
+
+#endif

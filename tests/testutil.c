@@ -1,0 +1,58 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gr_jwk *t_jwk(const char *json)
+{
+    struct gr_err err;
+    struct gr_jwk *key = gr_jwk_parse(gr_str_c(json), GR_JWK_ANY, &err);
+
+    if (key == NULL)
+        fail_msg("test key rejected: %s (%s)", err.desc, gr_errc_name(err.code));
+    return key;
+}
+
+struct gr_jwk *t_keygen(void)
+{
+    struct gr_err err;
+    struct gr_jwk *key = gr_jwk_generate(&err);
+
+    if (key == NULL)
+        fail_msg("keygen: %s", err.desc);
+    return key;
+}
+
+struct gr_signer *t_signer(const char *json)
+{
+    struct gr_err err;
+    struct gr_signer *s = gr_signer_new_key(t_jwk(json), (struct gr_str){ NULL, 0 }, &err);
+
+    if (s == NULL)
+        fail_msg("signer: %s", err.desc);
+    return s;
+}
+
+enum gr_errc t_code(int rc, const struct gr_err *err)
+{
+    return rc == 0 ? GR_ERR_OK : err->code;
+}
+
+void t_fixture(const char *rel, struct gr_buf *out)
+{
+    const char *root = getenv("GR_SOURCE_DIR");
+    char path[1024];
+    FILE *f;
+    char chunk[4096];
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/tests/%s", root ? root : ".", rel);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("fixture %s missing", path);
+    gr_buf_init(out, GR_BUF_UNBOUNDED);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        gr_buf_add(out, chunk, n);
+    fclose(f);
+}
