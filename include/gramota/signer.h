@@ -80,4 +80,14 @@ GR_API void gr_signer_header(const struct gr_signer *s, const char *typ, struct 
 GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
                          struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
 
+/*
+ * Make a two-certificate chain for `key` (development and tests, not a PKI):
+ * a fresh CA, self-signed, and a leaf for `key` issued by it, valid for `days`
+ * days, with HAIP's shape (leaf not self-signed, CA:FALSE, digitalSignature).
+ * Appends the PEM of the leaf then the CA to `chain_pem`; the CA's private key
+ * is thrown away. Codes: USAGE, CRYPTO.
+ */
+GR_API int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int days,
+                              struct gr_buf *chain_pem, struct gr_err *err);
+
 #endif

@@ -1,5 +1,6 @@
 #include "core/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ int gr__read_file(const char *path, size_t max, struct gr_buf *out, struct gr_er
 
     if (f == NULL) {
         gr_fail(err, GR_ERR_IO, "The file %.80s cannot be opened.", path);
-        return gr_err_cause(err, "%m");
+        return gr_err_cause(err, "%s", strerror(errno));
     }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (out->len + n > max) {

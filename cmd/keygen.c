@@ -1,0 +1,78 @@
+/* gramota keygen: an ES256 key pair, and optionally a certificate chain for x5c. */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+
+#include <gramota/gramota.h>
+
+static const char usage[] =
+    "usage: gramota keygen [--out FILE] [--chain FILE] [--subject NAME] [--days N] [--force]\n"
+    "\n"
+    "Makes an ES256 (P-256) key pair and writes its private key as PKCS#8 PEM to\n"
+    "FILE (mode 0600; '-' or no --out: standard output). Prints the key's kid (its\n"
+    "RFC 7638 thumbprint) and public JWK to standard error.\n"
+    "\n"
+    "  --chain FILE    also write a certificate chain for the key: a leaf issued by\n"
+    "                  a fresh CA, leaf first (for --cert-chain and x5c). The CA's\n"
+    "                  private key is discarded: this is for development, not a PKI.\n"
+    "  --subject NAME  the leaf's common name (default: gramota issuer)\n"
+    "  --days N        validity of the chain in days (default: 365)\n"
+    "  --force         replace existing files\n";
+
+int cmd_keygen(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "out", required_argument, NULL, 'o' },   { "chain", required_argument, NULL, 'c' },
+        { "subject", required_argument, NULL, 's' }, { "days", required_argument, NULL, 'd' },
+        { "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out = "-", *chain = NULL, *subject = "gramota issuer";
+    int days = 365, c, rc = 1;
+    bool force = false;
+    struct gr_err err;
+    struct gr_jwk *key = NULL;
+    struct gr_buf pem, chain_pem, jwk;
+    char kid[GR_JWK_THUMBPRINT_B64_LEN + 1];
+
+    while ((c = getopt_long(argc, argv, "o:c:s:d:fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'c': chain = optarg; break;
+        case 's': subject = optarg; break;
+        case 'd': days = (int)strtol(optarg, NULL, 10); break;
+        case 'f': force = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    gr_buf_init(&pem, GR_BUF_UNBOUNDED);
+    gr_buf_init(&chain_pem, GR_BUF_UNBOUNDED);
+    gr_buf_init(&jwk, GR_BUF_UNBOUNDED);
+    if ((key = gr_jwk_generate(&err)) == NULL || gr_jwk_to_pem(key, true, &pem, &err) < 0 ||
+        (chain && gr_cert_chain_make(key, subject, days, &chain_pem, &err) < 0) ||
+        cmd_write(out, gr_buf_str(&pem), 0600, force, &err) < 0 ||
+        (chain && cmd_write(chain, gr_buf_str(&chain_pem), 0644, force, &err) < 0)) {
+        rc = cmd_fail("keygen", &err);
+        goto out;
+    }
+    gr_jwk_thumbprint_b64(key, kid);
+    gr_jwk_to_json(key, false, &jwk);
+    fprintf(stderr, "kid: %s\njwk: %s\n", kid, jwk.data);
+    rc = 0;
+out:
+    OPENSSL_cleanse(pem.data, pem.len);
+    gr_buf_release(&pem);
+    gr_buf_release(&chain_pem);
+    gr_buf_release(&jwk);
+    gr_jwk_free(key);
+    return rc;
+}

@@ -1,0 +1,58 @@
+#include "cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gramota/err.h>
+
+#include "core/internal.h"
+
+/* see cmd.h */
+int cmd_fail(const char *what, const struct gr_err *err)
+{
+    fprintf(stderr, "gramota: %s: %s\n", what, err->desc);
+    if (err->cause[0])
+        fprintf(stderr, "gramota: (%s)\n", err->cause);
+    return 1;
+}
+
+/* see cmd.h */
+int cmd_read(const char *path, size_t max, struct gr_buf *out, struct gr_err *err)
+{
+    char chunk[4096];
+    size_t n;
+
+    if (strcmp(path, "-") != 0)
+        return gr__read_file(path, max, out, err);
+    while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+        if (out->len + n > max)
+            return gr_fail(err, GR_ERR_TOO_LARGE, "The input is larger than %zu bytes.", max);
+        gr_buf_add(out, chunk, n);
+    }
+    return gr_buf_check(out, err);
+}
+
+/* see cmd.h */
+int cmd_write(const char *path, struct gr_str data, int mode, bool force, struct gr_err *err)
+{
+    int flags = O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL);
+    int fd;
+    ssize_t w;
+
+    if (strcmp(path, "-") == 0)
+        return fwrite(data.p, 1, data.len, stdout) == data.len ? 0
+               : gr_fail(err, GR_ERR_IO, "Standard output cannot be written.");
+    fd = open(path, flags, mode);
+    if (fd < 0) {
+        gr_fail(err, GR_ERR_IO, "%.80s cannot be created%s.", path,
+                errno == EEXIST ? ": it exists (--force replaces it)" : "");
+        return gr_err_cause(err, "%s", strerror(errno));
+    }
+    w = write(fd, data.p, data.len);
+    if (close(fd) != 0 || w != (ssize_t)data.len)
+        return gr_fail(err, GR_ERR_IO, "%.80s cannot be written.", path);
+    return 0;
+}
