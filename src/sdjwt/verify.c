@@ -188,7 +188,8 @@ static int process(struct verify *v, json_t *node, size_t depth, struct gr_err *
 /* Every digest once, every disclosure used (§7.1 steps 4.2.6 and 5). */
 static int check_digests(struct verify *v, struct gr_err *err)
 {
-    qsort(v->seen, v->nseen, sizeof(*v->seen), by_string);
+    if (v->nseen > 1)
+        qsort(v->seen, v->nseen, sizeof(*v->seen), by_string);
     for (size_t i = 1; i < v->nseen; i++) {
         if (strcmp(v->seen[i - 1], v->seen[i]) == 0)
             return gr_fail(err, GR_ERR_DUPLICATE, "A digest appears twice in the credential.");
@@ -225,18 +226,21 @@ static int split_disclosures(struct gr_str in, struct verify *v, struct gr_str *
                              struct gr_str *kb, struct gr_err *err)
 {
     const char *end = in.p + in.len, *p, *tilde = memchr(in.p, '~', in.len);
+    size_t tildes = 0;
 
     if (tilde == NULL)
         return gr_fail(err, GR_ERR_MALFORMED, "The text is not an SD-JWT: it has no '~'.");
     *jws = (struct gr_str){ in.p, (size_t)(tilde - in.p) };
-    v->d = gr__xcalloc(GR_MAX_DISCLOSURES, sizeof(*v->d));
+    for (p = tilde; p < end; p++)
+        tildes += *p == '~';
+    if (tildes - 1 > GR_MAX_DISCLOSURES)
+        return gr_fail(err, GR_ERR_TOO_LARGE, "The SD-JWT has more than %d disclosures.",
+                       GR_MAX_DISCLOSURES);
+    v->d = gr__xcalloc(tildes, sizeof(*v->d));
     for (p = tilde + 1; p < end; p = tilde + 1) {
         tilde = memchr(p, '~', (size_t)(end - p));
         if (tilde == NULL)
             break;
-        if (v->nd == GR_MAX_DISCLOSURES)
-            return gr_fail(err, GR_ERR_TOO_LARGE, "The SD-JWT has more than %d disclosures.",
-                           GR_MAX_DISCLOSURES);
         if (tilde == p)
             return gr_fail(err, GR_ERR_MALFORMED, "The SD-JWT has an empty disclosure.");
         if (parse_disclosure((struct gr_str){ p, (size_t)(tilde - p) }, &v->d[v->nd++], err) < 0)
