@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The gramota binary from the shell: --version, --help, keygen and
+# credential verify, as an operator would use them.
+set -uo pipefail
+gramota=${GRAMOTA:?GRAMOTA names the binary}
+mint=$GR_BUILD_DIR/tests/tool_mint
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+check() { # check NAME COMMAND...: the command must succeed
+    local name=$1; shift
+    if "$@" >"$tmp/out" 2>"$tmp/err"; then
+        pass=$((pass + 1)); echo "ok - $name"
+    else
+        fail=$((fail + 1)); echo "not ok - $name"; sed 's/^/    /' "$tmp/out" "$tmp/err"
+    fi
+}
+refuse() { # refuse NAME STATUS PATTERN COMMAND...: exit STATUS and say PATTERN on stderr
+    local name=$1 want=$2 pattern=$3; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" = "$want" ] && grep -q -- "$pattern" "$tmp/err"; then
+        pass=$((pass + 1)); echo "ok - $name"
+    else
+        fail=$((fail + 1)); echo "not ok - $name (exit $got, want $want /$pattern/)"; sed 's/^/    /' "$tmp/err"
+    fi
+}
+expect() { # expect NAME FILE PATTERN: what the last command printed matches
+    if grep -q -- "$3" "$2"; then
+        pass=$((pass + 1)); echo "ok - $1"
+    else
+        fail=$((fail + 1)); echo "not ok - $1"; sed 's/^/    /' "$2"
+    fi
+}
+
+check "--version names the version" bash -c "'$gramota' --version | grep -qx 'gramota [0-9.]*'"
+check "--help lists the commands" bash -c "'$gramota' --help | grep -q keygen"
+refuse "an unknown command is a usage error" 2 "unknown command" "$gramota" frobnicate
+refuse "no command is a usage error" 2 "usage" "$gramota"
+check "keygen --help" bash -c "'$gramota' keygen --help | grep -q -- --chain"
+check "credential --help" bash -c "'$gramota' credential --help | grep -q -- --key"
+
+# keygen: a private key only the owner can read, a chain that OpenSSL accepts.
+check "keygen writes a key and a chain" "$gramota" keygen --out "$tmp/key.pem" --chain "$tmp/chain.pem" --subject "issuer.test"
+expect "keygen prints the kid" "$tmp/err" "^kid: [A-Za-z0-9_-]\{43\}$"
+check "the key file is mode 600" bash -c "[ \"\$(stat -c %a '$tmp/key.pem')\" = 600 ]"
+check "the key is a P-256 PKCS#8 key" bash -c "openssl pkey -in '$tmp/key.pem' -noout -text | grep -q 'NIST CURVE: P-256'"
+refuse "keygen does not overwrite" 1 "exists" "$gramota" keygen --out "$tmp/key.pem"
+check "keygen --force overwrites" "$gramota" keygen --out "$tmp/key2.pem" --force
+awk '/BEGIN/{n++} n==2' "$tmp/chain.pem" >"$tmp/ca.pem"
+check "the chain verifies with openssl" openssl verify -CAfile "$tmp/ca.pem" "$tmp/chain.pem"
+check "the leaf is for the key" bash -c "diff <(openssl x509 -in '$tmp/chain.pem' -noout -pubkey) <(openssl pkey -in '$tmp/key.pem' -pubout)"
+check "keygen to stdout" bash -c "'$gramota' keygen 2>/dev/null | grep -q 'BEGIN PRIVATE KEY'"
+
+# credential verify
+check "mint a credential" "$mint" "$tmp/key.pem" "$tmp/cred.txt" "$tmp/chain.pem"
+openssl pkey -in "$tmp/key.pem" -pubout -out "$tmp/pub.pem" 2>/dev/null
+check "verify with the PEM public key" "$gramota" credential verify --key "$tmp/pub.pem" "$tmp/cred.txt"
+expect "the disclosed claims are printed" "$tmp/out" '"locality": "Berlin"'
+expect "the summary names the disclosures" "$tmp/err" "valid: 4 disclosures, key binding absent"
+check "verify from standard input" bash -c "'$gramota' credential verify --key '$tmp/key.pem' - <'$tmp/cred.txt'"
+"$gramota" keygen --out "$tmp/other.pem" 2>/dev/null
+refuse "another key fails the signature" 1 "BAD_SIGNATURE" "$gramota" credential verify --key "$tmp/other.pem" "$tmp/cred.txt"
+sed 's/~[^~]*~$/~WyJ4IiwgInkiLCAieiJd~/' "$tmp/cred.txt" >"$tmp/orphan.txt"
+refuse "an added disclosure is an orphan" 1 "ORPHAN" "$gramota" credential verify --key "$tmp/key.pem" "$tmp/orphan.txt"
+refuse "key binding can be required" 1 "key binding" "$gramota" credential verify --key "$tmp/key.pem" --require-kb "$tmp/cred.txt"
+refuse "an expired credential" 1 "EXPIRED" "$gramota" credential verify --key "$tmp/key.pem" --now 4102444800 "$tmp/cred.txt"
+refuse "no key is a usage error" 2 "usage" "$gramota" credential verify "$tmp/cred.txt"
+refuse "a missing file" 1 "cannot be opened" "$gramota" credential verify --key "$tmp/key.pem" "$tmp/nope.txt"
+echo "not a credential" >"$tmp/junk.txt"
+refuse "junk input" 1 "MALFORMED" "$gramota" credential verify --key "$tmp/key.pem" "$tmp/junk.txt"
+# The same key as a JWK, and inside a JWK set beside a decoy, found by the credential's kid.
+der() { openssl pkey -in "$tmp/key.pem" -pubout -outform DER 2>/dev/null; }
+x=$(der | tail -c 64 | head -c 32 | basenc --base64url | tr -d '=\n')
+y=$(der | tail -c 32 | basenc --base64url | tr -d '=\n')
+credkid=$(cut -d. -f1 "$tmp/cred.txt" | basenc -d --base64url 2>/dev/null | sed 's/.*"kid":"\([^"]*\)".*/\1/')
+decoy=$("$gramota" keygen --out "$tmp/decoy.pem" 2>&1 >/dev/null | sed -n 's/^jwk: //p')
+printf '{"keys":[%s,{"kty":"EC","crv":"P-256","kid":"%s","x":"%s","y":"%s"}]}' \
+    "$(echo "$decoy" | sed 's/}$/,"kid":"decoy"}/')" "$credkid" "$x" "$y" >"$tmp/jwks.json"
+check "verify with a JWK set, picking the kid" "$gramota" credential verify --key "$tmp/jwks.json" "$tmp/cred.txt"
+printf '{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}' "$x" "$y" >"$tmp/pub.jwk"
+check "verify with a JWK" "$gramota" credential verify --key "$tmp/pub.jwk" "$tmp/cred.txt"
+
+echo "# pass $pass"
+echo "# fail $fail"
+[ "$fail" = 0 ]
