@@ -62,9 +62,12 @@ const payload = {
     degrees: [{ type: 'Bachelor', field: 'CS' }, { type: 'Master', field: 'Math' }],
     age_equal_or_over: { 18: true, 65: false },
     is_over: null,
+    notes: 'tab\t quote" backslash\\ newline\n unit\u001f line\u2028 😀 \u00e9',
+    measures: { height_m: 1.68, weight: 0.1, big: 9007199254740991, neg: -42, exp: 1e21, zero: 0 },
 };
 const frame = {
-    _sd: ['given_name', 'family_name', 'email', 'address', 'nationalities', 'degrees', 'is_over'],
+    _sd: ['given_name', 'family_name', 'email', 'address', 'nationalities', 'degrees', 'is_over', 'notes'],
+    measures: { _sd: ['height_m', 'big'] },
     _sd_decoy: 3,
     address: { _sd: ['street_address', 'locality', 'region'], _sd_decoy: 2 },
     nationalities: { _sd: [0, 2], _sd_decoy: 2 },
@@ -76,7 +79,8 @@ const sdjwt = await instance();
 const credential = await sdjwt.issue(payload, frame);
 const kb = { payload: { iat: now(), aud: AUD, nonce: NONCE } };
 const allFrame = {
-    given_name: true, family_name: true, email: true, is_over: true,
+    given_name: true, family_name: true, email: true, is_over: true, notes: true,
+    measures: { height_m: true, big: true },
     address: { street_address: true, locality: true, region: true },
     nationalities: { 0: true, 2: true },
     degrees: { 0: { field: true }, 1: { type: true } },
@@ -91,6 +95,7 @@ const partialClaims = {
     address: { locality: 'Anytown', country: 'US' },
     nationalities: ['DE', 'FR'],
     age_equal_or_over: { 18: true },
+    measures: { weight: 0.1, neg: -42, exp: 1e21, zero: 0 },
 };
 
 // ---- to accept ----

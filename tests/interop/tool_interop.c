@@ -29,7 +29,10 @@
 #define BATCH      3
 #define LIFETIME   (365 * 24 * 3600)
 
-/* A PID-like subject: nested object, array, numeric-looking member name, non-ASCII text. */
+/*
+ * A PID-like subject: nested object, array, numeric-looking member name, non-ASCII
+ * text and member name, and a string that needs every kind of JSON escape.
+ */
 #define PID_CLAIMS                                                                           \
     "{\"given_name\":\"Erika\",\"family_name\":\"Mustermann\",\"birthdate\":\"1964-08-12\"," \
     "\"address\":{\"street_address\":\"Heidestra\xc3\x9f"                                    \
@@ -37,13 +40,16 @@
     "\"nationalities\":[\"DE\",\"FR\"],\"age_equal_or_over\":{\"18\":true,\"21\":true},"     \
     "\"age_in_years\":61,\"email\":\"erika@example.com\","                                   \
     "\"place_of_birth\":{\"locality\":\"Berlin\"},\"issuing_country\":\"DE\","               \
-    "\"issuing_authority\":\"DE\"}"
+    "\"issuing_authority\":\"DE\",\"\xc3\xa4nderung\":\"2024-01-01\","                       \
+    "\"notes\":\"tab\\t quote\\\" backslash\\\\ slash/ newline\\n unit\\u001f line\\u2028 "  \
+    "\xf0\x9f\x98\x80 \\ud83d\\ude00\"}"
 
 /* Top-level names, a recursive disclosure inside address, every element of an array. */
-#define PID_DISCLOSABLE                                                          \
-    "[\"given_name\",\"family_name\",\"birthdate\",\"email\",\"age_in_years\","  \
-    "[\"address\"],[\"address\",\"locality\"],[\"address\",\"street_address\"]," \
-    "[\"nationalities\",null],[\"age_equal_or_over\",\"18\"],[\"place_of_birth\"]]"
+#define PID_DISCLOSABLE                                                             \
+    "[\"given_name\",\"family_name\",\"birthdate\",\"email\",\"age_in_years\","     \
+    "[\"address\"],[\"address\",\"locality\"],[\"address\",\"street_address\"],"    \
+    "[\"nationalities\",null],[\"age_equal_or_over\",\"18\"],[\"place_of_birth\"]," \
+    "\"notes\",\"\xc3\xa4nderung\"]"
 
 /* What the partial presentation leaves out: two top-level claims and one array element. */
 static const char *const drop_names[] = { "family_name", "email" };
