@@ -27,18 +27,27 @@ enum gr_jwk_want {
 
 #define GR_JWK_THUMBPRINT_B64_LEN 43
 
-/* From JWK JSON. Codes: MALFORMED, TOO_LARGE, BAD_KEY, UNSUPPORTED_ALG. */
+/*
+ * From JWK JSON. Codes: MALFORMED (not JSON, a member of the wrong JSON type, a
+ * coordinate that is not canonical base64url), TOO_LARGE, BAD_KEY (not an EC
+ * P-256 key, a coordinate not 32 bytes, not on the curve, `d` not matching,
+ * a private member under GR_JWK_PUBLIC, no `d` under GR_JWK_PRIVATE),
+ * UNSUPPORTED_ALG.
+ */
 GR_API struct gr_jwk *gr_jwk_parse(struct gr_str json, enum gr_jwk_want want,
                                    struct gr_err *err);
 /*
  * From PEM: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" (SEC 1) or "PUBLIC KEY"
- * (SPKI); the first key block in the text is used. Codes: MALFORMED, BAD_KEY.
+ * (SPKI); the first key block in the text is used, other blocks (certificates)
+ * are skipped. A private block under GR_JWK_PUBLIC, a public one under
+ * GR_JWK_PRIVATE and "ENCRYPTED PRIVATE KEY" are BAD_KEY. Codes: MALFORMED,
+ * TOO_LARGE (past GR_MAX_PEM_LEN), BAD_KEY.
  */
 GR_API struct gr_jwk *gr_jwk_parse_pem(struct gr_str pem, enum gr_jwk_want want,
                                        struct gr_err *err);
 /* A fresh key pair. Code: CRYPTO. */
 GR_API struct gr_jwk *gr_jwk_generate(struct gr_err *err);
-/* A copy of the public half. */
+/* A copy of the public half; NULL for NULL. */
 GR_API struct gr_jwk *gr_jwk_dup_public(const struct gr_jwk *key);
 GR_API void gr_jwk_free(struct gr_jwk *key);
 
@@ -61,7 +70,9 @@ GR_API void gr_jwk_thumbprint_b64(const struct gr_jwk *key,
                                   char out[GR_JWK_THUMBPRINT_B64_LEN + 1]);
 /*
  * RFC 7638 thumbprint of any JWK JSON (EC, RSA, OKP, oct): the required members
- * in lexicographic order, no whitespace. Codes: MALFORMED, BAD_KEY.
+ * in lexicographic order, no whitespace; their values must be strings and are
+ * not otherwise checked. Codes: MALFORMED, TOO_LARGE, BAD_KEY (unknown `kty`, a
+ * required member missing or not a string).
  */
 GR_API int gr_jwk_thumbprint_json(struct gr_str json, uint8_t out[32], struct gr_err *err);
 
