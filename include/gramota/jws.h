@@ -7,10 +7,15 @@
  * gr_jws_parse() splits, decodes and checks the structure: three parts, strict
  * base64url, a protected header that is a JSON object without duplicate
  * members, `alg` ES256 (`none`, HMAC and every other algorithm are
- * UNSUPPORTED_ALG), no `crit` (no extension is understood), a header `jwk` that
- * is a public P-256 key, a payload that is a JSON object, sizes within
- * src/core/limits.h. It does not verify: gr_jws_verify() does that with the key
- * the caller chose, which may be the header's own `jwk` (proofs, DPoP).
+ * UNSUPPORTED_ALG), no `crit` (no extension is understood, RFC 7515 §4.1.11:
+ * also UNSUPPORTED_ALG), `typ` and `kid` strings when present, a header `jwk`
+ * that is a public P-256 key, `x5c` a non-empty array of at most GR_JWS_MAX_X5C
+ * strings, a 64-byte signature, a payload that is a JSON object. Sizes: the
+ * whole input at most GR_MAX_SDJWT_LEN (an issuer-signed SD-JWT is the largest
+ * JWS we read; callers that want GR_MAX_JWS_LEN check it first), the decoded
+ * header GR_MAX_JWS_HEADER, the decoded payload GR_MAX_SDJWT_PAYLOAD. It does
+ * not verify: gr_jws_verify() does that with the key the caller chose, which may
+ * be the header's own `jwk` (proofs, DPoP).
  */
 
 #include <gramota/buf.h>
@@ -34,16 +39,20 @@ struct gr_jws {
 GR_API void gr_jws_init(struct gr_jws *jws);
 GR_API void gr_jws_release(struct gr_jws *jws);
 
-/* Split into three views into `in`. Code: MALFORMED. */
+/*
+ * Split into three views into `in`: exactly two dots, and no part may be empty
+ * (RFC 7515 allows an empty payload; nothing we read has one). Code: MALFORMED.
+ */
 GR_API int gr_jws_split(struct gr_str in, struct gr_str part[3], struct gr_err *err);
 
 /*
- * Parse `in` (which must outlive `jws`). Codes: MALFORMED, TOO_LARGE,
- * UNSUPPORTED_ALG, BAD_KEY.
+ * Parse `in` (which must outlive `jws`). `jws` is initialised here; on failure
+ * it is left released, and gr_jws_release() is harmless either way. Codes:
+ * MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY.
  */
 GR_API int gr_jws_parse(struct gr_str in, struct gr_jws *jws, struct gr_err *err);
 
-/* Check the signature with `key`. Codes: BAD_SIGNATURE, BAD_KEY. */
+/* Check the signature with `key`. Codes: BAD_SIGNATURE, BAD_KEY (`key` NULL). */
 GR_API int gr_jws_verify(const struct gr_jws *jws, const struct gr_jwk *key, struct gr_err *err);
 
 /*
@@ -55,7 +64,8 @@ GR_API bool gr_jws_typ_is(struct gr_str typ, const char *expected);
 
 /*
  * Sign `header_json` and `payload_json` with the private `key` (ES256) and append
- * the compact JWS to `out`. The header must say `"alg":"ES256"`. Codes: BAD_KEY, CRYPTO.
+ * the compact JWS to `out`. The header must say `"alg":"ES256"` (not checked).
+ * On failure `out` is as it was. Codes: BAD_KEY, CRYPTO, TOO_LARGE (out's cap).
  */
 GR_API int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json,
                        struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
@@ -63,7 +73,10 @@ GR_API int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json,
 /* ES256 signature of `input`, as R || S. Codes: BAD_KEY, CRYPTO. */
 GR_API int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64],
                          struct gr_err *err);
-/* Check an R || S signature. Code: BAD_SIGNATURE. */
+/*
+ * Check an R || S signature. R or S zero or not below the group order is
+ * BAD_SIGNATURE without asking OpenSSL. Code: BAD_SIGNATURE.
+ */
 GR_API int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t sig[64],
                            struct gr_err *err);
 
