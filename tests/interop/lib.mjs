@@ -1,5 +1,5 @@
-// What the interop scripts share: a TAP-ish reporter, file helpers, the
-// crypto callbacks @sd-jwt wants, and an independent look at SD-JWT structure.
+// What the interop scripts share: a TAP-ish reporter, file and base64url
+// helpers, and the crypto callbacks @sd-jwt wants.
 //
 // Each check prints "ok - NAME" or "not ok - NAME: WHY"; test_interop.sh numbers
 // and counts them. A script exits 1 when any of its checks failed.
@@ -71,34 +71,6 @@ export { ES256, generateSalt };
 
 export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 export const sha256b64 = (ascii) => b64url(createHash('sha256').update(ascii, 'ascii').digest());
-export const fromB64url = (s) => Buffer.from(s, 'base64url');
-export const decodeJson = (s) => JSON.parse(fromB64url(s).toString('utf8'));
+export const decodeJson = (s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
 export const publicJwk = ({ kty, crv, x, y }) => ({ kty, crv, x, y });
 export const now = () => Math.floor(Date.now() / 1000);
-
-// An SD-JWT `<jws>~<d1>~...~<dn>~[<kb-jwt>]` in its parts.
-export function splitSdJwt(s) {
-    const parts = s.split('~');
-    const kb = parts.pop();
-    const [jws, ...disclosures] = parts;
-    const [h, p, sig] = jws.split('.');
-    return { jws, header: decodeJson(h), payload: decodeJson(p), sig, disclosures, kb };
-}
-
-// Every digest an object carries: `_sd` members and `{"...": d}` array elements, at any depth.
-export function collectDigests(v, out = []) {
-    if (Array.isArray(v)) {
-        for (const e of v) {
-            if (e && typeof e === 'object' && !Array.isArray(e) && Object.keys(e).length === 1 &&
-                typeof e['...'] === 'string')
-                out.push(e['...']);
-            else collectDigests(e, out);
-        }
-    } else if (v && typeof v === 'object') {
-        for (const [k, e] of Object.entries(v)) {
-            if (k === '_sd') out.push(...e);
-            else collectDigests(e, out);
-        }
-    }
-    return out;
-}

@@ -10,7 +10,7 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { StatusList, createHeaderAndPayload } from '@sd-jwt/jwt-status-list';
 import * as jose from 'jose';
 import {
-    ES256, assert, assertEqual, assertJson, check, collectDigests, decodeJson, finish, hasher,
+    ES256, assert, assertEqual, assertJson, check, decodeJson, finish, hasher,
     now, publicJwk, readJson, readText, sha256b64,
 } from './lib.mjs';
 
