@@ -23,6 +23,7 @@ typedef char digest_t[GR_SDJWT_DIGEST_LEN + 1];
 /* The state of writing one credential. */
 struct emit {
     const struct gr_template_counts *counts;
+    const char *text;      /* the template's text */
     const uint8_t *random; /* this credential's share of the batch's random bytes */
     size_t random_left;
     struct gr_buf *tail;   /* the disclosures, each followed by '~' */
@@ -54,13 +55,18 @@ static uint32_t random_u32(struct emit *e)
 static void emit_value(struct emit *e, const struct node *n, bool spaced, size_t depth,
                        struct gr_buf *out);
 
+static void add_span(struct emit *e, struct gr_buf *out, struct span s)
+{
+    gr_buf_add(out, e->text + s.off, s.len);
+}
+
 /*
  * Write the disclosure of `n` (a member when it has a name, else an array
  * element) to the tail and its digest to `digest`.
  */
 static void disclose(struct emit *e, const struct node *n, size_t depth, digest_t digest)
 {
-    struct gr_str value = { n->spaced, n->spaced_len };
+    struct gr_str value = { e->text + n->spaced.off, n->spaced.len };
     char salt[GR_SDJWT_SALT_LEN];
     size_t start;
 
@@ -74,7 +80,9 @@ static void disclose(struct emit *e, const struct node *n, size_t depth, digest_
     gr_b64url_encode(take_random(e, 16), 16, salt);
     start = e->tail->len;
     gr__sdjwt_disclosure_b64((struct gr_str){ salt, sizeof(salt) },
-                             (struct gr_str){ n->name, n->name_len }, value, &e->scratch, e->tail);
+                             n->name.len ? (struct gr_str){ e->text + n->name.off, n->name.len }
+                                         : (struct gr_str){ NULL, 0 },
+                             value, &e->scratch, e->tail);
     gr_sdjwt_digest((struct gr_str){ e->tail->data + start, e->tail->len - start }, digest);
     gr_buf_addc(e->tail, '~');
 }
@@ -122,7 +130,7 @@ static void emit_members(struct emit *e, const struct node *n, bool spaced, size
         if (comma)
             gr_buf_adds(out, sep);
         comma = true;
-        gr_buf_add(out, kid->name, kid->name_len);
+        add_span(e, out, kid->name);
         gr_buf_adds(out, colon);
         emit_value(e, kid, spaced, depth + 1, out);
     }
@@ -172,10 +180,7 @@ static void emit_value(struct emit *e, const struct node *n, bool spaced, size_t
                        struct gr_buf *out)
 {
     if (!n->dynamic) {
-        if (spaced)
-            gr_buf_add(out, n->spaced, n->spaced_len);
-        else
-            gr_buf_add(out, n->compact, n->compact_len);
+        add_span(e, out, spaced ? n->spaced : n->compact);
     } else if (n->kind == NODE_OBJECT) {
         gr_buf_addc(out, '{');
         emit_members(e, n, spaced, depth, out, false);
@@ -251,7 +256,7 @@ static int check_batch(const struct gr_sdjwt_vc_batch *b, struct gr_err *err)
 int gr_sdjwt_vc_issue(const struct gr_sdjwt_vc_template *t, const struct gr_sdjwt_vc_batch *b,
                       struct gr_sdjwt_vc_issued *out, struct gr_err *err)
 {
-    struct emit e = { .counts = &t->counts };
+    struct emit e = { .counts = &t->counts, .text = t->text.data };
     struct gr_buf payload, tail;
     uint8_t *random = NULL;
     size_t done = 0;

@@ -31,23 +31,83 @@ static void node_release(struct node *n)
     for (size_t i = 0; i < n->nkids; i++)
         node_release(&n->kids[i]);
     free(n->kids);
-    free(n->name);
-    free(n->compact);
-    free(n->spaced);
 }
 
-static int build(struct node *n, const json_t *v, const json_t **paths, size_t npaths,
-                 size_t depth, struct gr_template_counts *counts, struct gr_err *err);
+struct builder {
+    struct gr_buf *text;
+    struct gr_template_counts *counts;
+};
+
+/* Append text that is already in the buffer (grow first: the source may move). */
+static void copy_span(struct gr_buf *text, struct span s)
+{
+    char *dst = gr_buf_grow(text, s.len);
+
+    if (dst == NULL)
+        return;
+    memcpy(dst, text->data + s.off, s.len);
+    text->len += s.len;
+    text->data[text->len] = '\0';
+}
+
+/* A scalar's JSON, the same in both forms. */
+static void write_scalar(struct gr_buf *text, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        gr__json_quote(gr__json_strv(v), text);
+        break;
+    case JSON_INTEGER:
+        gr_buf_printf(text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_TRUE:
+        gr_buf_adds(text, "true");
+        break;
+    case JSON_FALSE:
+        gr_buf_adds(text, "false");
+        break;
+    case JSON_NULL:
+        gr_buf_adds(text, "null");
+        break;
+    default: /* a real: jansson's shortest round-trip form */
+        gr__json_dump(v, false, text);
+        break;
+    }
+}
+
+/* An object or array without disclosures, composed from its members' text. */
+static struct span compose(struct gr_buf *text, const struct node *n, bool spaced)
+{
+    struct span out = { text->len, 0 };
+    bool object = n->kind == NODE_OBJECT;
+
+    gr_buf_addc(text, object ? '{' : '[');
+    for (size_t i = 0; i < n->nkids; i++) {
+        if (i)
+            gr_buf_adds(text, spaced ? ", " : ",");
+        if (object) {
+            copy_span(text, n->kids[i].name);
+            gr_buf_adds(text, spaced ? ": " : ":");
+        }
+        copy_span(text, spaced ? n->kids[i].spaced : n->kids[i].compact);
+    }
+    gr_buf_addc(text, object ? '}' : ']');
+    out.len = text->len - out.off;
+    return out;
+}
+
+static int build(struct builder *b, struct node *n, const json_t *v, const json_t **paths,
+                 size_t npaths, size_t depth, struct gr_err *err);
 
 /*
  * One child of an object (key != NULL) or array: the paths that select it go
  * on down; one that ends here makes the child a disclosure.
  */
-static int build_child(struct node *kid, const char *key, size_t idx, const json_t *v,
-                       const json_t **paths, size_t npaths, size_t depth,
-                       struct gr_template_counts *counts, struct gr_err *err)
+static int build_child(struct builder *b, struct node *kid, const char *key, size_t idx,
+                       const json_t *v, const json_t **paths, size_t npaths, size_t depth,
+                       struct gr_err *err)
 {
-    const json_t **sub = gr__xcalloc(npaths, sizeof(*sub));
+    const json_t **sub = npaths ? gr__xcalloc(npaths, sizeof(*sub)) : NULL;
     size_t nsub = 0;
     int rc;
 
@@ -59,17 +119,18 @@ static int build_child(struct node *kid, const char *key, size_t idx, const json
         else
             sub[nsub++] = paths[i];
     }
-    rc = build(kid, v, sub, nsub, depth + 1, counts, err);
+    rc = build(b, kid, v, sub, nsub, depth + 1, err);
     free(sub);
-    if (rc == 0 && kid->sd && ++counts->disclosures > GR_MAX_DISCLOSURES)
+    if (rc == 0 && kid->sd && ++b->counts->disclosures > GR_MAX_DISCLOSURES)
         rc = gr_fail(err, GR_ERR_TOO_LARGE, "The claims make more than %d disclosures.",
                      GR_MAX_DISCLOSURES);
     return rc;
 }
 
-static int build_object(struct node *n, const json_t *v, const json_t **paths, size_t npaths,
-                        size_t depth, struct gr_template_counts *counts, struct gr_err *err)
+static int build_object(struct builder *b, struct node *n, const json_t *v, const json_t **paths,
+                        size_t npaths, size_t depth, struct gr_err *err)
 {
+    struct gr_template_counts *counts = b->counts;
     const char *key;
     const json_t *val;
     size_t i = 0;
@@ -79,18 +140,16 @@ static int build_object(struct node *n, const json_t *v, const json_t **paths, s
     json_object_foreach ((json_t *)v, key, val) {
         struct node *kid = &n->kids[n->nkids++];
         struct gr_str name = gr_str_c(key);
-        struct gr_buf quoted;
 
         if (gr__sdjwt_reserved(name))
             return gr_fail(err, GR_ERR_RESERVED_NAME, "The claim name %.40s is reserved by SD-JWT.", key);
         if (depth == 0 && issuer_set(name))
             return gr_fail(err, GR_ERR_RESERVED_NAME,
                            "The claim %.40s is set by the issuer and cannot come with the subject.", key);
-        gr_buf_init(&quoted, GR_BUF_UNBOUNDED);
-        gr__json_quote(name, &quoted);
-        kid->name_len = quoted.len;
-        kid->name = gr_buf_take(&quoted, NULL);
-        if (build_child(kid, key, i++, val, paths, npaths, depth, counts, err) < 0)
+        kid->name.off = b->text->len;
+        gr__json_quote(name, b->text);
+        kid->name.len = b->text->len - kid->name.off;
+        if (build_child(b, kid, key, i++, val, paths, npaths, depth, err) < 0)
             return -1;
         n->nsd += kid->sd;
     }
@@ -102,42 +161,44 @@ static int build_object(struct node *n, const json_t *v, const json_t **paths, s
     return 0;
 }
 
-static int build_array(struct node *n, const json_t *v, const json_t **paths, size_t npaths,
-                       size_t depth, struct gr_template_counts *counts, struct gr_err *err)
+static int build_array(struct builder *b, struct node *n, const json_t *v, const json_t **paths,
+                       size_t npaths, size_t depth, struct gr_err *err)
 {
     n->kind = NODE_ARRAY;
     n->kids = gr__xcalloc(json_array_size(v), sizeof(*n->kids));
     for (size_t i = 0; i < json_array_size(v); i++) {
-        if (build_child(&n->kids[n->nkids++], NULL, i, json_array_get(v, i), paths, npaths, depth,
-                        counts, err) < 0)
+        if (build_child(b, &n->kids[n->nkids++], NULL, i, json_array_get(v, i), paths, npaths,
+                        depth, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int build(struct node *n, const json_t *v, const json_t **paths, size_t npaths,
-                 size_t depth, struct gr_template_counts *counts, struct gr_err *err)
+static int build(struct builder *b, struct node *n, const json_t *v, const json_t **paths,
+                 size_t npaths, size_t depth, struct gr_err *err)
 {
     int rc = 0;
 
     if (json_is_object(v))
-        rc = build_object(n, v, paths, npaths, depth, counts, err);
+        rc = build_object(b, n, v, paths, npaths, depth, err);
     else if (json_is_array(v))
-        rc = build_array(n, v, paths, npaths, depth, counts, err);
+        rc = build_array(b, n, v, paths, npaths, depth, err);
     if (rc < 0)
         return -1;
     for (size_t i = 0; i < n->nkids; i++)
         n->dynamic |= n->kids[i].sd || n->kids[i].dynamic;
     if (n->sd)
-        counts->random += 16; /* its salt */
-    if (!n->dynamic) {
-        struct gr_buf b;
-
-        gr_buf_init(&b, GR_BUF_UNBOUNDED);
-        gr__json_dump(v, false, &b);
-        n->compact = gr_buf_take(&b, &n->compact_len);
-        gr__json_dump(v, true, &b);
-        n->spaced = gr_buf_take(&b, &n->spaced_len);
+        b->counts->random += 16; /* its salt */
+    if (n->dynamic)
+        return 0;
+    if (n->kind == NODE_LEAF) {
+        n->compact.off = b->text->len;
+        write_scalar(b->text, v);
+        n->compact.len = b->text->len - n->compact.off;
+        n->spaced = n->compact;
+    } else {
+        n->compact = compose(b->text, n, false);
+        n->spaced = compose(b->text, n, true);
     }
     return 0;
 }
@@ -214,12 +275,13 @@ static int build_root(struct gr_sdjwt_vc_template *t, const json_t *claims, cons
                       struct gr_err *err)
 {
     size_t npaths = json_array_size(paths);
-    const json_t **all = gr__xcalloc(npaths, sizeof(*all));
+    const json_t **all = npaths ? gr__xcalloc(npaths, sizeof(*all)) : NULL;
+    struct builder b = { &t->text, &t->counts };
     int rc;
 
     for (size_t i = 0; i < npaths; i++)
         all[i] = json_array_get(paths, i);
-    rc = build(&t->root, claims, all, npaths, 0, &t->counts, err);
+    rc = build(&b, &t->root, claims, all, npaths, 0, err);
     free(all);
     return rc;
 }
@@ -235,6 +297,8 @@ struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_s
 
     gr_buf_init(&t->header_b64, GR_BUF_UNBOUNDED);
     gr_buf_init(&t->fixed, GR_BUF_UNBOUNDED);
+    gr_buf_init(&t->text, GR_BUF_UNBOUNDED);
+    gr_buf_grow(&t->text, 1024); /* never NULL, even for {} */
     t->signer = signer;
     t->counts.decoys_min = spec->decoys_min;
     t->counts.decoys_max = spec->decoys_max;
@@ -275,5 +339,6 @@ void gr_sdjwt_vc_template_free(struct gr_sdjwt_vc_template *t)
     node_release(&t->root);
     gr_buf_release(&t->header_b64);
     gr_buf_release(&t->fixed);
+    gr_buf_release(&t->text);
     free(t);
 }
