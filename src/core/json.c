@@ -1,5 +1,7 @@
 #include "core/internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -72,19 +74,77 @@ struct gr_str gr__json_str(const json_t *obj, const char *key)
     return gr__json_strv(json_object_get(obj, key));
 }
 
-static int dump_cb(const char *p, size_t len, void *ctx)
+/*
+ * The shortest text that reads back as the same double, as JavaScript and
+ * Python print numbers: 0.1 stays "0.1" where "%.17g" would say
+ * 0.10000000000000001. A real keeps a ".0" so that it reads back as a real.
+ */
+static void dump_real(double d, struct gr_buf *out)
 {
-    gr_buf_add(ctx, p, len);
-    return 0;
+    char s[40];
+
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, sizeof(s), "%.*g", prec, d);
+        if (strtod(s, NULL) == d)
+            break;
+    }
+    gr_buf_adds(out, s);
+    if (strpbrk(s, ".eE") == NULL)
+        gr_buf_adds(out, ".0");
 }
 
+/*
+ * jansson's own encoder would do, but for two things: it prints reals with 17
+ * digits, and it costs a callback per token. Member order is jansson's, which
+ * is insertion order.
+ */
 void gr__json_dump(const json_t *v, bool spaced, struct gr_buf *out)
 {
-    size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
+    const char *sep = spaced ? ", " : ",", *colon = spaced ? ": " : ":";
+    const char *key;
+    const json_t *e;
+    size_t i = 0;
 
-    if (!spaced)
-        flags |= JSON_COMPACT;
-    json_dump_callback(v, dump_cb, out, flags);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        gr_buf_addc(out, '{');
+        json_object_foreach ((json_t *)v, key, e) {
+            if (i++)
+                gr_buf_adds(out, sep);
+            gr__json_quote(gr_str_c(key), out);
+            gr_buf_adds(out, colon);
+            gr__json_dump(e, spaced, out);
+        }
+        gr_buf_addc(out, '}');
+        break;
+    case JSON_ARRAY:
+        gr_buf_addc(out, '[');
+        json_array_foreach (v, i, e) {
+            if (i)
+                gr_buf_adds(out, sep);
+            gr__json_dump(e, spaced, out);
+        }
+        gr_buf_addc(out, ']');
+        break;
+    case JSON_STRING:
+        gr__json_quote(gr__json_strv(v), out);
+        break;
+    case JSON_INTEGER:
+        gr_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        dump_real(json_real_value(v), out);
+        break;
+    case JSON_TRUE:
+        gr_buf_adds(out, "true");
+        break;
+    case JSON_FALSE:
+        gr_buf_adds(out, "false");
+        break;
+    case JSON_NULL:
+        gr_buf_adds(out, "null");
+        break;
+    }
 }
 
 /* The escaping jansson's encoder uses, so that both produce the same bytes. */
