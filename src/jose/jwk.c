@@ -1,5 +1,6 @@
 #include <gramota/jwk.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,44 +62,85 @@ static int check_pkey(EVP_PKEY *pkey, bool priv, struct gr_err *err)
     return gr_err_openssl(err);
 }
 
-/* A P-256 EVP_PKEY from coordinates and, when `d` is not NULL, the private scalar. */
-static EVP_PKEY *pkey_from_coords(const uint8_t x[32], const uint8_t y[32], const uint8_t *d,
-                                  struct gr_err *err)
+/*
+ * Public keys are made from a P-256 parameter key built once: building the
+ * group from its name (EC_GROUP_new_by_curve_name) costs more than all the rest
+ * of an import, and a header `jwk` is imported for every proof and DPoP proof.
+ * EVP_PKEY_fromdata() does it again each time (about 35 µs against 10 µs for
+ * EVP_PKEY_dup() plus the point, on the build machine); it is kept for key
+ * pairs, which are rare. The template is written once and then only read.
+ */
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+static EVP_PKEY *p256_params;
+
+static void make_p256_params(void)
 {
-    uint8_t pub[1 + 2 * COORD_LEN] = { 0x04 }; /* SEC 1 §2.3.3 uncompressed point */
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+    if (ctx != NULL && EVP_PKEY_paramgen_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_group_name(ctx, SN_X9_62_prime256v1) == 1) {
+        EVP_PKEY_paramgen(ctx, &p256_params);
+    }
+    EVP_PKEY_CTX_free(ctx);
+}
+
+/* `pub` is an uncompressed point; setting it checks that it lies on the curve. */
+static EVP_PKEY *public_pkey(const uint8_t *pub, size_t len)
+{
+    EVP_PKEY *pkey = NULL;
+
+    pthread_once(&p256_once, make_p256_params);
+    if (p256_params != NULL) {
+        pkey = EVP_PKEY_dup(p256_params);
+    }
+    if (pkey != NULL && EVP_PKEY_set1_encoded_public_key(pkey, pub, len) != 1) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    return pkey;
+}
+
+static EVP_PKEY *keypair_pkey(const uint8_t *pub, size_t len, const uint8_t d[32])
+{
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    /* A secure BIGNUM makes the parameter builder keep `d` in memory it wipes. */
+    BIGNUM *priv = BN_secure_new();
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
-    BIGNUM *priv = NULL;
-    int ok;
 
-    memcpy(pub + 1, x, COORD_LEN);
-    memcpy(pub + 1 + COORD_LEN, y, COORD_LEN);
-    /* A secure BIGNUM makes the parameter builder keep `d` in memory it wipes. */
-    if (d != NULL) {
-        priv = BN_secure_new();
-    }
-    ok = bld != NULL && (d == NULL || (priv != NULL && BN_bin2bn(d, COORD_LEN, priv) != NULL)) &&
-         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, SN_X9_62_prime256v1, 0) &&
-         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)) &&
-         (d == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv));
-    if (ok) {
+    if (bld != NULL && priv != NULL && BN_bin2bn(d, COORD_LEN, priv) != NULL &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, SN_X9_62_prime256v1, 0) &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len) &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)) {
         params = OSSL_PARAM_BLD_to_param(bld);
     }
     ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    /* Importing the point checks that it lies on the curve (EC_POINT_oct2point). */
-    ok = params != NULL && ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
-         EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) == 1;
-    if (!ok) {
-        gr_fail(err, GR_ERR_BAD_KEY, "The key is not a valid P-256 key.");
-        gr_err_openssl(err);
+    if (params != NULL && ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1) {
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params); /* pkey stays NULL on failure */
     }
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     BN_clear_free(priv);
-    return ok ? pkey : NULL;
+    return pkey;
+}
+
+/* A P-256 EVP_PKEY from coordinates and, when `d` is not NULL, the private scalar. */
+static EVP_PKEY *pkey_from_coords(const uint8_t x[32], const uint8_t y[32], const uint8_t *d,
+                                  struct gr_err *err)
+{
+    uint8_t pub[1 + 2 * COORD_LEN] = { 0x04 }; /* SEC 1 §2.3.3 uncompressed point */
+    EVP_PKEY *pkey;
+
+    memcpy(pub + 1, x, COORD_LEN);
+    memcpy(pub + 1 + COORD_LEN, y, COORD_LEN);
+    pkey = d == NULL ? public_pkey(pub, sizeof(pub)) : keypair_pkey(pub, sizeof(pub), d);
+    if (pkey == NULL) {
+        gr_fail(err, GR_ERR_BAD_KEY, "The key is not a valid P-256 key.");
+        gr_err_openssl(err);
+    }
+    return pkey;
 }
 
 static struct gr_jwk *from_coords(const uint8_t x[32], const uint8_t y[32], const uint8_t *d,
