@@ -90,9 +90,10 @@ static double measure(double seconds, void (*op)(struct ctx *), struct ctx *c)
 
 static void op_openssl_sign(struct ctx *c)
 {
-    size_t len = sizeof(c->der);
+    uint8_t der[80];
+    size_t len = sizeof(der);
 
-    if (EVP_PKEY_sign(c->sctx, c->der, &len, c->digest, sizeof(c->digest)) <= 0)
+    if (EVP_PKEY_sign(c->sctx, der, &len, c->digest, sizeof(c->digest)) <= 0)
         die("openssl sign", NULL);
 }
 

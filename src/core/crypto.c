@@ -27,6 +27,12 @@ static void fetch_sha256(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+static void no_sha256(void)
+{
+    fprintf(stderr, "gramota: SHA-256 is not available from OpenSSL\n");
+    abort();
+}
+
 /* see crypto.h */
 void gr_sha256(const void *data, size_t len, uint8_t out[GR_SHA256_LEN])
 {
@@ -34,10 +40,32 @@ void gr_sha256(const void *data, size_t len, uint8_t out[GR_SHA256_LEN])
 
     pthread_once(&sha256_once, fetch_sha256);
     /* Can only fail without a default provider, which is a broken installation. */
-    if (sha256_md == NULL || !EVP_Digest(data, len, out, &n, sha256_md, NULL)) {
-        fprintf(stderr, "gramota: SHA-256 is not available from OpenSSL\n");
-        abort();
-    }
+    if (sha256_md == NULL || !EVP_Digest(data, len, out, &n, sha256_md, NULL))
+        no_sha256();
+}
+
+gr_sha256_ctx *gr__sha256_ctx_new(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    pthread_once(&sha256_once, fetch_sha256);
+    if (ctx == NULL || sha256_md == NULL)
+        no_sha256();
+    return ctx;
+}
+
+void gr__sha256_ctx_free(gr_sha256_ctx *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+void gr__sha256(gr_sha256_ctx *ctx, const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+
+    if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+        !EVP_DigestFinal_ex(ctx, out, &n))
+        no_sha256();
 }
 
 /* see crypto.h */

@@ -35,6 +35,16 @@ void gr__json_dump(const json_t *v, bool spaced, struct gr_buf *out);
 /* Append `s` as a JSON string literal, quotes included. */
 void gr__json_quote(struct gr_str s, struct gr_buf *out);
 
+/*
+ * SHA-256 with a context reused across many small digests: EVP_Digest() makes
+ * and frees a context on every call, which costs more than hashing a
+ * disclosure. gr__sha256_ctx_new() aborts on allocation failure like gr__xmalloc.
+ */
+typedef struct evp_md_ctx_st gr_sha256_ctx;
+gr_sha256_ctx *gr__sha256_ctx_new(void);
+void gr__sha256_ctx_free(gr_sha256_ctx *ctx);
+void gr__sha256(gr_sha256_ctx *ctx, const void *data, size_t len, uint8_t out[32]);
+
 /* Read a whole file of at most `max` bytes. Codes: IO, TOO_LARGE. */
 int gr__read_file(const char *path, size_t max, struct gr_buf *out, struct gr_err *err);
 

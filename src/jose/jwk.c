@@ -28,11 +28,24 @@
 /* Members that only private keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
 
+static void broken(const char *what);
+
+static EVP_PKEY_CTX *prepare(EVP_PKEY *pkey, bool sign)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+    if (ctx == NULL || (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1)
+        broken("prepare an ECDSA context");
+    return ctx;
+}
+
 static struct gr_jwk *wrap(EVP_PKEY *pkey, const uint8_t x[32], const uint8_t y[32], bool priv)
 {
     struct gr_jwk *key = gr__xcalloc(1, sizeof(*key));
 
     key->pkey = pkey;
+    key->verify_ctx = prepare(pkey, false);
+    key->sign_ctx = priv ? prepare(pkey, true) : NULL;
     memcpy(key->x, x, COORD_LEN);
     memcpy(key->y, y, COORD_LEN);
     key->priv = priv;
@@ -457,6 +470,8 @@ void gr_jwk_free(struct gr_jwk *key)
 {
     if (key == NULL)
         return;
+    EVP_PKEY_CTX_free(key->verify_ctx);
+    EVP_PKEY_CTX_free(key->sign_ctx);
     EVP_PKEY_free(key->pkey);
     free(key);
 }

@@ -1,6 +1,6 @@
+#include <gramota/crypto.h>
 #include <gramota/jws.h>
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,24 +200,6 @@ int gr_jws_parse(struct gr_str in, struct gr_jws *jws, struct gr_err *err)
     return 0;
 }
 
-/*
- * SHA-256 fetched once (see core/crypto.c for why): ECDSA through EVP_DigestSign
- * would otherwise look the digest up by name on every signature.
- */
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256_md;
-
-static void fetch_sha256(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256(void)
-{
-    pthread_once(&sha256_once, fetch_sha256);
-    return sha256_md;
-}
-
 /* The order n of P-256 (SEC 2 §2.4.2), big-endian. */
 static const uint8_t p256_order[32] = {
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -263,9 +245,9 @@ static int raw_to_der(const uint8_t sig[64], uint8_t der[SIG_DER_MAX], size_t *l
 int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t sig[64],
                     struct gr_err *err)
 {
-    uint8_t der[SIG_DER_MAX];
+    uint8_t der[SIG_DER_MAX], md[GR_SHA256_LEN];
     size_t der_len = 0;
-    EVP_MD_CTX *ctx = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
     /* Out-of-range scalars never verify; refuse them before OpenSSL sees them. */
@@ -273,15 +255,12 @@ int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t
         return gr_fail(err, GR_ERR_BAD_SIGNATURE, "The signature is not canonical.");
     if (raw_to_der(sig, der, &der_len) < 0)
         goto bad;
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || sha256() == NULL ||
-        EVP_DigestVerifyInit(ctx, NULL, sha256(), NULL, key->pkey) != 1)
-        goto bad;
-    if (EVP_DigestVerify(ctx, der, der_len, (const uint8_t *)input.p, input.len) == 1) {
+    gr_sha256(input.p, input.len, md);
+    ctx = EVP_PKEY_CTX_dup(key->verify_ctx);
+    if (ctx != NULL && EVP_PKEY_verify(ctx, der, der_len, md, sizeof(md)) == 1)
         rc = 0;
-    }
 bad:
-    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_CTX_free(ctx);
     if (rc < 0) {
         gr_fail(err, GR_ERR_BAD_SIGNATURE, "The signature does not verify.");
         gr_err_openssl(err);
@@ -322,17 +301,16 @@ out:
 int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64],
                   struct gr_err *err)
 {
-    uint8_t der[SIG_DER_MAX];
+    uint8_t der[SIG_DER_MAX], md[GR_SHA256_LEN];
     size_t der_len = sizeof(der);
-    EVP_MD_CTX *ctx = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
     if (key == NULL || !key->priv)
         return gr_fail(err, GR_ERR_BAD_KEY, "The key cannot sign: it has no private part.");
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || sha256() == NULL ||
-        EVP_DigestSignInit(ctx, NULL, sha256(), NULL, key->pkey) != 1 ||
-        EVP_DigestSign(ctx, der, &der_len, (const uint8_t *)input.p, input.len) != 1 ||
+    gr_sha256(input.p, input.len, md);
+    ctx = EVP_PKEY_CTX_dup(key->sign_ctx);
+    if (ctx == NULL || EVP_PKEY_sign(ctx, der, &der_len, md, sizeof(md)) != 1 ||
         der_to_raw(der, der_len, sig) < 0) {
         gr_fail(err, GR_ERR_CRYPTO, "The signature cannot be made.");
         gr_err_openssl(err);
@@ -340,7 +318,7 @@ int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64]
     }
     rc = 0;
 out:
-    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_CTX_free(ctx);
     return rc;
 }
 

@@ -83,3 +83,13 @@ void gr_sdjwt_digest(struct gr_str disclosure, char out[GR_SDJWT_DIGEST_LEN + 1]
     gr_b64url_encode(md, sizeof(md), out);
     out[GR_SDJWT_DIGEST_LEN] = '\0';
 }
+
+void gr__sdjwt_digest(gr_sha256_ctx *ctx, struct gr_str disclosure,
+                      char out[GR_SDJWT_DIGEST_LEN + 1])
+{
+    uint8_t md[GR_SHA256_LEN];
+
+    gr__sha256(ctx, disclosure.p, disclosure.len, md);
+    gr_b64url_encode(md, sizeof(md), out);
+    out[GR_SDJWT_DIGEST_LEN] = '\0';
+}

@@ -13,6 +13,10 @@
 void gr__sdjwt_disclosure_b64(struct gr_str salt, struct gr_str name_json, struct gr_str value_json,
                               struct gr_buf *scratch, struct gr_buf *out);
 
+/* gr_sdjwt_digest() with a reused SHA-256 context. */
+void gr__sdjwt_digest(gr_sha256_ctx *ctx, struct gr_str disclosure,
+                      char out[GR_SDJWT_DIGEST_LEN + 1]);
+
 /* Claims that only the issuer sets and that may never be disclosures (SD-JWT VC §2.2.2.3). */
 bool gr__sdjwt_never_disclosed(struct gr_str name);
 

@@ -30,6 +30,7 @@ struct emit {
     struct gr_buf scratch; /* one disclosure's JSON */
     struct gr_buf level[GR_MAX_JSON_DEPTH + 2]; /* a disclosed value, per depth */
     digest_t *digests;     /* `_sd` entries of the objects being written, as a stack */
+    gr_sha256_ctx *sha;
     size_t ndigests;
 };
 
@@ -83,7 +84,7 @@ static void disclose(struct emit *e, const struct node *n, size_t depth, digest_
                              n->name.len ? (struct gr_str){ e->text + n->name.off, n->name.len }
                                          : (struct gr_str){ NULL, 0 },
                              value, &e->scratch, e->tail);
-    gr_sdjwt_digest((struct gr_str){ e->tail->data + start, e->tail->len - start }, digest);
+    gr__sdjwt_digest(e->sha, (struct gr_str){ e->tail->data + start, e->tail->len - start }, digest);
     gr_buf_addc(e->tail, '~');
 }
 
@@ -97,7 +98,7 @@ static void add_decoys_and_shuffle(struct emit *e, size_t base)
     for (unsigned i = 0; i < decoys; i++) {
         uint8_t md[32];
 
-        gr_sha256(take_random(e, 16), 16, md);
+        gr__sha256(e->sha, take_random(e, 16), 16, md);
         gr_b64url_encode(md, sizeof(md), e->digests[e->ndigests]);
         e->digests[e->ndigests++][GR_SDJWT_DIGEST_LEN] = '\0';
     }
@@ -222,6 +223,7 @@ static int issue_one(const struct gr_sdjwt_vc_template *t, const struct gr_sdjwt
                      struct gr_sdjwt_vc_issued *out, struct gr_err *err)
 {
     gr_buf_init(&out->credential, GR_BUF_UNBOUNDED);
+    gr_buf_grow(&out->credential, 6144);
     gr_buf_reset(payload);
     gr_buf_reset(e->tail);
     gr_b64url_encode(take_random(e, GR_SDJWT_RANDOM_ID), GR_SDJWT_RANDOM_ID, out->id);
@@ -270,6 +272,11 @@ int gr_sdjwt_vc_issue(const struct gr_sdjwt_vc_template *t, const struct gr_sdjw
     for (size_t d = 0; d < GR_NELEM(e.level); d++)
         gr_buf_init(&e.level[d], GR_BUF_UNBOUNDED);
     e.tail = &tail;
+    e.sha = gr__sha256_ctx_new();
+    /* Room for a typical credential up front: growing by doubling costs several copies. */
+    gr_buf_grow(&payload, 4096);
+    gr_buf_grow(&tail, 4096);
+    gr_buf_grow(&e.scratch, 1024);
     e.digests = gr__xcalloc(t->counts.digests + 1, sizeof(*e.digests));
     random = gr__xmalloc(t->counts.random * b->count);
     if (gr_random(random, t->counts.random * b->count, err) < 0)
@@ -289,6 +296,7 @@ out:
     OPENSSL_cleanse(random, t->counts.random * b->count); /* salts are secrets until issued */
     free(random);
     free(e.digests);
+    gr__sha256_ctx_free(e.sha);
     for (size_t d = 0; d < GR_NELEM(e.level); d++)
         gr_buf_release(&e.level[d]);
     gr_buf_release(&e.scratch);

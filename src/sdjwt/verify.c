@@ -27,6 +27,7 @@ struct verify {
     size_t nd;
     char (*seen)[GR_SDJWT_DIGEST_LEN + 1]; /* every digest met in the payload */
     size_t nseen, seen_cap;
+    gr_sha256_ctx *sha;
 };
 
 static int by_digest(const void *a, const void *b)
@@ -40,7 +41,8 @@ static int by_string(const void *a, const void *b)
 }
 
 /* Decode and check one disclosure's shape (§7.1 step 3). */
-static int parse_disclosure(struct gr_str b64, struct disclosure *d, struct gr_err *err)
+static int parse_disclosure(gr_sha256_ctx *sha, struct gr_str b64, struct disclosure *d,
+                            struct gr_err *err)
 {
     struct gr_buf raw;
     json_t *a;
@@ -62,7 +64,7 @@ static int parse_disclosure(struct gr_str b64, struct disclosure *d, struct gr_e
         return gr_fail(err, GR_ERR_MALFORMED, "A disclosure is not [salt, name, value] or [salt, value].");
     if (n == 3 && gr__sdjwt_reserved(gr__json_strv(json_array_get(a, 1))))
         return gr_fail(err, GR_ERR_RESERVED_NAME, "A disclosure uses a name SD-JWT reserves.");
-    gr_sdjwt_digest(b64, d->digest);
+    gr__sdjwt_digest(sha, b64, d->digest);
     return 0;
 }
 
@@ -243,7 +245,7 @@ static int split_disclosures(struct gr_str in, struct verify *v, struct gr_str *
             break;
         if (tilde == p)
             return gr_fail(err, GR_ERR_MALFORMED, "The SD-JWT has an empty disclosure.");
-        if (parse_disclosure((struct gr_str){ p, (size_t)(tilde - p) }, &v->d[v->nd++], err) < 0)
+        if (parse_disclosure(v->sha, (struct gr_str){ p, (size_t)(tilde - p) }, &v->d[v->nd++], err) < 0)
             return -1;
     }
     *kb = (struct gr_str){ p, (size_t)(end - p) };
@@ -296,6 +298,7 @@ int gr_sdjwt_vc_verify(struct gr_str in, const struct gr_jwk *issuer_key,
     int rc = -1;
 
     gr_jws_init(&jws);
+    v.sha = gr__sha256_ctx_new();
     if (in.len > GR_MAX_SDJWT_LEN) {
         gr_fail(err, GR_ERR_TOO_LARGE, "The SD-JWT is larger than %d bytes.", GR_MAX_SDJWT_LEN);
         goto out;
@@ -325,6 +328,7 @@ out:
         json_decref(v.d[i].array);
     free(v.d);
     free(v.seen);
+    gr__sha256_ctx_free(v.sha);
     gr_jws_release(&jws);
     return rc;
 }
