@@ -22,16 +22,16 @@
 
 #include "jose/internal.h"
 
-#define PID_CLAIMS                                                                          \
+#define PID_CLAIMS                                                                           \
     "{\"given_name\":\"Erika\",\"family_name\":\"Mustermann\",\"birthdate\":\"1964-08-12\"," \
     "\"birth_family_name\":\"Gabler\",\"place_of_birth\":{\"locality\":\"Berlin\"},"         \
-    "\"address\":{\"street_address\":\"Heidestrasse 17\",\"locality\":\"Koeln\","             \
-    "\"postal_code\":\"51147\",\"country\":\"DE\"},"                                          \
-    "\"nationalities\":[\"DE\",\"FR\"],\"age_equal_or_over\":{\"18\":true,\"21\":true},"      \
+    "\"address\":{\"street_address\":\"Heidestrasse 17\",\"locality\":\"Koeln\","            \
+    "\"postal_code\":\"51147\",\"country\":\"DE\"},"                                         \
+    "\"nationalities\":[\"DE\",\"FR\"],\"age_equal_or_over\":{\"18\":true,\"21\":true},"     \
     "\"age_in_years\":62,\"issuing_country\":\"DE\"}"
-#define PID_DISCLOSABLE                                                                     \
+#define PID_DISCLOSABLE                                                                       \
     "[\"given_name\",\"family_name\",\"birthdate\",\"birth_family_name\",\"place_of_birth\"," \
-    "\"address\",[\"address\",\"street_address\"],[\"address\",\"locality\"],"             \
+    "\"address\",[\"address\",\"street_address\"],[\"address\",\"locality\"],"                \
     "[\"address\",\"postal_code\"],[\"nationalities\",null],[\"age_equal_or_over\",\"18\"],"  \
     "[\"age_equal_or_over\",\"21\"],\"age_in_years\"]"
 
@@ -106,8 +106,11 @@ static void op_openssl_verify(struct ctx *c)
 /* One credential, start to end: parse and check the input, make it, free it. */
 static void op_issue_one(struct ctx *c)
 {
-    struct gr_sdjwt_vc_batch b = { .iat = 1764000000, .exp = 1795536000, .count = 1,
-                                   .holder_keys = c->holder_refs, .status = c->status };
+    struct gr_sdjwt_vc_batch b = { .iat = 1764000000,
+                                   .exp = 1795536000,
+                                   .count = 1,
+                                   .holder_keys = c->holder_refs,
+                                   .status = c->status };
     struct gr_sdjwt_vc_template *t = gr_sdjwt_vc_template_new(&c->spec, c->signer, &c->err);
 
     if (t == NULL || gr_sdjwt_vc_issue(t, &b, c->out, &c->err) < 0)
@@ -119,8 +122,11 @@ static void op_issue_one(struct ctx *c)
 /* Ten credentials from one prepared template. */
 static void op_issue_batch(struct ctx *c)
 {
-    struct gr_sdjwt_vc_batch b = { .iat = 1764000000, .exp = 1795536000, .count = 10,
-                                   .holder_keys = c->holder_refs, .status = c->status };
+    struct gr_sdjwt_vc_batch b = { .iat = 1764000000,
+                                   .exp = 1795536000,
+                                   .count = 10,
+                                   .holder_keys = c->holder_refs,
+                                   .status = c->status };
 
     if (gr_sdjwt_vc_issue(c->template, &b, c->out, &c->err) < 0)
         die("issue", &c->err);
@@ -171,9 +177,12 @@ int main(int argc, char **argv)
         }
     }
     c.spec = (struct gr_sdjwt_vc_spec){
-        .vct = GR_STR("urn:eudi:pid:1"), .iss = GR_STR("https://issuer.example.com"),
-        .claims_json = GR_STR(PID_CLAIMS), .disclosable_json = GR_STR(PID_DISCLOSABLE),
-        .decoys_min = GR_SDJWT_DECOYS_MIN, .decoys_max = GR_SDJWT_DECOYS_MAX,
+        .vct = GR_STR("urn:eudi:pid:1"),
+        .iss = GR_STR("https://issuer.example.com"),
+        .claims_json = GR_STR(PID_CLAIMS),
+        .disclosable_json = GR_STR(PID_DISCLOSABLE),
+        .decoys_min = GR_SDJWT_DECOYS_MIN,
+        .decoys_max = GR_SDJWT_DECOYS_MAX,
     };
     if ((key = gr_jwk_generate(&c.err)) == NULL)
         die("keygen", &c.err);
@@ -200,14 +209,18 @@ int main(int argc, char **argv)
     c.vctx = EVP_PKEY_CTX_new(key->pkey, NULL);
     c.der_len = sizeof(c.der);
     memset(c.digest, 0x5a, sizeof(c.digest));
-    if (!c.sctx || !c.vctx || EVP_PKEY_sign_init(c.sctx) <= 0 || EVP_PKEY_verify_init(c.vctx) <= 0 ||
+    if (!c.sctx || !c.vctx || EVP_PKEY_sign_init(c.sctx) <= 0 ||
+        EVP_PKEY_verify_init(c.vctx) <= 0 ||
         EVP_PKEY_sign(c.sctx, c.der, &c.der_len, c.digest, sizeof(c.digest)) <= 0)
         die("openssl", NULL);
     if ((c.template = gr_sdjwt_vc_template_new(&c.spec, c.signer, &c.err)) == NULL)
         die("template", &c.err);
     {
-        struct gr_sdjwt_vc_batch b = { .iat = 1764000000, .exp = 4102444800, .count = 1,
-                                       .holder_keys = c.holder_refs, .status = c.status };
+        struct gr_sdjwt_vc_batch b = { .iat = 1764000000,
+                                       .exp = 4102444800,
+                                       .count = 1,
+                                       .holder_keys = c.holder_refs,
+                                       .status = c.status };
 
         if (gr_sdjwt_vc_issue(c.template, &b, c.out, &c.err) < 0)
             die("issue", &c.err);
@@ -216,14 +229,16 @@ int main(int argc, char **argv)
     gr_sdjwt_vc_verified_init(&c.verified);
 
     fig[0] = (struct figure){ "openssl_ecdsa_p256_sign_us", measure(seconds, op_openssl_sign, &c) };
-    fig[1] = (struct figure){ "openssl_ecdsa_p256_verify_us", measure(seconds, op_openssl_verify, &c) };
+    fig[1] =
+        (struct figure){ "openssl_ecdsa_p256_verify_us", measure(seconds, op_openssl_verify, &c) };
     fig[2] = (struct figure){ "sdjwt_issue_one_us", measure(seconds, op_issue_one, &c) };
     fig[3] = (struct figure){ "sdjwt_issue_batch10_per_credential_us",
                               measure(seconds, op_issue_batch, &c) / 10 };
     fig[4] = (struct figure){ "sdjwt_verify_us", measure(seconds, op_verify, &c) };
 
     printf("SD-JWT VC: PID-like subject (10 claims, a nested object, an array), %zu disclosures, "
-           "%zu bytes\n", c.verified.disclosures, c.credential.len);
+           "%zu bytes\n",
+           c.verified.disclosures, c.credential.len);
     for (size_t i = 0; i < GR_NELEM(fig); i++) {
         double p = previous(prev, fig[i].name);
 

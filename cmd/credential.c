@@ -39,7 +39,8 @@ static char *header_kid(struct gr_str cred)
     char *kid = NULL;
 
     gr_jws_init(&jws);
-    if (tilde && gr_jws_parse((struct gr_str){ cred.p, (size_t)(tilde - cred.p) }, &jws, &err) == 0 &&
+    if (tilde &&
+        gr_jws_parse((struct gr_str){ cred.p, (size_t)(tilde - cred.p) }, &jws, &err) == 0 &&
         jws.kid.p)
         kid = gr__xstrndup(jws.kid.p, jws.kid.len);
     gr_jws_release(&jws);
@@ -103,10 +104,14 @@ static void print_claims(struct gr_str claims)
 static int verify(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "key", required_argument, NULL, 'k' },    { "aud", required_argument, NULL, 'a' },
-        { "nonce", required_argument, NULL, 'n' },  { "require-kb", no_argument, NULL, 'r' },
-        { "now", required_argument, NULL, 't' },    { "leeway", required_argument, NULL, 'l' },
-        { "accept-vc-typ", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+        { "key", required_argument, NULL, 'k' },
+        { "aud", required_argument, NULL, 'a' },
+        { "nonce", required_argument, NULL, 'n' },
+        { "require-kb", no_argument, NULL, 'r' },
+        { "now", required_argument, NULL, 't' },
+        { "leeway", required_argument, NULL, 'l' },
+        { "accept-vc-typ", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct gr_sdjwt_vc_verify_opts o = { .leeway = 60 };
@@ -119,15 +124,33 @@ static int verify(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "k:a:n:rt:l:vh", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': key_path = optarg; break;
-        case 'a': o.kb_aud = gr_str_c(optarg); break;
-        case 'n': o.kb_nonce = gr_str_c(optarg); break;
-        case 'r': o.require_kb = true; break;
-        case 't': o.now = strtoll(optarg, NULL, 10); break;
-        case 'l': o.leeway = strtoll(optarg, NULL, 10); break;
-        case 'v': o.accept_vc_typ = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'k':
+            key_path = optarg;
+            break;
+        case 'a':
+            o.kb_aud = gr_str_c(optarg);
+            break;
+        case 'n':
+            o.kb_nonce = gr_str_c(optarg);
+            break;
+        case 'r':
+            o.require_kb = true;
+            break;
+        case 't':
+            o.now = strtoll(optarg, NULL, 10);
+            break;
+        case 'l':
+            o.leeway = strtoll(optarg, NULL, 10);
+            break;
+        case 'v':
+            o.accept_vc_typ = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
         }
     }
     if (key_path == NULL || argc - optind > 1) {
@@ -149,7 +172,8 @@ static int verify(int argc, char **argv)
         goto out;
     }
     if (gr_sdjwt_vc_verify(gr_buf_str(&cred), key, &o, &v, &err) < 0) {
-        fprintf(stderr, "gramota: credential verify: invalid (%s): %s\n", gr_errc_name(err.code), err.desc);
+        fprintf(stderr, "gramota: credential verify: invalid (%s): %s\n", gr_errc_name(err.code),
+                err.desc);
         goto out;
     }
     print_claims(gr_buf_str(&v.claims));

@@ -26,9 +26,12 @@ static const char usage[] =
 int cmd_keygen(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "out", required_argument, NULL, 'o' },   { "chain", required_argument, NULL, 'c' },
-        { "subject", required_argument, NULL, 's' }, { "days", required_argument, NULL, 'd' },
-        { "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
+        { "out", required_argument, NULL, 'o' },
+        { "chain", required_argument, NULL, 'c' },
+        { "subject", required_argument, NULL, 's' },
+        { "days", required_argument, NULL, 'd' },
+        { "force", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *out = "-", *chain = NULL, *subject = "gramota issuer";
@@ -41,13 +44,27 @@ int cmd_keygen(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "o:c:s:d:fh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'c': chain = optarg; break;
-        case 's': subject = optarg; break;
-        case 'd': days = (int)strtol(optarg, NULL, 10); break;
-        case 'f': force = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'o':
+            out = optarg;
+            break;
+        case 'c':
+            chain = optarg;
+            break;
+        case 's':
+            subject = optarg;
+            break;
+        case 'd':
+            days = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
         }
     }
     if (optind != argc) {

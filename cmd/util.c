@@ -43,8 +43,9 @@ int cmd_write(const char *path, struct gr_str data, int mode, bool force, struct
     ssize_t w;
 
     if (strcmp(path, "-") == 0)
-        return fwrite(data.p, 1, data.len, stdout) == data.len ? 0
-               : gr_fail(err, GR_ERR_IO, "Standard output cannot be written.");
+        return fwrite(data.p, 1, data.len, stdout) == data.len
+                   ? 0
+                   : gr_fail(err, GR_ERR_IO, "Standard output cannot be written.");
     fd = open(path, flags, mode);
     if (fd < 0) {
         gr_fail(err, GR_ERR_IO, "%.80s cannot be created%s.", path,

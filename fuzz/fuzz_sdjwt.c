@@ -37,10 +37,17 @@ static struct gr_jwk *issuer(void)
 static bool documented(enum gr_errc c)
 {
     switch (c) {
-    case GR_ERR_MALFORMED: case GR_ERR_TOO_LARGE: case GR_ERR_UNSUPPORTED_ALG:
-    case GR_ERR_BAD_TYP: case GR_ERR_BAD_SIGNATURE: case GR_ERR_BAD_CLAIM:
-    case GR_ERR_EXPIRED: case GR_ERR_RESERVED_NAME: case GR_ERR_DUPLICATE:
-    case GR_ERR_ORPHAN: case GR_ERR_BAD_KEY:
+    case GR_ERR_MALFORMED:
+    case GR_ERR_TOO_LARGE:
+    case GR_ERR_UNSUPPORTED_ALG:
+    case GR_ERR_BAD_TYP:
+    case GR_ERR_BAD_SIGNATURE:
+    case GR_ERR_BAD_CLAIM:
+    case GR_ERR_EXPIRED:
+    case GR_ERR_RESERVED_NAME:
+    case GR_ERR_DUPLICATE:
+    case GR_ERR_ORPHAN:
+    case GR_ERR_BAD_KEY:
         return true;
     default:
         return false;
@@ -50,7 +57,9 @@ static bool documented(enum gr_errc c)
 static void verify(struct gr_str in, size_t in_len)
 {
     struct gr_sdjwt_vc_verify_opts o = {
-        .now = 1764000000, .leeway = 60, .kb_aud = GR_STR("https://verifier.example.org"),
+        .now = 1764000000,
+        .leeway = 60,
+        .kb_aud = GR_STR("https://verifier.example.org"),
     };
     struct gr_sdjwt_vc_verified v;
     struct gr_err err;
@@ -58,13 +67,15 @@ static void verify(struct gr_str in, size_t in_len)
     gr_sdjwt_vc_verified_init(&v);
     if (gr_sdjwt_vc_verify(in, issuer(), &o, &v, &err) < 0) {
         assert(documented(err.code));
-        assert(err.desc[0] != '\0' && strchr(err.desc, '"') == NULL && strchr(err.desc, '\\') == NULL);
+        assert(err.desc[0] != '\0' && strchr(err.desc, '"') == NULL &&
+               strchr(err.desc, '\\') == NULL);
     } else {
         json_t *claims = json_loadb(v.claims.data, v.claims.len, 0, NULL);
 
         assert(json_is_object(claims));
         assert(json_is_string(json_object_get(claims, "vct")));
-        assert(json_object_get(claims, "_sd") == NULL && json_object_get(claims, "_sd_alg") == NULL);
+        assert(json_object_get(claims, "_sd") == NULL &&
+               json_object_get(claims, "_sd_alg") == NULL);
         assert(v.disclosures <= in_len / 2);
         json_decref(claims);
     }

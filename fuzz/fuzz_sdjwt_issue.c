@@ -35,7 +35,9 @@ static const struct keys *keys(void)
 static void check_roundtrip(const struct gr_sdjwt_vc_template *t, struct gr_str claims_json)
 {
     const struct gr_jwk *holder[2] = { keys()->holder, keys()->holder };
-    struct gr_sdjwt_vc_batch b = { .iat = 1764000000, .exp = 1764086400, .count = 2, .holder_keys = holder };
+    struct gr_sdjwt_vc_batch b = {
+        .iat = 1764000000, .exp = 1764086400, .count = 2, .holder_keys = holder
+    };
     struct gr_sdjwt_vc_verify_opts o = { .now = 1764000100 };
     struct gr_sdjwt_vc_issued out[2];
     struct gr_err err;
@@ -70,7 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     const char *text = (const char *)data, *nl = memchr(text, '\n', len);
     struct gr_sdjwt_vc_spec spec = {
-        .vct = GR_STR("urn:eudi:pid:1"), .decoys_min = 0, .decoys_max = 3,
+        .vct = GR_STR("urn:eudi:pid:1"),
+        .decoys_min = 0,
+        .decoys_max = 3,
     };
     struct gr_sdjwt_vc_template *t;
     struct gr_err err;

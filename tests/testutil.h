@@ -12,15 +12,15 @@
 #include <gramota/gramota.h>
 
 /* SPECS.md §1 T4: the example keys of SD-JWT and SD-JWT VC (test use only). */
-#define T4_ISSUER_JWK                                                                  \
-    "{\"kty\":\"EC\",\"crv\":\"P-256\","                                               \
-    "\"x\":\"b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ\","                           \
-    "\"y\":\"Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8\","                           \
+#define T4_ISSUER_JWK                                        \
+    "{\"kty\":\"EC\",\"crv\":\"P-256\","                     \
+    "\"x\":\"b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ\"," \
+    "\"y\":\"Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8\"," \
     "\"d\":\"Ur2bNKuBPOrAaxsRnbSH6hIhmNTxSGXshDSUD1a1y7g\"}"
-#define T4_HOLDER_JWK                                                                  \
-    "{\"kty\":\"EC\",\"crv\":\"P-256\","                                               \
-    "\"x\":\"TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc\","                           \
-    "\"y\":\"ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ\","                           \
+#define T4_HOLDER_JWK                                        \
+    "{\"kty\":\"EC\",\"crv\":\"P-256\","                     \
+    "\"x\":\"TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc\"," \
+    "\"y\":\"ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ\"," \
     "\"d\":\"5K5SCos8zf9zRemGGUl6yfok-_NiiryNZsvANWMhF-I\"}"
 
 /* Parse a JWK that the test knows to be good; fails the test otherwise. */
@@ -37,11 +37,11 @@ enum gr_errc t_code(int rc, const struct gr_err *err);
 void t_fixture(const char *rel, struct gr_buf *out);
 
 /* Assert two error codes equal, printing their names. */
-#define assert_code(got, want)                                                           \
-    do {                                                                                 \
-        enum gr_errc got_ = (got), want_ = (want);                                       \
-        if (got_ != want_)                                                               \
-            fail_msg("code %s, expected %s", gr_errc_name(got_), gr_errc_name(want_));   \
+#define assert_code(got, want)                                                         \
+    do {                                                                               \
+        enum gr_errc got_ = (got), want_ = (want);                                     \
+        if (got_ != want_)                                                             \
+            fail_msg("code %s, expected %s", gr_errc_name(got_), gr_errc_name(want_)); \
     } while (0)
 
 #endif

@@ -5,10 +5,10 @@
 
 #include <gramota/err.h>
 
-static const char alphabet[64] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* 0..63 for the alphabet, 0xff for everything else (padding, '+', '/', space). */
+/* clang-format off */
 static const uint8_t value_of[256] = {
 #define X 0xff
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  /* 0x00 */
@@ -29,6 +29,7 @@ static const uint8_t value_of[256] = {
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
 #undef X
 };
+/* clang-format on */
 
 /* see b64url.h */
 size_t gr_b64url_len(size_t len)

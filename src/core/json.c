@@ -33,8 +33,7 @@ static bool too_deep(struct gr_str in)
     return false;
 }
 
-json_t *gr__json_parse(struct gr_str in, size_t max, int want, const char *what,
-                       struct gr_err *err)
+json_t *gr__json_parse(struct gr_str in, size_t max, int want, const char *what, struct gr_err *err)
 {
     json_error_t jerr;
     json_t *v;
@@ -56,7 +55,9 @@ json_t *gr__json_parse(struct gr_str in, size_t max, int want, const char *what,
     if (want >= 0 && json_typeof(v) != (json_type)want) {
         json_decref(v);
         gr_fail(err, GR_ERR_MALFORMED, "%s is not a JSON %s.", what,
-                want == JSON_OBJECT ? "object" : want == JSON_ARRAY ? "array" : "value");
+                want == JSON_OBJECT  ? "object"
+                : want == JSON_ARRAY ? "array"
+                                     : "value");
         return NULL;
     }
     return v;
@@ -159,13 +160,27 @@ void gr__json_quote(struct gr_str s, struct gr_buf *out)
         const char *esc = NULL;
 
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c >= 0x20)
                 continue;

@@ -7,18 +7,18 @@
  * and out-of-memory stays a fatal, never-expected event.
  */
 
-#define GR_MAX_BODY          (64 * 1024) /* any request body */
-#define GR_MAX_JWS_LEN       (16 * 1024) /* compact JWS: proof, DPoP, attestation, KB-JWT */
-#define GR_MAX_JWS_HEADER    (8 * 1024)  /* decoded protected header (x5c makes it large) */
-#define GR_MAX_JWK_LEN       (4 * 1024)  /* one JWK as JSON */
+#define GR_MAX_BODY          (64 * 1024)  /* any request body */
+#define GR_MAX_JWS_LEN       (16 * 1024)  /* compact JWS: proof, DPoP, attestation, KB-JWT */
+#define GR_MAX_JWS_HEADER    (8 * 1024)   /* decoded protected header (x5c makes it large) */
+#define GR_MAX_JWK_LEN       (4 * 1024)   /* one JWK as JSON */
 #define GR_MAX_SDJWT_LEN     (256 * 1024) /* an SD-JWT with its disclosures and KB-JWT */
 #define GR_MAX_SDJWT_PAYLOAD (128 * 1024) /* the issuer-signed JWT's decoded payload */
-#define GR_MAX_DISCLOSURES   1024        /* disclosures in one SD-JWT */
-#define GR_MAX_DISCLOSURE    (16 * 1024) /* one decoded disclosure */
-#define GR_MAX_CLAIMS_LEN    (48 * 1024) /* a subject's claims as JSON */
-#define GR_MAX_SD_PATHS      256         /* selectively disclosable paths in one spec */
-#define GR_MAX_JSON_DEPTH    16          /* nesting of any JSON we read */
-#define GR_MAX_BATCH         100         /* credentials in one issuance call */
-#define GR_MAX_PEM_LEN       (64 * 1024) /* a key or certificate chain file */
+#define GR_MAX_DISCLOSURES   1024         /* disclosures in one SD-JWT */
+#define GR_MAX_DISCLOSURE    (16 * 1024)  /* one decoded disclosure */
+#define GR_MAX_CLAIMS_LEN    (48 * 1024)  /* a subject's claims as JSON */
+#define GR_MAX_SD_PATHS      256          /* selectively disclosable paths in one spec */
+#define GR_MAX_JSON_DEPTH    16           /* nesting of any JSON we read */
+#define GR_MAX_BATCH         100          /* credentials in one issuance call */
+#define GR_MAX_PEM_LEN       (64 * 1024)  /* a key or certificate chain file */
 
 #endif

@@ -14,7 +14,7 @@ struct gr_jwk {
     EVP_PKEY *pkey; /* owned; a P-256 public key or key pair */
     uint8_t x[32];  /* the public point, big-endian coordinates */
     uint8_t y[32];
-    bool priv;      /* pkey holds the private scalar */
+    bool priv; /* pkey holds the private scalar */
     /*
      * Contexts initialised once for ECDSA over a SHA-256 digest and duplicated
      * for every operation: a duplicate costs a fifteenth of a fresh init, and the

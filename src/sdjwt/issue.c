@@ -26,10 +26,10 @@ struct emit {
     const char *text;      /* the template's text */
     const uint8_t *random; /* this credential's share of the batch's random bytes */
     size_t random_left;
-    struct gr_buf *tail;   /* the disclosures, each followed by '~' */
-    struct gr_buf scratch; /* one disclosure's JSON */
+    struct gr_buf *tail;                        /* the disclosures, each followed by '~' */
+    struct gr_buf scratch;                      /* one disclosure's JSON */
     struct gr_buf level[GR_MAX_JSON_DEPTH + 2]; /* a disclosed value, per depth */
-    digest_t *digests;     /* `_sd` entries of the objects being written, as a stack */
+    digest_t *digests; /* `_sd` entries of the objects being written, as a stack */
     gr_sha256_ctx *sha;
     size_t ndigests;
 };
@@ -84,7 +84,8 @@ static void disclose(struct emit *e, const struct node *n, size_t depth, digest_
                              n->name.len ? (struct gr_str){ e->text + n->name.off, n->name.len }
                                          : (struct gr_str){ NULL, 0 },
                              value, &e->scratch, e->tail);
-    gr__sdjwt_digest(e->sha, (struct gr_str){ e->tail->data + start, e->tail->len - start }, digest);
+    gr__sdjwt_digest(e->sha, (struct gr_str){ e->tail->data + start, e->tail->len - start },
+                     digest);
     gr_buf_addc(e->tail, '~');
 }
 
@@ -233,8 +234,8 @@ static int issue_one(const struct gr_sdjwt_vc_template *t, const struct gr_sdjwt
     gr_buf_addc(payload, '}');
     if (gr_buf_check(payload, err) < 0 || gr_buf_check(e->tail, err) < 0)
         return -1;
-    if (gr_signer_jws(t->signer, gr_buf_str(&t->header_b64), gr_buf_str(payload),
-                      &out->credential, err) < 0)
+    if (gr_signer_jws(t->signer, gr_buf_str(&t->header_b64), gr_buf_str(payload), &out->credential,
+                      err) < 0)
         return -1;
     gr_buf_addc(&out->credential, '~');
     gr_buf_addstr(&out->credential, gr_buf_str(e->tail));
@@ -244,7 +245,8 @@ static int issue_one(const struct gr_sdjwt_vc_template *t, const struct gr_sdjwt
 static int check_batch(const struct gr_sdjwt_vc_batch *b, struct gr_err *err)
 {
     if (b->count == 0 || b->count > GR_MAX_BATCH)
-        return gr_fail(err, GR_ERR_USAGE, "A batch makes between 1 and %d credentials.", GR_MAX_BATCH);
+        return gr_fail(err, GR_ERR_USAGE, "A batch makes between 1 and %d credentials.",
+                       GR_MAX_BATCH);
     if (b->iat <= 0 || b->exp < 0 || b->nbf < 0 || (b->exp && b->exp <= b->iat))
         return gr_fail(err, GR_ERR_USAGE, "The credential times are not valid.");
     for (size_t i = 0; b->holder_keys && i < b->count; i++) {

@@ -90,7 +90,8 @@ int gr__sdjwt_check_kb(struct gr_str kb, struct gr_str presented, const json_t *
         gr_fail(err, GR_ERR_BAD_TYP, "The key binding JWT's typ is not kb+jwt.");
         goto out;
     }
-    if (gr_jws_verify(&jws, holder, err) < 0 || check_kb_claims(jws.payload_json, presented, o, now, err) < 0)
+    if (gr_jws_verify(&jws, holder, err) < 0 ||
+        check_kb_claims(jws.payload_json, presented, o, now, err) < 0)
         goto out;
     rc = 0;
 out:

@@ -142,10 +142,12 @@ static int build_object(struct builder *b, struct node *n, const json_t *v, cons
         struct gr_str name = gr_str_c(key);
 
         if (gr__sdjwt_reserved(name))
-            return gr_fail(err, GR_ERR_RESERVED_NAME, "The claim name %.40s is reserved by SD-JWT.", key);
+            return gr_fail(err, GR_ERR_RESERVED_NAME, "The claim name %.40s is reserved by SD-JWT.",
+                           key);
         if (depth == 0 && issuer_set(name))
             return gr_fail(err, GR_ERR_RESERVED_NAME,
-                           "The claim %.40s is set by the issuer and cannot come with the subject.", key);
+                           "The claim %.40s is set by the issuer and cannot come with the subject.",
+                           key);
         kid->name.off = b->text->len;
         gr__json_quote(name, b->text);
         kid->name.len = b->text->len - kid->name.off;
@@ -209,8 +211,8 @@ static int check_path(const json_t *p, struct gr_err *err)
     size_t i;
     const json_t *c;
 
-    if (!json_is_array(p) || json_array_size(p) == 0 ||
-        json_array_size(p) > GR_MAX_JSON_DEPTH || !json_is_string(json_array_get(p, 0)))
+    if (!json_is_array(p) || json_array_size(p) == 0 || json_array_size(p) > GR_MAX_JSON_DEPTH ||
+        !json_is_string(json_array_get(p, 0)))
         return gr_fail(err, GR_ERR_MALFORMED,
                        "A disclosable claim must be a name or a path that starts with a name.");
     json_array_foreach (p, i, c) {
@@ -239,7 +241,8 @@ static json_t *parse_paths(struct gr_str in, struct gr_err *err)
         return NULL;
     if (json_array_size(list) > GR_MAX_SD_PATHS) {
         json_decref(list);
-        gr_fail(err, GR_ERR_TOO_LARGE, "More than %d claims are marked disclosable.", GR_MAX_SD_PATHS);
+        gr_fail(err, GR_ERR_TOO_LARGE, "More than %d claims are marked disclosable.",
+                GR_MAX_SD_PATHS);
         return NULL;
     }
     paths = json_array();
@@ -305,9 +308,10 @@ struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_s
     t->counts.random = GR_SDJWT_RANDOM_ID;
     if (spec->vct.len == 0 || signer == NULL || spec->decoys_min > spec->decoys_max ||
         spec->decoys_max > 64) {
-        gr_fail(err, GR_ERR_USAGE, "%s", spec->vct.len == 0 ? "A credential needs a vct."
-                                         : signer == NULL ? "A credential needs a signer."
-                                                          : "The decoy range is not valid.");
+        gr_fail(err, GR_ERR_USAGE, "%s",
+                spec->vct.len == 0 ? "A credential needs a vct."
+                : signer == NULL   ? "A credential needs a signer."
+                                   : "The decoy range is not valid.");
         goto fail;
     }
     claims = gr__json_parse(spec->claims_json, GR_MAX_CLAIMS_LEN, JSON_OBJECT,

@@ -15,14 +15,14 @@ struct span {
 /* One JSON value of the subject's claims. */
 struct node {
     enum node_kind kind;
-    bool sd;            /* the value travels as a disclosure */
-    bool dynamic;       /* a disclosure is inside: written anew for every credential */
-    struct span name;   /* object members: the name as a JSON string literal */
+    bool sd;             /* the value travels as a disclosure */
+    bool dynamic;        /* a disclosure is inside: written anew for every credential */
+    struct span name;    /* object members: the name as a JSON string literal */
     struct span compact; /* values without a disclosure inside: for the payload */
-    struct span spaced; /* ... and inside a disclosure, with RFC 9901's ", " and ": " */
-    struct node *kids;  /* members or elements, in order */
+    struct span spaced;  /* ... and inside a disclosure, with RFC 9901's ", " and ": " */
+    struct node *kids;   /* members or elements, in order */
     size_t nkids;
-    size_t nsd;         /* objects: how many members are disclosures (each `_sd` entry) */
+    size_t nsd; /* objects: how many members are disclosures (each `_sd` entry) */
 };
 
 /* What one credential needs, counted while the tree is built. */

@@ -61,7 +61,8 @@ static int parse_disclosure(gr_sha256_ctx *sha, struct gr_str b64, struct disclo
     n = json_array_size(a);
     if ((n != 2 && n != 3) || !json_is_string(json_array_get(a, 0)) ||
         (n == 3 && !json_is_string(json_array_get(a, 1))))
-        return gr_fail(err, GR_ERR_MALFORMED, "A disclosure is not [salt, name, value] or [salt, value].");
+        return gr_fail(err, GR_ERR_MALFORMED,
+                       "A disclosure is not [salt, name, value] or [salt, value].");
     if (n == 3 && gr__sdjwt_reserved(gr__json_strv(json_array_get(a, 1))))
         return gr_fail(err, GR_ERR_RESERVED_NAME, "A disclosure uses a name SD-JWT reserves.");
     gr__sdjwt_digest(sha, b64, d->digest);
@@ -99,7 +100,8 @@ static int process_object(struct verify *v, json_t *obj, size_t depth, struct gr
     if (sd && !json_is_array(sd))
         return gr_fail(err, GR_ERR_MALFORMED, "An _sd member is not an array.");
     json_object_foreach (obj, key, val) {
-        if (strcmp(key, "_sd") != 0 && strcmp(key, "_sd_alg") != 0 && process(v, val, depth + 1, err) < 0)
+        if (strcmp(key, "_sd") != 0 && strcmp(key, "_sd_alg") != 0 &&
+            process(v, val, depth + 1, err) < 0)
             return -1;
     }
     if (sd == NULL)
@@ -120,19 +122,21 @@ static int process_object(struct verify *v, json_t *obj, size_t depth, struct gr
             continue; /* a decoy */
         if (d->used || json_array_size(d->array) != 3) {
             json_decref(sd);
-            return gr_fail(err, d->used ? GR_ERR_DUPLICATE : GR_ERR_MALFORMED,
-                           "%s", d->used ? "A disclosure is referenced twice."
-                                         : "An array element disclosure is referenced from _sd.");
+            return gr_fail(err, d->used ? GR_ERR_DUPLICATE : GR_ERR_MALFORMED, "%s",
+                           d->used ? "A disclosure is referenced twice."
+                                   : "An array element disclosure is referenced from _sd.");
         }
         d->used = true;
         name = json_string_value(json_array_get(d->array, 1));
         if (json_object_get(obj, name)) {
             json_decref(sd);
-            return gr_fail(err, GR_ERR_DUPLICATE, "A disclosed claim name is already in its object.");
+            return gr_fail(err, GR_ERR_DUPLICATE,
+                           "A disclosed claim name is already in its object.");
         }
         if (depth == 0 && gr__sdjwt_never_disclosed(gr_str_c(name))) {
             json_decref(sd);
-            return gr_fail(err, GR_ERR_RESERVED_NAME, "The claim %.40s may never be a disclosure.", name);
+            return gr_fail(err, GR_ERR_RESERVED_NAME, "The claim %.40s may never be a disclosure.",
+                           name);
         }
         json_object_set(obj, name, json_array_get(d->array, 2));
         if (process(v, json_object_get(obj, name), depth + 1, err) < 0) {
@@ -245,7 +249,8 @@ static int split_disclosures(struct gr_str in, struct verify *v, struct gr_str *
             break;
         if (tilde == p)
             return gr_fail(err, GR_ERR_MALFORMED, "The SD-JWT has an empty disclosure.");
-        if (parse_disclosure(v->sha, (struct gr_str){ p, (size_t)(tilde - p) }, &v->d[v->nd++], err) < 0)
+        if (parse_disclosure(v->sha, (struct gr_str){ p, (size_t)(tilde - p) }, &v->d[v->nd++],
+                             err) < 0)
             return -1;
     }
     *kb = (struct gr_str){ p, (size_t)(end - p) };
@@ -262,7 +267,8 @@ static int check_issuer_jwt(const struct gr_jws *jws, const struct gr_jwk *key,
 {
     struct gr_str alg;
 
-    if (!gr_jws_typ_is(jws->typ, "dc+sd-jwt") && !(o->accept_vc_typ && gr_jws_typ_is(jws->typ, "vc+sd-jwt")))
+    if (!gr_jws_typ_is(jws->typ, "dc+sd-jwt") &&
+        !(o->accept_vc_typ && gr_jws_typ_is(jws->typ, "vc+sd-jwt")))
         return gr_fail(err, GR_ERR_BAD_TYP, "The credential's typ is not dc+sd-jwt.");
     if (gr_jws_verify(jws, key, err) < 0)
         return -1;
@@ -303,8 +309,8 @@ int gr_sdjwt_vc_verify(struct gr_str in, const struct gr_jwk *issuer_key,
         gr_fail(err, GR_ERR_TOO_LARGE, "The SD-JWT is larger than %d bytes.", GR_MAX_SDJWT_LEN);
         goto out;
     }
-    if (split_disclosures(in, &v, &jws_text, &kb, err) < 0 || gr_jws_parse(jws_text, &jws, err) < 0 ||
-        check_issuer_jwt(&jws, issuer_key, o, err) < 0)
+    if (split_disclosures(in, &v, &jws_text, &kb, err) < 0 ||
+        gr_jws_parse(jws_text, &jws, err) < 0 || check_issuer_jwt(&jws, issuer_key, o, err) < 0)
         goto out;
     claims = jws.payload_json;
     if (process(&v, claims, 0, err) < 0 || check_digests(&v, err) < 0)
@@ -316,7 +322,8 @@ int gr_sdjwt_vc_verify(struct gr_str in, const struct gr_jwk *issuer_key,
         gr_fail(err, GR_ERR_BAD_CLAIM, "A key binding JWT is required and missing.");
         goto out;
     }
-    if (kb.len && gr__sdjwt_check_kb(kb, (struct gr_str){ in.p, in.len - kb.len }, claims, o, now, err) < 0)
+    if (kb.len &&
+        gr__sdjwt_check_kb(kb, (struct gr_str){ in.p, in.len - kb.len }, claims, o, now, err) < 0)
         goto out;
     gr_buf_reset(&out->claims);
     gr__json_dump(claims, false, &out->claims);

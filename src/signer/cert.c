@@ -33,20 +33,23 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *si
     X509_NAME *name = X509_NAME_new();
     ASN1_INTEGER *serial = ASN1_INTEGER_new();
     BIGNUM *bn = BN_new();
-    int ok = cert && name && serial && bn && BN_rand(bn, 120, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) &&
-             BN_to_ASN1_INTEGER(bn, serial) && X509_set_version(cert, X509_VERSION_3) &&
-             X509_set_serialNumber(cert, serial) && X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
-             X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400) &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
-             X509_set_subject_name(cert, name) &&
-             X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name) &&
-             X509_set_pubkey(cert, key) &&
-             add_ext(cert, issuer ? issuer : cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE") &&
-             add_ext(cert, issuer ? issuer : cert, NID_key_usage,
-                     ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") &&
-             add_ext(cert, issuer ? issuer : cert, NID_subject_key_identifier, "hash") &&
-             (ca || add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always")) &&
-             X509_sign(cert, signer, EVP_sha256()) > 0;
+    int ok =
+        cert && name && serial && bn && BN_rand(bn, 120, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) &&
+        BN_to_ASN1_INTEGER(bn, serial) && X509_set_version(cert, X509_VERSION_3) &&
+        X509_set_serialNumber(cert, serial) && X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
+        X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400) &&
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                   0) &&
+        X509_set_subject_name(cert, name) &&
+        X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name) &&
+        X509_set_pubkey(cert, key) &&
+        add_ext(cert, issuer ? issuer : cert, NID_basic_constraints,
+                ca ? "critical,CA:TRUE" : "critical,CA:FALSE") &&
+        add_ext(cert, issuer ? issuer : cert, NID_key_usage,
+                ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") &&
+        add_ext(cert, issuer ? issuer : cert, NID_subject_key_identifier, "hash") &&
+        (ca || add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always")) &&
+        X509_sign(cert, signer, EVP_sha256()) > 0;
 
     BN_free(bn);
     ASN1_INTEGER_free(serial);
@@ -81,7 +84,8 @@ int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int day
     int rc = -1;
 
     if (days <= 0 || days > 36500 || subject_cn == NULL || *subject_cn == '\0')
-        return gr_fail(err, GR_ERR_USAGE, "A certificate needs a subject name and 1 to 36500 days.");
+        return gr_fail(err, GR_ERR_USAGE,
+                       "A certificate needs a subject name and 1 to 36500 days.");
     snprintf(ca_cn, sizeof(ca_cn), "%.100s CA", subject_cn);
     if ((ca_key = gr_jwk_generate(err)) == NULL)
         goto out;

@@ -32,8 +32,7 @@ static const struct gr_signer_ops file_ops = {
 };
 
 /* see signer.h */
-struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem,
-                                    struct gr_err *err)
+struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem, struct gr_err *err)
 {
     if (key == NULL || !gr_jwk_is_private(key)) {
         gr_jwk_free(key);
@@ -65,7 +64,8 @@ struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pem, stru
     struct gr_signer *s;
     char *path;
 
-    if (uri.len > sizeof(file_scheme) - 1 && memcmp(uri.p, file_scheme, sizeof(file_scheme) - 1) == 0) {
+    if (uri.len > sizeof(file_scheme) - 1 &&
+        memcmp(uri.p, file_scheme, sizeof(file_scheme) - 1) == 0) {
         path = gr__xstrndup(uri.p + 5, uri.len - 5);
         s = from_file(path, chain_pem, err);
         free(path);

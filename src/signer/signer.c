@@ -50,8 +50,8 @@ static int add_x5c(struct gr_signer *s, X509 *cert, struct gr_err *err)
     }
     if (s->x5c_count == GR_JWS_MAX_X5C) {
         OPENSSL_free(der);
-        return gr_fail(err, GR_ERR_MALFORMED, "The certificate chain has more than %d certificates.",
-                       GR_JWS_MAX_X5C);
+        return gr_fail(err, GR_ERR_MALFORMED,
+                       "The certificate chain has more than %d certificates.", GR_JWS_MAX_X5C);
     }
     b64_len = 4 * (((size_t)len + 2) / 3);
     s->x5c[s->x5c_count] = gr__xmalloc(b64_len + 1);
@@ -77,14 +77,16 @@ static int load_chain(struct gr_signer *s, struct gr_str pem, struct gr_err *err
     for (; cert != NULL; cert = next, n++) {
         next = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (n == 0 && EVP_PKEY_eq(X509_get0_pubkey(cert), s->pub->pkey) != 1) {
-            gr_fail(err, GR_ERR_BAD_KEY, "The first certificate of the chain is not for the signing key.");
+            gr_fail(err, GR_ERR_BAD_KEY,
+                    "The first certificate of the chain is not for the signing key.");
             goto out;
         }
         if (self_signed(cert)) {
             if (next != NULL || n == 0) {
-                gr_fail(err, GR_ERR_BAD_KEY, "%s",
-                        n == 0 ? "The signing certificate is self-signed; x5c needs one issued by a CA."
-                               : "A self-signed certificate may only end the chain.");
+                gr_fail(
+                    err, GR_ERR_BAD_KEY, "%s",
+                    n == 0 ? "The signing certificate is self-signed; x5c needs one issued by a CA."
+                           : "A self-signed certificate may only end the chain.");
                 goto out;
             }
             break; /* the trust anchor */

@@ -60,7 +60,10 @@ int main(int argc, char **argv)
     {
         const struct gr_jwk *keys[1] = { holder };
         struct gr_sdjwt_vc_batch b = {
-            .iat = time(NULL), .exp = time(NULL) + 3600, .count = 1, .holder_keys = keys,
+            .iat = time(NULL),
+            .exp = time(NULL) + 3600,
+            .count = 1,
+            .holder_keys = keys,
         };
 
         if (gr_sdjwt_vc_issue(t, &b, out, &err) < 0)

@@ -7,7 +7,7 @@ static const struct {
     const char *plain;
     const char *enc;
 } vectors[] = {
-    { "", "" },          { "f", "Zg" },         { "fo", "Zm8" },          { "foo", "Zm9v" },
+    { "", "" },           { "f", "Zg" },          { "fo", "Zm8" },          { "foo", "Zm9v" },
     { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
 };
 
@@ -98,8 +98,7 @@ static void test_decode_buf_cap(void **state)
     gr_buf_init(&b, 4);
     assert_int_equal(gr_b64url_decode_buf(GR_STR("Zm9v"), &b, &err), 0);
     assert_string_equal(b.data, "foo");
-    assert_code(t_code(gr_b64url_decode_buf(GR_STR("Zm9vYmFy"), &b, &err), &err),
-                GR_ERR_TOO_LARGE);
+    assert_code(t_code(gr_b64url_decode_buf(GR_STR("Zm9vYmFy"), &b, &err), &err), GR_ERR_TOO_LARGE);
     gr_buf_release(&b);
 }
 
@@ -116,10 +115,8 @@ static void test_ct_equal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_url_alphabet_roundtrip),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_decode_buf_cap),
+        cmocka_unit_test(test_vectors),  cmocka_unit_test(test_url_alphabet_roundtrip),
+        cmocka_unit_test(test_rejects),  cmocka_unit_test(test_decode_buf_cap),
         cmocka_unit_test(test_ct_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

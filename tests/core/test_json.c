@@ -23,15 +23,18 @@ static void dump(const char *in, bool spaced, const char *want)
 static void test_dump(void **state)
 {
     (void)state;
-    dump("{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}", false, "{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}");
-    dump("{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}", true, "{\"a\": [1, true, null], \"b\": {\"c\": \"d\"}}");
+    dump("{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}", false,
+         "{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}");
+    dump("{\"a\":[1,true,null],\"b\":{\"c\":\"d\"}}", true,
+         "{\"a\": [1, true, null], \"b\": {\"c\": \"d\"}}");
     /* Members keep their order; UTF-8 stays as it is; controls are escaped. */
     dump("{\"z\":1,\"\xc3\xa4\":\"M\xc3\xb6\",\"a\":\"\\u0001\\n\\\"\\\\/\"}", false,
          "{\"z\":1,\"\xc3\xa4\":\"M\xc3\xb6\",\"a\":\"\\u0001\\n\\\"\\\\/\"}");
     /* Reals: the shortest form that reads back the same, still a real. */
     dump("[0.1,1.68,1E+2,-2.5e-7,123456789012345680000.0]", false,
          "[0.1,1.68,100.0,-2.5e-07,1.2345678901234568e+20]");
-    dump("[-9223372036854775808,9223372036854775807]", false, "[-9223372036854775808,9223372036854775807]");
+    dump("[-9223372036854775808,9223372036854775807]", false,
+         "[-9223372036854775808,9223372036854775807]");
 }
 
 static void test_limits(void **state)
@@ -55,7 +58,8 @@ static void test_limits(void **state)
     }
     /* Brackets inside strings do not count. */
     {
-        json_t *v = gr__json_parse(GR_STR("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[\"}"), 4096, JSON_OBJECT, "The value", &err);
+        json_t *v = gr__json_parse(GR_STR("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[\"}"), 4096, JSON_OBJECT,
+                                   "The value", &err);
 
         assert_non_null(v);
         json_decref(v);

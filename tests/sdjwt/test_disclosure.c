@@ -29,7 +29,9 @@ static void check_disclosure(const char *salt, const char *name, const char *val
 static void test_t1_object_property(void **state)
 {
     (void)state;
-    check_disclosure("_26bc4LT-ac6q2KI6cBW5es", "family_name", "\"M\xc3\xb6" "bius\"",
+    check_disclosure("_26bc4LT-ac6q2KI6cBW5es", "family_name",
+                     "\"M\xc3\xb6"
+                     "bius\"",
                      "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0",
                      "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0");
 }
@@ -104,9 +106,9 @@ static void test_t3_verifies(void **state)
     assert_false(out.key_bound);
     claims = json_loadb(out.claims.data, out.claims.len, 0, &jerr);
     assert_string_equal(json_string_value(json_object_get(claims, "given_name")), "John");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(claims, "address"),
-                                                          "locality")),
-                        "Anytown");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(claims, "address"), "locality")),
+        "Anytown");
     assert_true(json_is_true(json_object_get(claims, "is_over_65")));
     assert_null(json_object_get(claims, "_sd"));
     assert_null(json_object_get(claims, "_sd_alg"));
@@ -136,22 +138,20 @@ static void test_disclosure_rejects(void **state)
 
     (void)state;
     gr_buf_init(&b, GR_BUF_UNBOUNDED);
-    assert_code(t_code(gr_sdjwt_disclosure(GR_STR("salt"), GR_STR("n"), GR_STR("{bad"), &b, &err),
-                       &err),
-                GR_ERR_MALFORMED);
-    assert_code(t_code(gr_sdjwt_disclosure(GR_STR("sa\"lt"), GR_STR("n"), GR_STR("1"), &b, &err),
-                       &err),
-                GR_ERR_MALFORMED);
+    assert_code(
+        t_code(gr_sdjwt_disclosure(GR_STR("salt"), GR_STR("n"), GR_STR("{bad"), &b, &err), &err),
+        GR_ERR_MALFORMED);
+    assert_code(
+        t_code(gr_sdjwt_disclosure(GR_STR("sa\"lt"), GR_STR("n"), GR_STR("1"), &b, &err), &err),
+        GR_ERR_MALFORMED);
     gr_buf_release(&b);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_t1_object_property),
-        cmocka_unit_test(test_t2_array_element),
-        cmocka_unit_test(test_t3_disclosures_reencode),
-        cmocka_unit_test(test_t3_verifies),
+        cmocka_unit_test(test_t1_object_property),      cmocka_unit_test(test_t2_array_element),
+        cmocka_unit_test(test_t3_disclosures_reencode), cmocka_unit_test(test_t3_verifies),
         cmocka_unit_test(test_disclosure_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,8 +86,11 @@ static void issue(struct fixture *f, const struct gr_sdjwt_vc_spec *spec, size_t
     };
     const struct gr_jwk *keys[3] = { f->holder[0], f->holder[1], f->holder[2] };
     struct gr_sdjwt_vc_batch b = {
-        .iat = 1764000000, .exp = 1764000000 + 86400, .count = count,
-        .holder_keys = keys, .status = status,
+        .iat = 1764000000,
+        .exp = 1764000000 + 86400,
+        .count = count,
+        .holder_keys = keys,
+        .status = status,
     };
 
     if (t == NULL)
@@ -194,7 +197,8 @@ static void test_batch_is_unlinkable(void **state)
         assert_true(gr_jwk_equal(cnf, f->holder[i]));
         assert_int_equal(strlen(out[i].id), GR_SDJWT_ID_LEN);
         for (size_t j = 0; j < i; j++) {
-            const char *a = strchr(out[i].credential.data, '~'), *b = strchr(out[j].credential.data, '~');
+            const char *a = strchr(out[i].credential.data, '~'),
+                       *b = strchr(out[j].credential.data, '~');
 
             assert_string_not_equal(out[i].id, out[j].id);
             /* No disclosure (salt) is shared between two credentials. */
@@ -245,7 +249,8 @@ static void test_header(void **state)
     issue(f, &spec, 1, out);
     cred = out[0].credential.data;
     gr_jws_init(&jws);
-    assert_int_equal(gr_jws_parse((struct gr_str){ cred, (size_t)(strchr(cred, '~') - cred) }, &jws, &err), 0);
+    assert_int_equal(
+        gr_jws_parse((struct gr_str){ cred, (size_t)(strchr(cred, '~') - cred) }, &jws, &err), 0);
     assert_true(gr_str_eq(jws.kid, gr_signer_kid(f->signer)));
     assert_string_equal(gr_signer_kid(f->signer).p, "Q5yTSREAbvZL131ynDBhalXJcF9fL0foJlMN8u6ldiY");
     assert_int_equal(jws.x5c_count, 0);
@@ -259,28 +264,28 @@ static const struct {
     const char *disclosable;
     enum gr_errc want;
 } bad_specs[] = {
-    { "[1,2]", NULL, GR_ERR_MALFORMED },                          /* claims not an object */
-    { "{\"a\":", NULL, GR_ERR_MALFORMED },                         /* not JSON */
-    { "{\"a\":1,\"a\":2}", NULL, GR_ERR_MALFORMED },               /* duplicate member */
-    { "{\"_sd\":[]}", NULL, GR_ERR_RESERVED_NAME },                /* SD-JWT's own names */
+    { "[1,2]", NULL, GR_ERR_MALFORMED },             /* claims not an object */
+    { "{\"a\":", NULL, GR_ERR_MALFORMED },           /* not JSON */
+    { "{\"a\":1,\"a\":2}", NULL, GR_ERR_MALFORMED }, /* duplicate member */
+    { "{\"_sd\":[]}", NULL, GR_ERR_RESERVED_NAME },  /* SD-JWT's own names */
     { "{\"a\":{\"...\":1}}", NULL, GR_ERR_RESERVED_NAME },
     { "{\"a\":[{\"_sd_alg\":1}]}", NULL, GR_ERR_RESERVED_NAME },
-    { "{\"iss\":\"x\"}", NULL, GR_ERR_RESERVED_NAME },             /* set by the issuer */
+    { "{\"iss\":\"x\"}", NULL, GR_ERR_RESERVED_NAME }, /* set by the issuer */
     { "{\"cnf\":{}}", NULL, GR_ERR_RESERVED_NAME },
     { "{\"status\":{}}", NULL, GR_ERR_RESERVED_NAME },
     { "{\"iat\":1}", NULL, GR_ERR_RESERVED_NAME },
     { "{\"vct\":\"x\"}", NULL, GR_ERR_RESERVED_NAME },
-    { "{\"a\":1}", "[\"iss\"]", GR_ERR_RESERVED_NAME },            /* never disclosable */
+    { "{\"a\":1}", "[\"iss\"]", GR_ERR_RESERVED_NAME }, /* never disclosable */
     { "{\"a\":1}", "[\"nbf\"]", GR_ERR_RESERVED_NAME },
     { "{\"a\":1}", "[\"exp\"]", GR_ERR_RESERVED_NAME },
     { "{\"a\":1}", "[[\"cnf\",\"jwk\"]]", GR_ERR_RESERVED_NAME },
     { "{\"a\":1}", "[\"vct\"]", GR_ERR_RESERVED_NAME },
     { "{\"a\":1}", "[\"vct#integrity\"]", GR_ERR_RESERVED_NAME },
     { "{\"a\":1}", "[[\"status\",\"status_list\"]]", GR_ERR_RESERVED_NAME },
-    { "{\"a\":1}", "{\"a\":true}", GR_ERR_MALFORMED },             /* not a list */
-    { "{\"a\":1}", "[[]]", GR_ERR_MALFORMED },                     /* empty path */
-    { "{\"a\":1}", "[[0]]", GR_ERR_MALFORMED },                    /* must start with a name */
-    { "{\"a\":[1]}", "[[\"a\",-1]]", GR_ERR_MALFORMED },           /* negative index */
+    { "{\"a\":1}", "{\"a\":true}", GR_ERR_MALFORMED },   /* not a list */
+    { "{\"a\":1}", "[[]]", GR_ERR_MALFORMED },           /* empty path */
+    { "{\"a\":1}", "[[0]]", GR_ERR_MALFORMED },          /* must start with a name */
+    { "{\"a\":[1]}", "[[\"a\",-1]]", GR_ERR_MALFORMED }, /* negative index */
     { "{\"a\":[1]}", "[[\"a\",true]]", GR_ERR_MALFORMED },
     { "{\"a\":1}", "[42]", GR_ERR_MALFORMED },
     { "{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}", NULL, GR_ERR_MALFORMED }, /* too deep */
@@ -291,7 +296,8 @@ static void test_bad_specs(void **state)
     struct fixture *f = *state;
 
     for (size_t i = 0; i < GR_NELEM(bad_specs); i++) {
-        struct gr_sdjwt_vc_spec spec = { .vct = GR_STR("urn:x"), .claims_json = gr_str_c(bad_specs[i].claims),
+        struct gr_sdjwt_vc_spec spec = { .vct = GR_STR("urn:x"),
+                                         .claims_json = gr_str_c(bad_specs[i].claims),
                                          .disclosable_json = gr_str_c(bad_specs[i].disclosable) };
         struct gr_err err;
         struct gr_sdjwt_vc_template *t = gr_sdjwt_vc_template_new(&spec, f->signer, &err);

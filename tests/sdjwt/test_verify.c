@@ -18,8 +18,11 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     struct gr_signer *s = t_signer(T4_ISSUER_JWK);
     struct gr_sdjwt_vc_spec spec = {
-        .vct = GR_STR(PID_VCT), .claims_json = GR_STR(PID_CLAIMS),
-        .disclosable_json = GR_STR(PID_DISCLOSABLE), .decoys_min = 1, .decoys_max = 4,
+        .vct = GR_STR(PID_VCT),
+        .claims_json = GR_STR(PID_CLAIMS),
+        .disclosable_json = GR_STR(PID_DISCLOSABLE),
+        .decoys_min = 1,
+        .decoys_max = 4,
     };
     struct gr_err err;
     struct gr_sdjwt_vc_template *t = gr_sdjwt_vc_template_new(&spec, s, &err);
@@ -30,7 +33,9 @@ static int setup(void **state)
     f->holder = t_jwk(T4_HOLDER_JWK);
     f->other = t_keygen();
     keys[0] = f->holder;
-    struct gr_sdjwt_vc_batch b = { .iat = NOW - 100, .exp = NOW + 3600, .count = 1, .holder_keys = keys };
+    struct gr_sdjwt_vc_batch b = {
+        .iat = NOW - 100, .exp = NOW + 3600, .count = 1, .holder_keys = keys
+    };
     assert_int_equal(gr_sdjwt_vc_issue(t, &b, out, &err), 0);
     f->good = out[0].credential;
     gr_sdjwt_vc_template_free(t);
@@ -73,7 +78,8 @@ static void craft(const char *payload, const char *tail, struct gr_buf *out)
     struct gr_err err;
 
     gr_buf_init(out, GR_BUF_UNBOUNDED);
-    if (gr_jws_sign(issuer, GR_STR("{\"alg\":\"ES256\",\"typ\":\"dc+sd-jwt\"}"), gr_str_c(payload), out, &err))
+    if (gr_jws_sign(issuer, GR_STR("{\"alg\":\"ES256\",\"typ\":\"dc+sd-jwt\"}"), gr_str_c(payload),
+                    out, &err))
         fail_msg("sign: %s", err.desc);
     gr_buf_addc(out, '~');
     gr_buf_adds(out, tail);
@@ -108,7 +114,9 @@ static void test_signature_flips(void **state)
     struct gr_err err;
     char enc[87];
 
-    assert_int_equal(gr_b64url_decode((struct gr_str){ sig, (size_t)(end - sig) }, raw, sizeof(raw), &n, &err), 0);
+    assert_int_equal(
+        gr_b64url_decode((struct gr_str){ sig, (size_t)(end - sig) }, raw, sizeof(raw), &n, &err),
+        0);
     assert_int_equal(n, 64);
     for (size_t i = 0; i < sizeof(raw); i++) {
         raw[i] ^= 0x01;
@@ -137,11 +145,13 @@ static void test_wrong_key_alg_typ(void **state)
                 GR_ERR_BAD_SIGNATURE);
     gr_sdjwt_vc_verified_release(&v);
     /* alg none: {"alg":"none","typ":"dc+sd-jwt"} . {"vct":"x"} . */
-    assert_code(verify_code(f, GR_STR("eyJhbGciOiJub25lIiwidHlwIjoiZGMrc2Qtand0In0.eyJ2Y3QiOiJ4In0.~"), &o),
-                GR_ERR_UNSUPPORTED_ALG);
+    assert_code(
+        verify_code(f, GR_STR("eyJhbGciOiJub25lIiwidHlwIjoiZGMrc2Qtand0In0.eyJ2Y3QiOiJ4In0.~"), &o),
+        GR_ERR_UNSUPPORTED_ALG);
     gr_buf_init(&b, GR_BUF_UNBOUNDED);
     assert_int_equal(gr_jws_sign(f->issuer, GR_STR("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"),
-                                 GR_STR("{\"vct\":\"x\"}"), &b, &err), 0);
+                                 GR_STR("{\"vct\":\"x\"}"), &b, &err),
+                     0);
     gr_buf_addc(&b, '~');
     assert_code(verify_code(f, gr_buf_str(&b), &o), GR_ERR_BAD_TYP);
     gr_buf_release(&b);
@@ -207,15 +217,15 @@ static void test_disclosure_rules(void **state)
     gr_buf_init(&payload, GR_BUF_UNBOUNDED);
     gr_buf_init(&tail, GR_BUF_UNBOUNDED);
 
-#define CASE(pl, tl, want)                                  \
-    do {                                                    \
-        gr_buf_reset(&payload);                             \
-        gr_buf_reset(&tail);                                \
-        pl;                                                 \
-        tl;                                                 \
-        craft(payload.data, tail.data ? tail.data : "", &cred); \
+#define CASE(pl, tl, want)                                        \
+    do {                                                          \
+        gr_buf_reset(&payload);                                   \
+        gr_buf_reset(&tail);                                      \
+        pl;                                                       \
+        tl;                                                       \
+        craft(payload.data, tail.data ? tail.data : "", &cred);   \
         assert_code(verify_code(f, gr_buf_str(&cred), &o), want); \
-        gr_buf_release(&cred);                              \
+        gr_buf_release(&cred);                                    \
     } while (0)
 
     /* Sanity: one good disclosure. */
@@ -230,11 +240,13 @@ static void test_disclosure_rules(void **state)
     /* The same digest twice in the payload. */
     CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"_sd\":[\"%s\",\"%s\"]}", h1, h1),
          gr_buf_printf(&tail, "%s~", d1.data), GR_ERR_DUPLICATE);
-    CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"_sd\":[\"%s\"],\"a\":{\"_sd\":[\"%s\"]}}", h1, h1),
+    CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"_sd\":[\"%s\"],\"a\":{\"_sd\":[\"%s\"]}}", h1,
+                       h1),
          gr_buf_printf(&tail, "%s~", d1.data), GR_ERR_DUPLICATE);
     /* A decoy repeated is a duplicate digest too. */
-    CASE(gr_buf_adds(&payload, "{\"vct\":\"x\",\"_sd\":[\"decoydecoydecoydecoydecoydecoydecoydecoyAAA\","
-                               "\"decoydecoydecoydecoydecoydecoydecoydecoyAAA\"]}"),
+    CASE(gr_buf_adds(&payload,
+                     "{\"vct\":\"x\",\"_sd\":[\"decoydecoydecoydecoydecoydecoydecoydecoyAAA\","
+                     "\"decoydecoydecoydecoydecoydecoydecoydecoyAAA\"]}"),
          (void)0, GR_ERR_DUPLICATE);
     /* A disclosed name already plain in its object. */
     CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"given_name\":\"A\",\"_sd\":[\"%s\"]}", h1),
@@ -251,7 +263,8 @@ static void test_disclosure_rules(void **state)
     CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"n\":[{\"...\":\"%s\"}]}", h1),
          gr_buf_printf(&tail, "%s~", d1.data), GR_ERR_MALFORMED);
     /* An array element disclosure used twice. */
-    CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"n\":[{\"...\":\"%s\"},{\"...\":\"%s\"}]}", harr, harr),
+    CASE(gr_buf_printf(&payload, "{\"vct\":\"x\",\"n\":[{\"...\":\"%s\"},{\"...\":\"%s\"}]}", harr,
+                       harr),
          gr_buf_printf(&tail, "%s~", darr.data), GR_ERR_DUPLICATE);
 #undef CASE
     gr_buf_release(&d1);
@@ -308,7 +321,9 @@ static void test_key_binding(void **state)
 {
     struct fixture *f = *state;
     struct gr_sdjwt_vc_verify_opts o = {
-        .now = NOW, .kb_aud = GR_STR("https://verifier.example.org"), .kb_nonce = GR_STR("n-0S6"),
+        .now = NOW,
+        .kb_aud = GR_STR("https://verifier.example.org"),
+        .kb_nonce = GR_STR("n-0S6"),
         .require_kb = true,
     };
     struct gr_sdjwt_vc_verified v;
@@ -355,13 +370,16 @@ static void test_key_binding(void **state)
     gr_buf_init(&p, GR_BUF_UNBOUNDED);
     gr_buf_addstr(&p, gr_buf_str(&f->good));
     assert_int_equal(gr_jws_sign(f->holder, GR_STR("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"),
-                                 GR_STR("{\"iat\":1764000100}"), &p, &err), 0);
+                                 GR_STR("{\"iat\":1764000100}"), &p, &err),
+                     0);
     assert_code(verify_code(f, gr_buf_str(&p), &o), GR_ERR_BAD_TYP);
     gr_buf_release(&p);
     /* Presenting something that is not an SD-JWT. */
     gr_buf_init(&p, GR_BUF_UNBOUNDED);
-    assert_code(t_code(gr_sdjwt_present(GR_STR("abc"), f->holder, GR_STR("a"), GR_STR("n"), NOW, &p, &err), &err),
-                GR_ERR_MALFORMED);
+    assert_code(
+        t_code(gr_sdjwt_present(GR_STR("abc"), f->holder, GR_STR("a"), GR_STR("n"), NOW, &p, &err),
+               &err),
+        GR_ERR_MALFORMED);
     gr_buf_release(&p);
 }
 

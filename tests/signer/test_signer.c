@@ -50,7 +50,8 @@ static void sign_and_verify(const struct gr_signer *s)
     gr_buf_init(&jws, GR_BUF_UNBOUNDED);
     gr_signer_header(s, "statuslist+jwt", &header);
     gr_buf_add_b64url(&header_b64, header.data, header.len);
-    assert_int_equal(gr_signer_jws(s, gr_buf_str(&header_b64), GR_STR("{\"sub\":\"x\"}"), &jws, &err), 0);
+    assert_int_equal(
+        gr_signer_jws(s, gr_buf_str(&header_b64), GR_STR("{\"sub\":\"x\"}"), &jws, &err), 0);
     gr_jws_init(&parsed);
     assert_int_equal(gr_jws_parse(gr_buf_str(&jws), &parsed, &err), 0);
     assert_true(gr_jws_typ_is(parsed.typ, "statuslist+jwt"));
@@ -111,7 +112,8 @@ static void test_bad_uris_and_keys(void **state)
     gr_buf_init(&uri, GR_BUF_UNBOUNDED);
     assert_null(gr_signer_new(GR_STR("kms:whatever"), (struct gr_str){ NULL, 0 }, &err));
     assert_code(err.code, GR_ERR_USAGE);
-    assert_null(gr_signer_new(GR_STR("file:/nonexistent/key.pem"), (struct gr_str){ NULL, 0 }, &err));
+    assert_null(
+        gr_signer_new(GR_STR("file:/nonexistent/key.pem"), (struct gr_str){ NULL, 0 }, &err));
     assert_code(err.code, GR_ERR_IO);
     /* A public key cannot sign. */
     assert_int_equal(gr_jwk_to_pem(key, false, &pem, &err), 0);
@@ -230,7 +232,8 @@ static void test_custom_signer(void **state)
     static const struct gr_signer_ops ops = { "kms", counting_sign, counting_free };
     struct counting c = { .key = t_keygen() };
     struct gr_err err;
-    struct gr_signer *s = gr_signer_new_custom(&ops, &c, gr_jwk_dup_public(c.key), (struct gr_str){ NULL, 0 }, &err);
+    struct gr_signer *s =
+        gr_signer_new_custom(&ops, &c, gr_jwk_dup_public(c.key), (struct gr_str){ NULL, 0 }, &err);
 
     (void)state;
     assert_non_null(s);
