@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #if defined(__GNUC__)
-#define GR_API        __attribute__((visibility("default")))
+#define GR_API          __attribute__((visibility("default")))
 #define GR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define GR_API
@@ -46,11 +46,11 @@ GR_API bool gr_str_eq(struct gr_str a, struct gr_str b);
 GR_API bool gr_str_eq_c(struct gr_str a, const char *b);
 
 struct gr_buf {
-    char *data;    /* owned; NUL-terminated when non-NULL */
+    char *data; /* owned; NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
-    size_t max;    /* hard cap on len */
-    bool failed;   /* an append passed max */
+    size_t max;  /* hard cap on len */
+    bool failed; /* an append passed max */
 };
 
 #define GR_BUF_UNBOUNDED SIZE_MAX

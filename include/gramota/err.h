@@ -17,54 +17,54 @@
 
 #include <gramota/buf.h>
 
-#define GR_ERRORS(X)                                                                 \
-    X(OK, NULL, 200)                                                                 \
-    /* OAuth 2.0, RFC 6749 §5.2 and RFC 6750 §3.1 */                                 \
-    X(INVALID_REQUEST, "invalid_request", 400)                                       \
-    X(INVALID_GRANT, "invalid_grant", 400)                                           \
-    X(INVALID_CLIENT, "invalid_client", 401)                                         \
-    X(UNSUPPORTED_GRANT_TYPE, "unsupported_grant_type", 400)                         \
-    X(INVALID_TOKEN, "invalid_token", 401)                                           \
-    X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)                                 \
-    /* DPoP, RFC 9449 */                                                             \
-    X(INVALID_DPOP_PROOF, "invalid_dpop_proof", 400)                                 \
-    X(USE_DPOP_NONCE, "use_dpop_nonce", 400)                                         \
-    /* Attestation-based client authentication */                                    \
-    X(INVALID_CLIENT_ATTESTATION, "invalid_client_attestation", 400)                 \
-    /* OpenID4VCI 1.0 §8.3.1.2, §9.3, §11.3 */                                       \
-    X(INVALID_CREDENTIAL_REQUEST, "invalid_credential_request", 400)                 \
-    X(UNKNOWN_CREDENTIAL_CONFIGURATION, "unknown_credential_configuration", 400)     \
-    X(UNKNOWN_CREDENTIAL_IDENTIFIER, "unknown_credential_identifier", 400)           \
-    X(INVALID_PROOF, "invalid_proof", 400)                                           \
-    X(INVALID_NONCE, "invalid_nonce", 400)                                           \
-    X(INVALID_ENCRYPTION_PARAMETERS, "invalid_encryption_parameters", 400)           \
-    X(CREDENTIAL_REQUEST_DENIED, "credential_request_denied", 400)                   \
-    X(INVALID_TRANSACTION_ID, "invalid_transaction_id", 400)                         \
-    X(INVALID_NOTIFICATION_ID, "invalid_notification_id", 400)                       \
-    X(INVALID_NOTIFICATION_REQUEST, "invalid_notification_request", 400)             \
-    /* gramota's admin API (API.md §2) */                                            \
-    X(UNAUTHORIZED, "unauthorized", 401)                                             \
-    X(NOT_FOUND, "not_found", 404)                                                   \
-    X(CONFLICT, "conflict", 409)                                                     \
-    X(REQUEST_TOO_LARGE, "request_too_large", 413)                                   \
-    X(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415)                         \
-    X(RATE_LIMITED, "rate_limited", 429)                                             \
-    X(SERVER_ERROR, "server_error", 500)                                             \
-    X(TEMPORARILY_UNAVAILABLE, "temporarily_unavailable", 503)                       \
-    /* internal: re-coded by the protocol layer before anything reaches the wire */  \
-    X(MALFORMED, NULL, 500)       /* not the syntax it claims to be */               \
-    X(TOO_LARGE, NULL, 500)       /* past a limit of src/core/limits.h */            \
-    X(UNSUPPORTED_ALG, NULL, 500) /* none, HMAC, or not the key's algorithm */       \
-    X(BAD_KEY, NULL, 500)         /* not a usable P-256 key */                       \
-    X(BAD_SIGNATURE, NULL, 500)   /* the signature does not verify */                \
-    X(BAD_TYP, NULL, 500)         /* explicit typing does not match */               \
-    X(BAD_CLAIM, NULL, 500)       /* a claim is missing or has the wrong value */    \
-    X(EXPIRED, NULL, 500)         /* exp passed, nbf or iat out of the window */     \
-    X(RESERVED_NAME, NULL, 500)   /* a name SD-JWT or SD-JWT VC keeps for itself */  \
-    X(DUPLICATE, NULL, 500)       /* a digest, disclosure or member seen twice */    \
-    X(ORPHAN, NULL, 500)          /* a disclosure no digest refers to */             \
-    X(CRYPTO, NULL, 500)          /* OpenSSL failed where it should not */           \
-    X(IO, NULL, 500)              /* a file could not be read or written */          \
+#define GR_ERRORS(X)                                                                \
+    X(OK, NULL, 200)                                                                \
+    /* OAuth 2.0, RFC 6749 §5.2 and RFC 6750 §3.1 */                              \
+    X(INVALID_REQUEST, "invalid_request", 400)                                      \
+    X(INVALID_GRANT, "invalid_grant", 400)                                          \
+    X(INVALID_CLIENT, "invalid_client", 401)                                        \
+    X(UNSUPPORTED_GRANT_TYPE, "unsupported_grant_type", 400)                        \
+    X(INVALID_TOKEN, "invalid_token", 401)                                          \
+    X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)                                \
+    /* DPoP, RFC 9449 */                                                            \
+    X(INVALID_DPOP_PROOF, "invalid_dpop_proof", 400)                                \
+    X(USE_DPOP_NONCE, "use_dpop_nonce", 400)                                        \
+    /* Attestation-based client authentication */                                   \
+    X(INVALID_CLIENT_ATTESTATION, "invalid_client_attestation", 400)                \
+    /* OpenID4VCI 1.0 §8.3.1.2, §9.3, §11.3 */                                   \
+    X(INVALID_CREDENTIAL_REQUEST, "invalid_credential_request", 400)                \
+    X(UNKNOWN_CREDENTIAL_CONFIGURATION, "unknown_credential_configuration", 400)    \
+    X(UNKNOWN_CREDENTIAL_IDENTIFIER, "unknown_credential_identifier", 400)          \
+    X(INVALID_PROOF, "invalid_proof", 400)                                          \
+    X(INVALID_NONCE, "invalid_nonce", 400)                                          \
+    X(INVALID_ENCRYPTION_PARAMETERS, "invalid_encryption_parameters", 400)          \
+    X(CREDENTIAL_REQUEST_DENIED, "credential_request_denied", 400)                  \
+    X(INVALID_TRANSACTION_ID, "invalid_transaction_id", 400)                        \
+    X(INVALID_NOTIFICATION_ID, "invalid_notification_id", 400)                      \
+    X(INVALID_NOTIFICATION_REQUEST, "invalid_notification_request", 400)            \
+    /* gramota's admin API (API.md §2) */                                          \
+    X(UNAUTHORIZED, "unauthorized", 401)                                            \
+    X(NOT_FOUND, "not_found", 404)                                                  \
+    X(CONFLICT, "conflict", 409)                                                    \
+    X(REQUEST_TOO_LARGE, "request_too_large", 413)                                  \
+    X(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415)                        \
+    X(RATE_LIMITED, "rate_limited", 429)                                            \
+    X(SERVER_ERROR, "server_error", 500)                                            \
+    X(TEMPORARILY_UNAVAILABLE, "temporarily_unavailable", 503)                      \
+    /* internal: re-coded by the protocol layer before anything reaches the wire */ \
+    X(MALFORMED, NULL, 500)       /* not the syntax it claims to be */              \
+    X(TOO_LARGE, NULL, 500)       /* past a limit of src/core/limits.h */           \
+    X(UNSUPPORTED_ALG, NULL, 500) /* none, HMAC, or not the key's algorithm */      \
+    X(BAD_KEY, NULL, 500)         /* not a usable P-256 key */                      \
+    X(BAD_SIGNATURE, NULL, 500)   /* the signature does not verify */               \
+    X(BAD_TYP, NULL, 500)         /* explicit typing does not match */              \
+    X(BAD_CLAIM, NULL, 500)       /* a claim is missing or has the wrong value */   \
+    X(EXPIRED, NULL, 500)         /* exp passed, nbf or iat out of the window */    \
+    X(RESERVED_NAME, NULL, 500)   /* a name SD-JWT or SD-JWT VC keeps for itself */ \
+    X(DUPLICATE, NULL, 500)       /* a digest, disclosure or member seen twice */   \
+    X(ORPHAN, NULL, 500)          /* a disclosure no digest refers to */            \
+    X(CRYPTO, NULL, 500)          /* OpenSSL failed where it should not */          \
+    X(IO, NULL, 500)              /* a file could not be read or written */         \
     X(USAGE, NULL, 500)           /* the caller broke a documented contract */
 
 enum gr_errc {
@@ -87,8 +87,8 @@ struct gr_err {
 
 /* Fill `err` and return -1. `desc` is one sentence: the problem first. */
 #define gr_fail(err, code, ...) gr__fail((err), (code), GR_HERE, __VA_ARGS__)
-GR_API int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt,
-                    ...) GR_PRINTF(4, 5);
+GR_API int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
+    GR_PRINTF(4, 5);
 
 /* Add a cause for the log (never sent); returns -1 so it can close a failure. */
 GR_API int gr_err_cause(struct gr_err *err, const char *fmt, ...) GR_PRINTF(2, 3);

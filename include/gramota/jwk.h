@@ -34,8 +34,7 @@ enum gr_jwk_want {
  * a private member under GR_JWK_PUBLIC, no `d` under GR_JWK_PRIVATE),
  * UNSUPPORTED_ALG.
  */
-GR_API struct gr_jwk *gr_jwk_parse(struct gr_str json, enum gr_jwk_want want,
-                                   struct gr_err *err);
+GR_API struct gr_jwk *gr_jwk_parse(struct gr_str json, enum gr_jwk_want want, struct gr_err *err);
 /*
  * From PEM: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" (SEC 1) or "PUBLIC KEY"
  * (SPKI); the first key block in the text is used, other blocks (certificates)

@@ -95,8 +95,8 @@ struct gr_sdjwt_vc_issued {
  * Codes: USAGE, CRYPTO, and the signer's.
  */
 GR_API int gr_sdjwt_vc_issue(const struct gr_sdjwt_vc_template *t,
-                             const struct gr_sdjwt_vc_batch *batch,
-                             struct gr_sdjwt_vc_issued *out, struct gr_err *err);
+                             const struct gr_sdjwt_vc_batch *batch, struct gr_sdjwt_vc_issued *out,
+                             struct gr_err *err);
 GR_API void gr_sdjwt_vc_issued_release(struct gr_sdjwt_vc_issued *out, size_t count);
 
 /* ---- presentation (the holder's side; used by tests and tools) ---- */
@@ -113,19 +113,19 @@ GR_API int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, st
 /* ---- verification (RFC 9901 §7.1, §7.3; SD-JWT VC §2.4) ---- */
 
 struct gr_sdjwt_vc_verify_opts {
-    int64_t now;           /* 0: the current time */
-    int64_t leeway;        /* seconds of clock skew tolerated on exp, nbf, iat */
-    bool accept_vc_typ;    /* also accept the legacy typ vc+sd-jwt */
-    bool require_kb;       /* a KB-JWT must be present */
-    struct gr_str kb_aud;  /* the KB-JWT's aud must equal this (when a KB-JWT is there) */
-    struct gr_str kb_nonce;/* the KB-JWT's nonce must equal this (when a KB-JWT is there) */
-    int64_t kb_max_age;    /* seconds a KB-JWT's iat may lie in the past; 0: 300 */
+    int64_t now;            /* 0: the current time */
+    int64_t leeway;         /* seconds of clock skew tolerated on exp, nbf, iat */
+    bool accept_vc_typ;     /* also accept the legacy typ vc+sd-jwt */
+    bool require_kb;        /* a KB-JWT must be present */
+    struct gr_str kb_aud;   /* the KB-JWT's aud must equal this (when a KB-JWT is there) */
+    struct gr_str kb_nonce; /* the KB-JWT's nonce must equal this (when a KB-JWT is there) */
+    int64_t kb_max_age;     /* seconds a KB-JWT's iat may lie in the past; 0: 300 */
 };
 
 struct gr_sdjwt_vc_verified {
-    struct gr_buf claims;     /* the processed payload: disclosures in place, _sd gone */
-    size_t disclosures;       /* how many disclosures were presented */
-    bool key_bound;           /* a KB-JWT was present and verified */
+    struct gr_buf claims; /* the processed payload: disclosures in place, _sd gone */
+    size_t disclosures;   /* how many disclosures were presented */
+    bool key_bound;       /* a KB-JWT was present and verified */
 };
 
 /*

@@ -25,7 +25,7 @@ typedef int gr_sign_fn(void *ctx, struct gr_str input, uint8_t sig[64], struct g
 typedef void gr_signer_free_fn(void *ctx);
 
 struct gr_signer_ops {
-    const char *name;        /* "file", "pkcs11", ... for logs */
+    const char *name; /* "file", "pkcs11", ... for logs */
     gr_sign_fn *sign;
     gr_signer_free_fn *free; /* may be NULL */
 };
