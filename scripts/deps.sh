@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake make gcc pkg-config libssl-dev libjansson-dev zlib1g-dev)
-test_pkgs=(libcmocka-dev nodejs npm)
+test_pkgs=(libcmocka-dev nodejs npm clang-format)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 what=${1:-build}
