@@ -4,6 +4,7 @@
 /* The subcommands of the gramota binary: each takes argv from its own name on. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <gramota/buf.h>
 
@@ -16,5 +17,8 @@ int cmd_fail(const char *what, const struct gr_err *err);
 int cmd_read(const char *path, size_t max, struct gr_buf *out, struct gr_err *err);
 /* Write a file with `mode`; refuse to replace one unless `force`; "-" is stdout. Code: IO. */
 int cmd_write(const char *path, struct gr_str data, int mode, bool force, struct gr_err *err);
+
+/* Read a number option; on junk or out of range say so on stderr and return false. */
+bool cmd_int(const char *opt, const char *text, int64_t min, int64_t max, int64_t *out);
 
 #endif

@@ -137,10 +137,12 @@ static int verify(int argc, char **argv)
             o.require_kb = true;
             break;
         case 't':
-            o.now = strtoll(optarg, NULL, 10);
+            if (!cmd_int("--now", optarg, 1, INT64_MAX / 2, &o.now))
+                return 2;
             break;
         case 'l':
-            o.leeway = strtoll(optarg, NULL, 10);
+            if (!cmd_int("--leeway", optarg, 0, 86400, &o.leeway))
+                return 2;
             break;
         case 'v':
             o.accept_vc_typ = true;

@@ -35,7 +35,8 @@ int cmd_keygen(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *out = "-", *chain = NULL, *subject = "gramota issuer";
-    int days = 365, c, rc = 1;
+    int64_t days = 365;
+    int c, rc = 1;
     bool force = false;
     struct gr_err err;
     struct gr_jwk *key = NULL;
@@ -54,7 +55,8 @@ int cmd_keygen(int argc, char **argv)
             subject = optarg;
             break;
         case 'd':
-            days = (int)strtol(optarg, NULL, 10);
+            if (!cmd_int("--days", optarg, 1, 36500, &days))
+                return 2;
             break;
         case 'f':
             force = true;
@@ -75,7 +77,7 @@ int cmd_keygen(int argc, char **argv)
     gr_buf_init(&chain_pem, GR_BUF_UNBOUNDED);
     gr_buf_init(&jwk, GR_BUF_UNBOUNDED);
     if ((key = gr_jwk_generate(&err)) == NULL || gr_jwk_to_pem(key, true, &pem, &err) < 0 ||
-        (chain && gr_cert_chain_make(key, subject, days, &chain_pem, &err) < 0) ||
+        (chain && gr_cert_chain_make(key, subject, (int)days, &chain_pem, &err) < 0) ||
         cmd_write(out, gr_buf_str(&pem), 0600, force, &err) < 0 ||
         (chain && cmd_write(chain, gr_buf_str(&chain_pem), 0644, force, &err) < 0)) {
         rc = cmd_fail("keygen", &err);

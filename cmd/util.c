@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,4 +57,21 @@ int cmd_write(const char *path, struct gr_str data, int mode, bool force, struct
     if (close(fd) != 0 || w != (ssize_t)data.len)
         return gr_fail(err, GR_ERR_IO, "%.80s cannot be written.", path);
     return 0;
+}
+
+/* see cmd.h */
+bool cmd_int(const char *opt, const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "gramota: %s wants a whole number from %lld to %lld, not '%s'\n", opt,
+                (long long)min, (long long)max, text);
+        return false;
+    }
+    *out = v;
+    return true;
 }
