@@ -71,7 +71,7 @@ fi
 # shellcheck disable=SC2046
 if ${CC:-cc} -std=c17 -Wall -Wextra -Werror "${san[@]}" "$tmp/prog.c" -o "$tmp/prog_static" \
     $(pkg-config --cflags gramota) "$libdir/libgramota.a" $(pkg-config --static --libs-only-l gramota | sed 's/-lgramota//') \
-    $(pkg-config --libs libcrypto jansson) -lpthread >"$tmp/log" 2>&1 &&
+    $(pkg-config --libs libcrypto jansson sqlite3) -lpthread >"$tmp/log" 2>&1 &&
     "$tmp/prog_static" >"$tmp/out" 2>"$tmp/log" && grep -q '"age":36' "$tmp/out"; then
     ok "a program on the static library issues and verifies"
 else

@@ -1,0 +1,154 @@
+#ifndef GRAMOTA_STORE_H
+#define GRAMOTA_STORE_H
+
+/*
+ * Where the issuer keeps its state: organizations and their API keys, offers
+ * and their pre-authorized codes, access tokens, c_nonces, the DPoP jti replay
+ * set and the record of issued credentials.
+ *
+ * One interface, several backends: SQLite (the embedded default), and later
+ * PostgreSQL + Redis, behind the same const operation table, so that no route
+ * knows which one it talks to. Every operation may be called from many threads
+ * at once; single-use things (a pre-authorized code, a c_nonce, a DPoP jti)
+ * are spent by one atomic conditional write, never read-then-write, so that
+ * concurrent requests cannot both succeed.
+ *
+ * Secrets are stored only as SHA-256 hashes: API keys, pre-authorized codes,
+ * transaction codes, access tokens, c_nonces and jtis arrive here hashed by the
+ * caller (gr_sha256) and are compared by hash.
+ *
+ * Times are Unix seconds, passed in by the caller (`now`), so that tests can
+ * move the clock. Codes: every operation may fail with TEMPORARILY_UNAVAILABLE
+ * (the database cannot be reached or is busy past its timeout) and SERVER_ERROR
+ * (it answered something impossible); the others are listed per operation.
+ */
+
+#include <gramota/buf.h>
+
+#define GR_STORE_ID_LEN   22 /* base64url of 16 random bytes */
+#define GR_STORE_NAME_MAX 64
+
+struct gr_org {
+    char id[GR_STORE_ID_LEN + 1];
+    char name[GR_STORE_NAME_MAX + 1];
+    int64_t created_at;
+};
+
+enum gr_offer_state {
+    GR_OFFER_PENDING,  /* the code can be redeemed */
+    GR_OFFER_REDEEMED, /* the code was exchanged for an access token */
+    GR_OFFER_DEAD,     /* too many wrong transaction codes */
+};
+
+enum gr_tx_input_mode { GR_TX_NUMERIC, GR_TX_TEXT };
+
+struct gr_offer {
+    char id[GR_STORE_ID_LEN + 1];     /* public: the admin API's offerId */
+    char org_id[GR_STORE_ID_LEN + 1];
+    char config_id[GR_STORE_NAME_MAX + 1]; /* the credential configuration offered */
+    uint8_t code_hash[32];            /* SHA-256 of the pre-authorized code */
+    bool has_tx_code;
+    uint8_t tx_code_hash[32];         /* SHA-256 of the transaction code */
+    enum gr_tx_input_mode tx_input_mode;
+    int tx_length;
+    char tx_description[301];         /* OID4VCI §4.1.1: at most 300 characters */
+    int tx_attempts;                  /* wrong transaction codes so far */
+    bool by_reference;                /* delivered as credential_offer_uri */
+    enum gr_offer_state state;
+    int64_t created_at;
+    int64_t expires_at;               /* the code is dead after this */
+    int64_t credential_lifetime;      /* seconds each credential is valid */
+    char *subject_json;               /* owned: the claims; NULL once forgotten */
+    char *disclosable_json;           /* owned: claim paths made disclosable; may be NULL */
+};
+
+struct gr_token {
+    uint8_t hash[32];                 /* SHA-256 of the access token */
+    char offer_id[GR_STORE_ID_LEN + 1];
+    char org_id[GR_STORE_ID_LEN + 1];
+    char config_id[GR_STORE_NAME_MAX + 1];
+    bool dpop_bound;
+    uint8_t jkt[32];                  /* the DPoP key's RFC 7638 thumbprint, when bound */
+    int64_t expires_at;
+};
+
+struct gr_issued {
+    char id[GR_STORE_ID_LEN + 1];     /* the credentialId */
+    char org_id[GR_STORE_ID_LEN + 1];
+    char offer_id[GR_STORE_ID_LEN + 1];
+    char config_id[GR_STORE_NAME_MAX + 1];
+    char vct[256];
+    uint8_t holder_jkt[32];           /* thumbprint of cnf.jwk */
+    int64_t issued_at;
+    int64_t expires_at;
+};
+
+struct gr_store_ops {
+    const char *name; /* "sqlite", ... */
+
+    /* Organizations. org_create: CONFLICT when the name is taken. */
+    int (*org_create)(void *ctx, const struct gr_org *org, const uint8_t api_key_hash[32],
+                      struct gr_err *err);
+    /* The organization whose API key hashes to `hash`. Code: UNAUTHORIZED. */
+    int (*org_by_key)(void *ctx, const uint8_t hash[32], struct gr_org *out, struct gr_err *err);
+    int (*org_by_name)(void *ctx, struct gr_str name, struct gr_org *out, struct gr_err *err);
+
+    /* Offers. offer_get: NOT_FOUND unless it exists and belongs to `org_id`. */
+    int (*offer_put)(void *ctx, const struct gr_offer *offer, struct gr_err *err);
+    int (*offer_get)(void *ctx, struct gr_str org_id, struct gr_str offer_id, struct gr_offer *out,
+                     struct gr_err *err);
+    /* A pending, unexpired offer by its code's hash (offers by reference). Code: NOT_FOUND. */
+    int (*offer_by_code)(void *ctx, const uint8_t code_hash[32], int64_t now,
+                         struct gr_offer *out, struct gr_err *err);
+    /*
+     * Redeem a pre-authorized code, atomically: only a pending, unexpired offer
+     * whose transaction code matches (`tx_hash` NULL when none was sent) moves to
+     * REDEEMED, and only one caller ever sees it happen. A wrong transaction code
+     * counts an attempt; the `max_tx_attempts`-th wrong one kills the offer.
+     * Codes: INVALID_GRANT (unknown, expired, used or dead code; wrong tx_code),
+     * INVALID_REQUEST (tx_code missing while required, or sent while not).
+     */
+    int (*offer_redeem)(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
+                        int64_t now, int max_tx_attempts, struct gr_offer *out, struct gr_err *err);
+
+    /* Access tokens. token_get: INVALID_TOKEN when unknown or expired. */
+    int (*token_put)(void *ctx, const struct gr_token *token, struct gr_err *err);
+    int (*token_get)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_token *out,
+                     struct gr_err *err);
+
+    /* c_nonces: put, and take (spend) once. nonce_take: INVALID_NONCE when unknown, spent or expired. */
+    int (*nonce_put)(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err);
+    int (*nonce_take)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err);
+
+    /* The DPoP jti replay set: DUPLICATE when `hash` is there and not expired. */
+    int (*jti_add)(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
+                   struct gr_err *err);
+
+    /* Issued credentials, all of a batch or none, durably before the response. */
+    int (*issued_add)(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err);
+
+    /* A random 32-byte secret shared by every process on this store, made on first use. */
+    int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);
+
+    /* Delete what expired before `now`; forget subjects of offers past their use. */
+    int (*sweep)(void *ctx, int64_t now, struct gr_err *err);
+
+    void (*close)(void *ctx);
+};
+
+struct gr_store {
+    const struct gr_store_ops *ops;
+    void *ctx;
+};
+
+/*
+ * Open the store named by `url`: "sqlite:PATH" (created, migrated to the
+ * current schema). Codes: USAGE (unknown scheme), IO, TEMPORARILY_UNAVAILABLE.
+ */
+GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
+GR_API void gr_store_close(struct gr_store *store);
+
+/* Release what a gr_offer owns (subject_json, disclosable_json). */
+GR_API void gr_offer_release(struct gr_offer *offer);
+
+#endif
