@@ -1,0 +1,123 @@
+/* application/x-www-form-urlencoded bodies (the token endpoint, RFC 6749 §4.1.3 / App. B). */
+#include <gramota/oid4vci.h>
+
+#include <string.h>
+
+#include <gramota/err.h>
+
+#include "core/internal.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode one name or value into the form's buffer; returns its offset, or -1. */
+static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *len)
+{
+    *off = data->len;
+    for (size_t i = 0; i < in.len; i++) {
+        char c = in.p[i];
+
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < in.len ? hexval(in.p[i + 1]) : -1;
+            int lo = i + 2 < in.len ? hexval(in.p[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1; /* a broken escape, or an escaped NUL */
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (c == '\0') {
+            return -1;
+        }
+        gr_buf_addc(data, c);
+    }
+    *len = data->len - *off;
+    gr_buf_addc(data, '\0'); /* keeps each piece a C string too */
+    return 0;
+}
+
+/* see oid4vci.h */
+int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
+{
+    size_t offs[GR_FORM_MAX_FIELDS][4];
+    const char *p = body.p, *end = body.p + body.len;
+
+    memset(form, 0, sizeof(*form));
+    gr_buf_init(&form->data, GR_MAX_BODY * 2);
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        struct gr_str name = { p, (size_t)((eq ? eq : stop) - p) };
+        struct gr_str value =
+            eq ? (struct gr_str){ eq + 1, (size_t)(stop - eq - 1) } : (struct gr_str){ stop, 0 };
+
+        p = amp ? amp + 1 : end;
+        if (name.len == 0 && value.len == 0)
+            continue; /* "a=1&&b=2" */
+        if (form->count == GR_FORM_MAX_FIELDS)
+            return gr_fail(err, GR_ERR_INVALID_REQUEST, "The request has too many parameters.");
+        if (decode(name, &form->data, &offs[form->count][0], &offs[form->count][1]) < 0 ||
+            decode(value, &form->data, &offs[form->count][2], &offs[form->count][3]) < 0)
+            return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                           "The request body is not valid form encoding.");
+        form->count++;
+    }
+    if (gr_buf_check(&form->data, err) < 0)
+        return gr_err_recode(err, GR_ERR_INVALID_REQUEST);
+    /* Views only now: the buffer may have moved while it grew. */
+    for (size_t i = 0; i < form->count; i++) {
+        form->field[i].name = (struct gr_str){ form->data.data + offs[i][0], offs[i][1] };
+        form->field[i].value = (struct gr_str){ form->data.data + offs[i][2], offs[i][3] };
+        for (size_t j = 0; j < i; j++) {
+            if (gr_str_eq(form->field[i].name, form->field[j].name))
+                return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                               "A request parameter is given more than once.");
+        }
+    }
+    return 0;
+}
+
+/* see oid4vci.h */
+void gr_form_release(struct gr_form *form)
+{
+    gr_buf_release(&form->data);
+    form->count = 0;
+}
+
+/* see oid4vci.h */
+struct gr_str gr_form_get(const struct gr_form *form, const char *name)
+{
+    for (size_t i = 0; i < form->count; i++) {
+        if (gr_str_eq_c(form->field[i].name, name))
+            return form->field[i].value;
+    }
+    return (struct gr_str){ NULL, 0 };
+}
+
+/* see oid4vci.h */
+void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            gr_buf_addc(out, (char)c);
+        } else {
+            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+            gr_buf_add(out, esc, 3);
+        }
+    }
+}
