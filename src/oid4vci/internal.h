@@ -1,0 +1,51 @@
+#ifndef GR_OID4VCI_INTERNAL_H
+#define GR_OID4VCI_INTERNAL_H
+
+/* What the files of src/oid4vci share and the public API does not show. */
+
+#include <gramota/buf.h>
+#include <gramota/err.h>
+
+#include "core/internal.h"
+
+/* ---- URLs (url.c) ---- */
+
+#define GR__URL_MAX 2048 /* longest URL we normalize; longer is TOO_LARGE */
+
+/*
+ * Append the normal form of the absolute http or https URL `in` to `out`
+ * (RFC 3986 §6.2.2 syntax-based and §6.2.3 scheme-based normalization):
+ * scheme and host in lower case, percent-encodings of unreserved characters
+ * decoded and all others in upper-case hex, the port as a plain decimal and
+ * left out when it is the scheme's default (80, 443) or empty, an empty path
+ * made "/", dot-segments removed. Query and fragment are kept, normalized the
+ * same way; gr__url_strip_query() cuts them first where they do not count.
+ * The result is its own normal form. Refused (MALFORMED): another scheme, no
+ * "//" authority or an empty host, userinfo, a port that is not a number in
+ * 1..65535, a broken percent-encoding, any character RFC 3986 does not allow
+ * in that part (spaces, controls, non-ASCII, ...). TOO_LARGE past GR__URL_MAX.
+ * On failure `out` is as it was.
+ */
+int gr__url_normalize(struct gr_str in, struct gr_buf *out, struct gr_err *err);
+
+/* The view of `url` before its first `?` or `#`: the URL without query and fragment. */
+struct gr_str gr__url_strip_query(struct gr_str url);
+
+/* ---- time windows (dpop.c, proof.c) ---- */
+
+enum gr__window { GR__IN_WINDOW, GR__TOO_OLD, GR__TOO_NEW };
+
+/*
+ * Where `t` lies against [now - max_age, now + max_skew]; max_age and max_skew
+ * are not negative. The differences are taken as unsigned 64-bit numbers, which
+ * are exact for any two int64_t values, so no claim value can overflow them.
+ */
+static inline enum gr__window gr__oid4vci_window(int64_t t, int64_t now, int64_t max_age,
+                                                 int64_t max_skew)
+{
+    if (t < now)
+        return (uint64_t)now - (uint64_t)t > (uint64_t)max_age ? GR__TOO_OLD : GR__IN_WINDOW;
+    return (uint64_t)t - (uint64_t)now > (uint64_t)max_skew ? GR__TOO_NEW : GR__IN_WINDOW;
+}
+
+#endif
