@@ -1,0 +1,468 @@
+#include "testutil.h"
+
+#include <string.h>
+
+#include <gramota/proof.h>
+
+#include "core/limits.h"
+
+/* SPECS.md T5: the key proof of OpenID4VCI 1.0 Appendix F.1, as in tests/jose/test_jws.c. */
+static const char t5_proof[] =
+    "eyJ0eXAiOiJvcGVuaWQ0dmNpLXByb29mK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwiY3J2Ij"
+    "oiUC0yNTYiLCJ4IjoiblVXQW9BdjNYWml0aDhFN2kxOU9kYXhPTFlGT3dNLVoyRXVNMDJUaXJUNCIsInkiOiJIc2tI"
+    "VThCalVpMVU5WHFpN1N3bWo4Z3dBS18weGtjRGpFV183MVNvc0VZIn19.eyJhdWQiOiJodHRwczovL2NyZWRlbnRpY"
+    "WwtaXNzdWVyLmV4YW1wbGUuY29tIiwiaWF0IjoxNzAxOTYwNDQ0LCJub25jZSI6IkxhclJHU2JtVVBZdFJZTzZCUT"
+    "R5bjgifQ.-a3EDsxClUB4O3LeDD5DVGEnNMT01FCQW4P6-2-BNBqc_Zxf0Qw4CWayLEpqkAomlkLb9zioZoipdP-j"
+    "vh1WlA";
+#define T5_IAT 1701960444
+#define T5_AUD "https://credential-issuer.example.com"
+#define T5_JKT "nsnRYXLu2y5KUIxcX-zph8ZtLWiJfLKxVDVYUWPwhcc"
+
+#define NOW 1700000000
+#define AUD "https://issuer.example.com"
+
+static struct gr_proof_check check_for(const char *jwt, const char *aud, int64_t now)
+{
+    return (struct gr_proof_check){ .jwt = gr_str_c(jwt), .audience = gr_str_c(aud), .now = now };
+}
+
+static bool is_empty(const struct gr_proof *p)
+{
+    struct gr_proof zero;
+
+    memset(&zero, 0, sizeof(zero));
+    return memcmp(p, &zero, sizeof(zero)) == 0;
+}
+
+/* Verify and release; a failure must leave `out` empty and carry a fit sentence. */
+static enum gr_errc verify(const struct gr_proof_check *c, struct gr_proof *keep)
+{
+    struct gr_proof p;
+    struct gr_err err;
+    int rc = gr_proof_verify_jwt(c, &p, &err);
+
+    if (rc < 0) {
+        size_t n = strlen(err.desc);
+
+        if (!is_empty(&p))
+            fail_msg("a failure left something behind");
+        if (n == 0 || err.desc[n - 1] != '.' || strpbrk(err.desc, "\"\\") != NULL)
+            fail_msg("unfit sentence: %s", err.desc);
+    }
+    if (keep != NULL)
+        *keep = p;
+    else
+        gr_proof_release(&p);
+    return t_code(rc, &err);
+}
+
+static void test_t5(void **state)
+{
+    struct gr_proof_check c = check_for(t5_proof, T5_AUD, T5_IAT);
+    struct gr_proof p;
+    char jkt[GR_JWK_THUMBPRINT_B64_LEN + 1];
+
+    (void)state;
+    assert_code(verify(&c, &p), GR_ERR_OK);
+    assert_non_null(p.key);
+    assert_false(gr_jwk_is_private(p.key));
+    gr_jwk_thumbprint_b64(p.key, jkt);
+    assert_string_equal(jkt, T5_JKT);
+    assert_true(p.has_nonce);
+    assert_string_equal(p.nonce, "LarRGSbmUPYtRYO6BQ4yn8");
+    gr_proof_release(&p);
+    assert_true(is_empty(&p));
+    gr_proof_release(&p);
+
+    /* Near its iat, and with an authenticated client (T5 has no iss). */
+    c.now = T5_IAT + 300;
+    assert_code(verify(&c, NULL), GR_ERR_OK);
+    c.now = T5_IAT - 60;
+    c.client_id = GR_STR("wallet");
+    assert_code(verify(&c, NULL), GR_ERR_OK);
+    c.now = T5_IAT + 301;
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    c.now = T5_IAT - 61;
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    c.now = T5_IAT;
+    c.audience = GR_STR("https://credential-issuer.example.com/");
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    c.audience = GR_STR("https://credential-issuer.example.org");
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    /* Without an issuer identifier there is nothing to check aud against. */
+    c.audience = (struct gr_str){ NULL, 0 };
+    assert_code(verify(&c, NULL), GR_ERR_USAGE);
+}
+
+/* STYLE §4.2: each byte of the signature flipped. */
+static void test_flipped_signature(void **state)
+{
+    static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+    const char *dot = strrchr(t5_proof, '.');
+    size_t head = (size_t)(dot - t5_proof) + 1, n = 0;
+    uint8_t sig[64];
+    struct gr_buf b;
+    struct gr_err err;
+
+    (void)state;
+    assert_int_equal(gr_b64url_decode(gr_str_c(dot + 1), sig, sizeof(sig), &n, &err), 0);
+    gr_buf_init(&b, GR_BUF_UNBOUNDED);
+    for (size_t i = 0; i < sizeof(sig); i++) {
+        for (size_t m = 0; m < GR_NELEM(masks); m++) {
+            struct gr_proof_check c;
+
+            sig[i] ^= masks[m];
+            gr_buf_reset(&b);
+            gr_buf_add(&b, t5_proof, head);
+            gr_buf_add_b64url(&b, sig, sizeof(sig));
+            c = check_for(b.data, T5_AUD, T5_IAT);
+            assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+            sig[i] ^= masks[m];
+        }
+    }
+    gr_buf_release(&b);
+}
+
+#define HDR    "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}"
+#define CLAIMS "\"aud\":\"" AUD "\",\"iat\":1700000000"
+#define NONCE_256                                                                              \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+
+/* Header and payload templates; signed with the proof key unless `sig` is given. */
+static const struct {
+    const char *header, *payload, *sig, *client_id;
+    enum gr_errc code;
+} cases[] = {
+    { HDR, "{" CLAIMS ",\"nonce\":\"n-1\"}", NULL, NULL, GR_ERR_OK },
+    { HDR, "{" CLAIMS "}", NULL, NULL, GR_ERR_OK }, /* no nonce: reported, not refused */
+    /* typ, as a media type */
+    { "{\"typ\":\"application/openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_OK },
+    { "{\"typ\":\"OpenID4VCI-Proof+JWT\",\"alg\":\"ES256\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_OK },
+    { "{\"typ\":\"JWT\",\"alg\":\"ES256\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"key-attestation+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_INVALID_PROOF },
+    { "{\"alg\":\"ES256\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    /* alg: none, HMAC, others */
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"none\",\"jwk\":{JWK}}", "{" CLAIMS "}", "", NULL,
+      GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"HS256\",\"jwk\":{JWK}}", "{" CLAIMS "}",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES384\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"EdDSA\",\"jwk\":{JWK}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"crit\":[\"b\"],\"b\":1,\"jwk\":{JWK}}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    /* the key: exactly one of kid, jwk, x5c, and only jwk is accepted */
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\"}", "{" CLAIMS "}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"kid\":\"did:example:123#key-1\"}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"x5c\":[\"MIIB\"]}", "{" CLAIMS "}",
+      NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"kid\":\"k\",\"jwk\":{JWK}}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"x5c\":[\"MIIB\"],\"jwk\":{JWK}}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"kid\":\"k\",\"x5c\":[\"MIIB\"]}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK},"
+      "\"key_attestation\":\"eyJ.eyJ.sig\"}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"key_attestation\":\"eyJ.eyJ.sig\"}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK},\"trust_chain\":[\"a\"]}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{PRIV}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{OTHER}}", "{" CLAIMS "}", NULL,
+      NULL, GR_ERR_INVALID_PROOF },
+    { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{\"kty\":\"RSA\","
+      "\"n\":\"AQAB\",\"e\":\"AQAB\"}}",
+      "{" CLAIMS "}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS "}",
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      NULL, GR_ERR_INVALID_PROOF },
+    /* aud: this issuer, as a string or a one-element array */
+    { HDR, "{\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":\"" AUD "/\",\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":\"https://Issuer.example.com\",\"iat\":1700000000}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":\"https://other.example.com\",\"iat\":1700000000}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":[\"" AUD "\"],\"iat\":1700000000}", NULL, NULL, GR_ERR_OK },
+    { HDR, "{\"aud\":[\"" AUD "\",\"https://other.example.com\"],\"iat\":1700000000}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":[\"https://other.example.com\"],\"iat\":1700000000}", NULL, NULL,
+      GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":[],\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":[[\"" AUD "\"]],\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":1,\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{\"aud\":{\"a\":\"" AUD "\"},\"iat\":1700000000}", NULL, NULL, GR_ERR_INVALID_PROOF },
+/* iat: an integer, 300 s back, 60 s ahead */
+#define IAT(t) "{\"aud\":\"" AUD "\",\"iat\":" t "}"
+    { HDR, "{\"aud\":\"" AUD "\"}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("1699999700"), NULL, NULL, GR_ERR_OK },
+    { HDR, IAT("1699999699"), NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("1700000060"), NULL, NULL, GR_ERR_OK },
+    { HDR, IAT("1700000061"), NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("-9223372036854775808"), NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("9223372036854775807"), NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("1700000000.5"), NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, IAT("\"1700000000\""), NULL, NULL, GR_ERR_INVALID_PROOF },
+    /* iss: the authenticated client when there is one; not read for anonymous pre-auth */
+    { HDR, "{" CLAIMS ",\"iss\":\"wallet-1\"}", NULL, "wallet-1", GR_ERR_OK },
+    { HDR, "{" CLAIMS "}", NULL, "wallet-1", GR_ERR_OK },
+    { HDR, "{" CLAIMS ",\"iss\":\"wallet-2\"}", NULL, "wallet-1", GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"iss\":\"Wallet-1\"}", NULL, "wallet-1", GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"iss\":\"\"}", NULL, "wallet-1", GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"iss\":1}", NULL, "wallet-1", GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"iss\":[\"wallet-1\"]}", NULL, "wallet-1", GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"iss\":\"anyone\"}", NULL, NULL, GR_ERR_OK },
+    { HDR, "{" CLAIMS ",\"iss\":1}", NULL, NULL, GR_ERR_OK },
+    /* nonce: a string of 1..256 bytes when present */
+    { HDR, "{" CLAIMS ",\"nonce\":\"" NONCE_256 "\"}", NULL, NULL, GR_ERR_OK },
+    { HDR, "{" CLAIMS ",\"nonce\":\"" NONCE_256 "n\"}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"nonce\":\"\"}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"nonce\":1}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"nonce\":null}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"nonce\":\"a\\u0000b\"}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    { HDR, "{" CLAIMS ",\"nonce\":\"n\",\"nonce\":\"m\"}", NULL, NULL, GR_ERR_INVALID_PROOF },
+    /* other claims are not read */
+    { HDR, "{" CLAIMS ",\"exp\":1,\"jti\":1,\"sub\":[]}", NULL, NULL, GR_ERR_OK },
+};
+
+struct fixture {
+    struct gr_jwk *key, *other;
+    struct gr_buf pub, priv, other_pub;
+};
+
+static void fixture_init(struct fixture *f)
+{
+    f->key = t_keygen();
+    f->other = t_keygen();
+    gr_buf_init(&f->pub, GR_BUF_UNBOUNDED);
+    gr_buf_init(&f->priv, GR_BUF_UNBOUNDED);
+    gr_buf_init(&f->other_pub, GR_BUF_UNBOUNDED);
+    gr_jwk_to_json(f->key, false, &f->pub);
+    gr_jwk_to_json(f->key, true, &f->priv);
+    gr_jwk_to_json(f->other, false, &f->other_pub);
+}
+
+static void fixture_release(struct fixture *f)
+{
+    gr_jwk_free(f->key);
+    gr_jwk_free(f->other);
+    gr_buf_release(&f->pub);
+    gr_buf_release(&f->priv);
+    gr_buf_release(&f->other_pub);
+}
+
+/* `tmpl` with {JWK}, {PRIV} and {OTHER} replaced by the fixture's keys. */
+static void subst(const struct fixture *f, const char *tmpl, struct gr_buf *out)
+{
+    const char *vars[] = { "{JWK}",      f->pub.data, "{PRIV}",
+                           f->priv.data, "{OTHER}",   f->other_pub.data };
+
+    gr_buf_reset(out);
+    while (*tmpl) {
+        size_t i = 0;
+
+        while (i < GR_NELEM(vars) && strncmp(tmpl, vars[i], strlen(vars[i])) != 0) {
+            i += 2;
+        }
+        if (i < GR_NELEM(vars)) {
+            gr_buf_adds(out, vars[i + 1]);
+            tmpl += strlen(vars[i]);
+        } else {
+            gr_buf_addc(out, *tmpl++);
+        }
+    }
+}
+
+static void build(const struct fixture *f, const char *header, const char *payload, const char *sig,
+                  struct gr_buf *out)
+{
+    struct gr_buf h, p;
+    struct gr_err err;
+
+    gr_buf_init(&h, GR_BUF_UNBOUNDED);
+    gr_buf_init(&p, GR_BUF_UNBOUNDED);
+    subst(f, header, &h);
+    subst(f, payload, &p);
+    gr_buf_reset(out);
+    if (sig == NULL) {
+        if (gr_jws_sign(f->key, gr_buf_str(&h), gr_buf_str(&p), out, &err) < 0)
+            fail_msg("sign: %s", err.desc);
+    } else {
+        gr_buf_add_b64url(out, h.data, h.len);
+        gr_buf_addc(out, '.');
+        gr_buf_add_b64url(out, p.data, p.len);
+        gr_buf_addc(out, '.');
+        gr_buf_adds(out, sig);
+    }
+    gr_buf_release(&h);
+    gr_buf_release(&p);
+}
+
+static void test_cases(void **state)
+{
+    struct fixture f;
+    struct gr_buf jwt;
+
+    (void)state;
+    fixture_init(&f);
+    gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
+    for (size_t i = 0; i < GR_NELEM(cases); i++) {
+        struct gr_proof_check c;
+        struct gr_proof p;
+        enum gr_errc got;
+
+        build(&f, cases[i].header, cases[i].payload, cases[i].sig, &jwt);
+        c = check_for(jwt.data, AUD, NOW);
+        c.client_id = gr_str_c(cases[i].client_id);
+        if (cases[i].client_id == NULL)
+            c.client_id.p = NULL;
+        got = verify(&c, &p);
+        if (got != cases[i].code)
+            fail_msg("case %zu: %s, expected %s", i, gr_errc_name(got),
+                     gr_errc_name(cases[i].code));
+        if (got == GR_ERR_OK) {
+            assert_true(gr_jwk_equal(p.key, f.key));
+            assert_false(gr_jwk_is_private(p.key));
+        }
+        gr_proof_release(&p);
+    }
+    gr_buf_release(&jwt);
+    fixture_release(&f);
+}
+
+/* The nonce comes back as given, or has_nonce says there was none. */
+static void test_nonce_reported(void **state)
+{
+    struct fixture f;
+    struct gr_buf jwt;
+    struct gr_proof_check c;
+    struct gr_proof p;
+
+    (void)state;
+    fixture_init(&f);
+    gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
+    build(&f, HDR, "{" CLAIMS "}", NULL, &jwt);
+    c = check_for(jwt.data, AUD, NOW);
+    assert_code(verify(&c, &p), GR_ERR_OK);
+    assert_false(p.has_nonce);
+    assert_string_equal(p.nonce, "");
+    assert_non_null(p.key);
+    gr_proof_release(&p);
+
+    build(&f, HDR, "{" CLAIMS ",\"nonce\":\"" NONCE_256 "\"}", NULL, &jwt);
+    c = check_for(jwt.data, AUD, NOW);
+    assert_code(verify(&c, &p), GR_ERR_OK);
+    assert_true(p.has_nonce);
+    assert_string_equal(p.nonce, NONCE_256);
+    gr_proof_release(&p);
+
+    build(&f, HDR, "{" CLAIMS ",\"nonce\":\"caf\\u00e9 \\\"q\\\"\"}", NULL, &jwt);
+    c = check_for(jwt.data, AUD, NOW);
+    assert_code(verify(&c, &p), GR_ERR_OK);
+    assert_string_equal(p.nonce, "caf\xc3\xa9 \"q\"");
+    gr_proof_release(&p);
+    gr_buf_release(&jwt);
+    fixture_release(&f);
+}
+
+/* Refusals of kinds of key say so, without echoing the header. */
+static void test_key_kind_sentences(void **state)
+{
+    static const struct {
+        const char *header, *word;
+    } kinds[] = {
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"kid\":\"did:example:1#k\"}",
+          "kid" },
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"x5c\":[\"MIIB\"]}", "x5c" },
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK},"
+          "\"key_attestation\":\"a.b.c\"}",
+          "key attestation" },
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\"}", "exactly one" },
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"kid\":\"k\",\"jwk\":{JWK}}",
+          "exactly one" },
+        { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"x5c\":[\"MIIB\"],\"jwk\":{JWK}}",
+          "exactly one" },
+    };
+    struct fixture f;
+    struct gr_buf jwt;
+
+    (void)state;
+    fixture_init(&f);
+    gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
+    for (size_t i = 0; i < GR_NELEM(kinds); i++) {
+        struct gr_proof_check c;
+        struct gr_proof p;
+        struct gr_err err;
+
+        build(&f, kinds[i].header, "{" CLAIMS "}", NULL, &jwt);
+        c = check_for(jwt.data, AUD, NOW);
+        assert_int_equal(gr_proof_verify_jwt(&c, &p, &err), -1);
+        assert_code(err.code, GR_ERR_INVALID_PROOF);
+        if (strstr(err.desc, kinds[i].word) == NULL)
+            fail_msg("case %zu: %s", i, err.desc);
+        assert_null(strstr(err.desc, "did:"));
+    }
+    gr_buf_release(&jwt);
+    fixture_release(&f);
+}
+
+/* A proof past GR_MAX_JWS_LEN, and texts that are no JWT at all. */
+static void test_shape(void **state)
+{
+    static const char *const bad[] = { "",        "a",        "a.b.c",
+                                       "a.b.c.d", "eyJ.eyJ.", " eyJhbGciOiJFUzI1NiJ9.e30.e30" };
+    struct fixture f;
+    struct gr_buf jwt, payload;
+    struct gr_proof_check c;
+
+    (void)state;
+    fixture_init(&f);
+    gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
+    gr_buf_init(&payload, GR_BUF_UNBOUNDED);
+    gr_buf_adds(&payload, "{" CLAIMS ",\"pad\":\"");
+    for (size_t i = 0; i < 12500; i++) {
+        gr_buf_addc(&payload, 'x');
+    }
+    gr_buf_adds(&payload, "\"}");
+    build(&f, HDR, payload.data, NULL, &jwt);
+    assert_true(jwt.len > GR_MAX_JWS_LEN);
+    c = check_for(jwt.data, AUD, NOW);
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    for (size_t i = 0; i < GR_NELEM(bad); i++) {
+        c = check_for(bad[i], AUD, NOW);
+        assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    }
+    c = check_for(NULL, AUD, NOW);
+    c.jwt.p = NULL;
+    assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
+    gr_buf_release(&payload);
+    gr_buf_release(&jwt);
+    fixture_release(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_t5),
+        cmocka_unit_test(test_flipped_signature),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_nonce_reported),
+        cmocka_unit_test(test_key_kind_sentences),
+        cmocka_unit_test(test_shape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
