@@ -38,17 +38,15 @@ static int proof_type_of(struct gr_str name, enum gr_proof_type *out, struct gr_
 /* 1.0: "proofs": {"<type>": ["...", ...]}, exactly one type (§8.2). */
 static int parse_proofs(const json_t *proofs, struct gr_credential_request *req, struct gr_err *err)
 {
-    const char *type;
+    const char *type = json_object_iter_key(json_object_iter((json_t *)proofs));
     const json_t *list, *el;
     size_t i;
 
     if (!json_is_object(proofs) || json_object_size(proofs) != 1)
         return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
                        "The proofs member must be an object with exactly one proof type.");
-    json_object_foreach ((json_t *)proofs, type, list) {
-        if (proof_type_of(gr_str_c(type), &req->proof_type, err) < 0)
-            return -1;
-    }
+    if (proof_type_of(gr_str_c(type), &req->proof_type, err) < 0)
+        return -1;
     list = json_object_get(proofs, type);
     if (!json_is_array(list) || json_array_size(list) == 0)
         return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
