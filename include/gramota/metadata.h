@@ -79,4 +79,100 @@ GR_API bool gr_cred_type_proof_type(const struct gr_cred_type *t, struct gr_str 
 /* Does that proof type ask for key attestations (key_attestations_required)? */
 GR_API bool gr_cred_type_key_attestation(const struct gr_cred_type *t, struct gr_str proof_type);
 
+/* ---- the issuer identifier ---- */
+
+/*
+ * An issuer identifier split into views of the URL it was parsed from. `base`
+ * is the URL without a trailing '/': endpoints are `base` + "/oid4vci/...",
+ * and the server routes them under `path`.
+ */
+struct gr_issuer_url {
+    struct gr_str base;
+    struct gr_str host; /* an IPv6 literal keeps its brackets */
+    struct gr_str path; /* "" or "/tenant": no trailing '/' */
+    unsigned port;      /* 0 when the URL names none */
+    bool https;         /* false: http, for development; the server should warn */
+    bool loopback;      /* localhost, 127.0.0.0/8 or [::1] */
+};
+
+/*
+ * Check an issuer identifier (OpenID4VCI 1.0 §12.2.1): https (or http), a
+ * lower-case host, an optional port and path; no userinfo, query or fragment;
+ * at most 512 bytes. The path holds only letters, digits and "-._~/", with no
+ * empty, "." or ".." segment. Codes: MALFORMED, TOO_LARGE.
+ */
+GR_API int gr_issuer_url_parse(struct gr_str url, struct gr_issuer_url *out, struct gr_err *err);
+
+/*
+ * Append to `v1_path` the request path (no scheme or host) at which
+ * `/.well-known/<name>` is served: inserted between the host and the issuer's
+ * path (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3.1, SD-JWT VC §4), a trailing '/'
+ * of the issuer URL dropped first. When the issuer URL has a path and `name`
+ * is openid-credential-issuer or oauth-authorization-server, append to
+ * `draft13_path` (if not NULL) the older placement after the path (Draft 13
+ * §11.2.2; clients such as @openid4vc/oauth2 fall back to it for AS
+ * metadata); otherwise leave it as it is. `name` is one of
+ * openid-credential-issuer, oauth-authorization-server, jwt-vc-issuer.
+ * Codes: MALFORMED, TOO_LARGE (the URL), USAGE (another name).
+ */
+GR_API int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name,
+                                       struct gr_buf *v1_path, struct gr_buf *draft13_path,
+                                       struct gr_err *err);
+
+/* ---- documents ---- */
+
+enum gr_client_attestation {
+    GR_CLIENT_ATTESTATION_OFF,      /* token requests are anonymous */
+    GR_CLIENT_ATTESTATION_OPTIONAL, /* checked when a wallet sends one */
+    GR_CLIENT_ATTESTATION_REQUIRED, /* every token request carries one */
+};
+
+struct gr_issuer_settings {
+    struct gr_str issuer_url;                      /* the Credential Issuer Identifier */
+    int batch_size;                                /* >= 2: batch_credential_issuance */
+    bool notification_endpoint;                    /* publish notification_endpoint */
+    enum gr_client_attestation client_attestation; /* wallet attestation at the token endpoint */
+    struct gr_str display_name;                    /* issuer display name; empty: no display */
+    struct gr_str display_locale;                  /* its BCP 47 tag; may be empty */
+};
+
+/*
+ * Append the Credential Issuer Metadata (OpenID4VCI 1.0 §12.2.4), compact
+ * JSON: credential_issuer (exactly settings->issuer_url), credential_endpoint,
+ * nonce_endpoint, notification_endpoint when settings say so,
+ * batch_credential_issuance when batch_size >= 2, display, and
+ * credential_configurations_supported. No authorization_servers: the issuer is
+ * its own authorization server. No encryption is advertised.
+ * Codes: MALFORMED (issuer URL, locale), USAGE (batch_size outside 0 to 100),
+ * TOO_LARGE (`out`'s cap).
+ */
+GR_API int gr_metadata_issuer_json(const struct gr_cred_types *types,
+                                   const struct gr_issuer_settings *settings, struct gr_buf *out,
+                                   struct gr_err *err);
+
+/*
+ * Append the Authorization Server Metadata (RFC 8414 §2), compact JSON:
+ * issuer, token_endpoint, grant_types_supported (pre-authorized code),
+ * pre-authorized_grant_anonymous_access_supported (unless client attestation
+ * is required), token_endpoint_auth_methods_supported ("none" unless client
+ * attestation is required, "attest_jwt_client_auth" when it is optional or
+ * required, with both client_attestation_*_signing_alg_values_supported),
+ * dpop_signing_alg_values_supported and scopes_supported (each type's scope,
+ * once). Codes: MALFORMED, USAGE, TOO_LARGE.
+ */
+GR_API int gr_metadata_as_json(const struct gr_cred_types *types,
+                               const struct gr_issuer_settings *settings, struct gr_buf *out,
+                               struct gr_err *err);
+
+/*
+ * Append the JWT VC Issuer Metadata (SD-JWT VC §4): {"issuer": <issuer URL>,
+ * "jwks": {"keys": [...]}}, each of the `n` public keys with its kid (`kids[i]`,
+ * non-empty, each different), "alg": "ES256" and "use": "sig". Keys and kids
+ * are borrowed. Codes: MALFORMED (issuer URL), USAGE (no key, a missing or
+ * repeated kid), TOO_LARGE.
+ */
+GR_API int gr_metadata_jwt_vc_issuer_json(const struct gr_issuer_settings *settings,
+                                          const struct gr_jwk *const *keys, const char *const *kids,
+                                          size_t n, struct gr_buf *out, struct gr_err *err);
+
 #endif
