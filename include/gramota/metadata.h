@@ -141,8 +141,8 @@ struct gr_issuer_settings {
  * JSON: credential_issuer (exactly settings->issuer_url), credential_endpoint,
  * nonce_endpoint, notification_endpoint when settings say so,
  * batch_credential_issuance when batch_size >= 2, display, and
- * credential_configurations_supported. No authorization_servers: the issuer is
- * its own authorization server. No encryption is advertised.
+ * credential_configurations_supported, and authorization_servers naming the
+ * issuer itself (it is its own authorization server). No encryption is advertised.
  * Codes: MALFORMED (issuer URL, locale), USAGE (batch_size outside 0 to 100),
  * TOO_LARGE (`out`'s cap).
  */

@@ -269,7 +269,14 @@ int gr_metadata_issuer_json(const struct gr_cred_types *types,
         return -1;
     gr_buf_adds(out, "{\"credential_issuer\":");
     gr__json_quote(settings->issuer_url, out); /* exactly as given (§12.2.4) */
-    gr_buf_addc(out, ',');
+    /*
+     * The issuer is its own authorization server. Saying so explicitly costs
+     * nothing (wallets take authorization_servers[0], or credential_issuer when
+     * it is absent: the same URL) and is what API.md §3 promises.
+     */
+    gr_buf_adds(out, ",\"authorization_servers\":[");
+    gr__json_quote(settings->issuer_url, out);
+    gr_buf_adds(out, "],");
     url_member(out, "credential_endpoint", &u, "/oid4vci/credential");
     gr_buf_addc(out, ',');
     url_member(out, "nonce_endpoint", &u, "/oid4vci/nonce");

@@ -115,7 +115,7 @@ static void test_issuer_metadata(void **state)
     assert_member(m, "notification_endpoint", ISSUER "/oid4vci/notification");
     assert_json(json_object_get(m, "batch_credential_issuance"), "{\"batch_size\":10}");
     assert_json(json_object_get(m, "display"), "[{\"name\":\"gramota\",\"locale\":\"en\"}]");
-    assert_null(json_object_get(m, "authorization_servers"));
+    assert_json(json_object_get(m, "authorization_servers"), "[\"" ISSUER "\"]");
     assert_null(json_object_get(m, "credential_response_encryption"));
     assert_null(json_object_get(m, "credential_request_encryption"));
     assert_null(json_object_get(m, "deferred_credential_endpoint"));
@@ -176,6 +176,7 @@ static void test_issuer_metadata_options(void **state)
 static void test_issuer_metadata_bytes(void **state)
 {
     static const char head[] = "{\"credential_issuer\":\"" ISSUER "\","
+                               "\"authorization_servers\":[\"" ISSUER "\"],"
                                "\"credential_endpoint\":\"" ISSUER "/oid4vci/credential\","
                                "\"nonce_endpoint\":\"" ISSUER "/oid4vci/nonce\","
                                "\"notification_endpoint\":\"" ISSUER "/oid4vci/notification\","
