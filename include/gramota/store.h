@@ -43,42 +43,49 @@ enum gr_offer_state {
 enum gr_tx_input_mode { GR_TX_NUMERIC, GR_TX_TEXT };
 
 struct gr_offer {
-    char id[GR_STORE_ID_LEN + 1];     /* public: the admin API's offerId */
+    char id[GR_STORE_ID_LEN + 1]; /* public: the admin API's offerId */
     char org_id[GR_STORE_ID_LEN + 1];
     char config_id[GR_STORE_NAME_MAX + 1]; /* the credential configuration offered */
-    uint8_t code_hash[32];            /* SHA-256 of the pre-authorized code */
+    uint8_t code_hash[32];                 /* SHA-256 of the pre-authorized code */
     bool has_tx_code;
-    uint8_t tx_code_hash[32];         /* SHA-256 of the transaction code */
+    uint8_t tx_code_hash[32]; /* SHA-256 of the transaction code */
     enum gr_tx_input_mode tx_input_mode;
     int tx_length;
-    char tx_description[301];         /* OID4VCI §4.1.1: at most 300 characters */
-    int tx_attempts;                  /* wrong transaction codes so far */
-    bool by_reference;                /* delivered as credential_offer_uri */
+    char tx_description[301]; /* OID4VCI §4.1.1: at most 300 characters */
+    int tx_attempts;          /* wrong transaction codes so far */
+    bool by_reference;        /* delivered as credential_offer_uri */
     enum gr_offer_state state;
     int64_t created_at;
-    int64_t expires_at;               /* the code is dead after this */
-    int64_t credential_lifetime;      /* seconds each credential is valid */
-    char *subject_json;               /* owned: the claims; NULL once forgotten */
-    char *disclosable_json;           /* owned: claim paths made disclosable; may be NULL */
+    int64_t expires_at;          /* the code is dead after this */
+    int64_t credential_lifetime; /* seconds each credential is valid */
+    char *subject_json;          /* owned: the claims; NULL once forgotten */
+    char *disclosable_json;      /* owned: claim paths made disclosable; may be NULL */
+    /*
+     * The offer URL, sealed (AES-256-GCM) under a key derived from the API key
+     * that made the offer: the admin API can show its QR code again to that key,
+     * while the store alone never yields a usable code. Owned; may be NULL.
+     */
+    uint8_t *sealed_url;
+    size_t sealed_url_len;
 };
 
 struct gr_token {
-    uint8_t hash[32];                 /* SHA-256 of the access token */
+    uint8_t hash[32]; /* SHA-256 of the access token */
     char offer_id[GR_STORE_ID_LEN + 1];
     char org_id[GR_STORE_ID_LEN + 1];
     char config_id[GR_STORE_NAME_MAX + 1];
     bool dpop_bound;
-    uint8_t jkt[32];                  /* the DPoP key's RFC 7638 thumbprint, when bound */
+    uint8_t jkt[32]; /* the DPoP key's RFC 7638 thumbprint, when bound */
     int64_t expires_at;
 };
 
 struct gr_issued {
-    char id[GR_STORE_ID_LEN + 1];     /* the credentialId */
+    char id[GR_STORE_ID_LEN + 1]; /* the credentialId */
     char org_id[GR_STORE_ID_LEN + 1];
     char offer_id[GR_STORE_ID_LEN + 1];
     char config_id[GR_STORE_NAME_MAX + 1];
     char vct[256];
-    uint8_t holder_jkt[32];           /* thumbprint of cnf.jwk */
+    uint8_t holder_jkt[32]; /* thumbprint of cnf.jwk */
     int64_t issued_at;
     int64_t expires_at;
 };
@@ -93,13 +100,17 @@ struct gr_store_ops {
     int (*org_by_key)(void *ctx, const uint8_t hash[32], struct gr_org *out, struct gr_err *err);
     int (*org_by_name)(void *ctx, struct gr_str name, struct gr_org *out, struct gr_err *err);
 
-    /* Offers. offer_get: NOT_FOUND unless it exists and belongs to `org_id`. */
+    /*
+     * Offers. offer_get: NOT_FOUND unless it exists and belongs to `org_id`.
+     * The three readers zero `out` first: after a failure it owns nothing, and
+     * gr_offer_release() is safe on it either way.
+     */
     int (*offer_put)(void *ctx, const struct gr_offer *offer, struct gr_err *err);
     int (*offer_get)(void *ctx, struct gr_str org_id, struct gr_str offer_id, struct gr_offer *out,
                      struct gr_err *err);
     /* A pending, unexpired offer by its code's hash (offers by reference). Code: NOT_FOUND. */
-    int (*offer_by_code)(void *ctx, const uint8_t code_hash[32], int64_t now,
-                         struct gr_offer *out, struct gr_err *err);
+    int (*offer_by_code)(void *ctx, const uint8_t code_hash[32], int64_t now, struct gr_offer *out,
+                         struct gr_err *err);
     /*
      * Redeem a pre-authorized code, atomically: only a pending, unexpired offer
      * whose transaction code matches (`tx_hash` NULL when none was sent) moves to
@@ -108,15 +119,15 @@ struct gr_store_ops {
      * Codes: INVALID_GRANT (unknown, expired, used or dead code; wrong tx_code),
      * INVALID_REQUEST (tx_code missing while required, or sent while not).
      */
-    int (*offer_redeem)(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
-                        int64_t now, int max_tx_attempts, struct gr_offer *out, struct gr_err *err);
+    int (*offer_redeem)(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
+                        int max_tx_attempts, struct gr_offer *out, struct gr_err *err);
 
     /* Access tokens. token_get: INVALID_TOKEN when unknown or expired. */
     int (*token_put)(void *ctx, const struct gr_token *token, struct gr_err *err);
     int (*token_get)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_token *out,
                      struct gr_err *err);
 
-    /* c_nonces: put, and take (spend) once. nonce_take: INVALID_NONCE when unknown, spent or expired. */
+    /* c_nonces: put, and take once. nonce_take: INVALID_NONCE if unknown, spent or expired. */
     int (*nonce_put)(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err);
     int (*nonce_take)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err);
 
@@ -130,7 +141,13 @@ struct gr_store_ops {
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);
 
-    /* Delete what expired before `now`; forget subjects of offers past their use. */
+    /*
+     * Delete the nonces, jtis and tokens expired at `now`. Keep every offer,
+     * but forget the claims and sealed URL of one past its use: dead, expired
+     * unredeemed, or redeemed with every access token expired (a redeemed
+     * offer keeps them for a minute even with no token yet, so that the token
+     * stored right after the redemption finds them).
+     */
     int (*sweep)(void *ctx, int64_t now, struct gr_err *err);
 
     void (*close)(void *ctx);
@@ -142,13 +159,15 @@ struct gr_store {
 };
 
 /*
- * Open the store named by `url`: "sqlite:PATH" (created, migrated to the
- * current schema). Codes: USAGE (unknown scheme), IO, TEMPORARILY_UNAVAILABLE.
+ * Open the store named by `url`: "sqlite:PATH" (created owner-only, migrated
+ * to the current schema). Codes: USAGE (unknown scheme, or a database made by
+ * a newer gramota), IO (the file cannot be created, opened or read),
+ * TEMPORARILY_UNAVAILABLE.
  */
 GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
 GR_API void gr_store_close(struct gr_store *store);
 
-/* Release what a gr_offer owns (subject_json, disclosable_json). */
+/* Release what a gr_offer owns (subject_json, disclosable_json, sealed_url). */
 GR_API void gr_offer_release(struct gr_offer *offer);
 
 #endif
