@@ -1,0 +1,123 @@
+#ifndef GR_STORE_INTERNAL_H
+#define GR_STORE_INTERNAL_H
+
+/*
+ * What the files of the store share. The SQLite backend is four files:
+ * sqlite_db.c (connection pool, statement cache, error mapping, migrations),
+ * sqlite_schema.c (the tables and every statement over them), sqlite_offer.c
+ * (offers and their redemption) and sqlite.c (the other operations).
+ */
+
+#include <sqlite3.h>
+
+#include <gramota/store.h>
+
+#include "core/internal.h"
+
+/* Open (create, migrate) the SQLite database at `path`. Codes: USAGE, IO, TEMPORARILY_UNAVAILABLE.
+ */
+int gr__store_sqlite_open(const char *path, struct gr_store *out, struct gr_err *err);
+
+extern const struct gr_store_ops gr__store_sqlite_ops;
+/* The ops table's close: every connection must be back in the pool. */
+void gr__store_sqlite_close(void *ctx);
+
+/* The schema, as ordered steps: step i takes the database from version i to i + 1. */
+extern const char *const gr__store_sqlite_migrations[];
+extern const size_t gr__store_sqlite_migrations_len;
+
+/*
+ * The statements, prepared once per connection on first use. The SQL text is
+ * gr__store_sql[id], in sqlite_schema.c.
+ */
+enum gr__store_sql_id {
+    SQ_BEGIN,
+    SQ_COMMIT,
+    SQ_ORG_NAME_TAKEN,
+    SQ_ORG_INSERT,
+    SQ_ORG_BY_KEY,
+    SQ_ORG_BY_NAME,
+    SQ_OFFER_INSERT,
+    SQ_OFFER_GET,
+    SQ_OFFER_BY_CODE,
+    SQ_OFFER_REDEEM,
+    SQ_OFFER_DIAGNOSE,
+    SQ_OFFER_MISS,
+    SQ_TOKEN_INSERT,
+    SQ_TOKEN_GET,
+    SQ_NONCE_INSERT,
+    SQ_NONCE_TAKE,
+    SQ_JTI_ADD,
+    SQ_ISSUED_INSERT,
+    SQ_SECRET_INSERT,
+    SQ_SECRET_GET,
+    SQ_SWEEP_NONCES,
+    SQ_SWEEP_JTIS,
+    SQ_SWEEP_TOKENS,
+    SQ_SWEEP_OFFERS,
+    SQ__COUNT
+};
+extern const char *const gr__store_sql[SQ__COUNT];
+
+/* One SQLite connection, lent to one thread at a time by the pool. */
+struct gr__store_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[SQ__COUNT]; /* prepared on first use, kept until close */
+    struct gr__store_conn *next;   /* in the pool's idle list */
+};
+
+struct gr__store_db;
+
+/*
+ * Borrow a connection, waiting a while when every one is lent; give it back
+ * with gr__store_put(), which rolls back a transaction left open and resets
+ * every statement, so an error path can simply stop where it is.
+ * Codes of get: TEMPORARILY_UNAVAILABLE, SERVER_ERROR.
+ */
+int gr__store_get(struct gr__store_db *db, struct gr__store_conn **out, struct gr_err *err);
+void gr__store_put(struct gr__store_db *db, struct gr__store_conn *c);
+
+/* The cached statement `id` in `st`, reset and with no bindings (prepared on first use). */
+int gr__store_stmt(struct gr__store_conn *c, enum gr__store_sql_id id, sqlite3_stmt **st,
+                   struct gr_err *err);
+
+/*
+ * Fill `err` for a SQLite result code `rc` (busy and I/O trouble become
+ * TEMPORARILY_UNAVAILABLE, the rest SERVER_ERROR), sqlite3_errmsg() going to
+ * the cause only. Returns -1.
+ */
+int gr__store_dberr(struct gr__store_conn *c, int rc, struct gr_err *err);
+
+/* A unique key taken becomes `code` with `desc`; any other failure is gr__store_dberr(). */
+int gr__store_insert_failed(struct gr__store_conn *c, int rc, enum gr_errc code, const char *desc,
+                            struct gr_err *err);
+/* Step a statement that returns no row, and reset it. */
+int gr__store_step_done(struct gr__store_conn *c, sqlite3_stmt *st, struct gr_err *err);
+
+/* Run a statement that returns no row (BEGIN IMMEDIATE, COMMIT, a DELETE). Returns 0 or
+ * gr__store_dberr(). */
+int gr__store_run(struct gr__store_conn *c, enum gr__store_sql_id id, struct gr_err *err);
+
+/* Bind a 32-byte hash, or NULL when `hash` is NULL. Binding is SQLITE_STATIC: `hash` must outlive
+ * the step. */
+void gr__store_bind_hash(sqlite3_stmt *st, int i, const uint8_t *hash);
+/* Bind a NUL-terminated field of a fixed-size array, at most `cap` bytes long. */
+void gr__store_bind_field(sqlite3_stmt *st, int i, const char *s, size_t cap);
+
+/* The offer operations of the ops table (sqlite_offer.c); see store.h. */
+int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err);
+int gr__store_offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id,
+                        struct gr_offer *out, struct gr_err *err);
+int gr__store_offer_by_code(void *ctx, const uint8_t code_hash[32], int64_t now,
+                            struct gr_offer *out, struct gr_err *err);
+int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
+                           int64_t now, int max_tx_attempts, struct gr_offer *out,
+                           struct gr_err *err);
+
+/* Column readers: copy into fixed storage, SERVER_ERROR when the stored value does not fit. */
+int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);
+int gr__store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32], struct gr_err *err);
+/* A copy of a TEXT column (free() it); NULL when the column is NULL. */
+char *gr__store_col_dup(sqlite3_stmt *st, int i);
+
+#endif

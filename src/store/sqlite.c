@@ -1,0 +1,415 @@
+/*
+ * The SQLite store: the operations of store.h over the schema of
+ * sqlite_schema.c, offers aside (sqlite_offer.c). Each operation borrows a
+ * pooled connection (sqlite_db.c), runs its cached statements and gives the
+ * connection back.
+ *
+ * Single-use things are spent by one conditional write, whose row count or
+ * RETURNING row says who won: a code is redeemed by an UPDATE ... WHERE
+ * state = 'pending', a nonce taken by a DELETE, a jti added by an INSERT that
+ * only replaces an expired row. SQLite runs one writer at a time, so exactly
+ * one of any number of racing callers sees the change.
+ */
+#include "store/internal.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <gramota/crypto.h>
+
+/*
+ * How long a redeemed offer keeps its claims with no live access token: the
+ * token is stored just after the code is redeemed, in the same request, and a
+ * sweep in between must not take the claims the token is about to need.
+ */
+#define REDEEM_GRACE 60
+
+static int read_org(sqlite3_stmt *st, struct gr_org *out, struct gr_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (gr__store_col_text(st, 0, out->id, sizeof(out->id), err) < 0 ||
+        gr__store_col_text(st, 1, out->name, sizeof(out->name), err) < 0)
+        return -1;
+    out->created_at = sqlite3_column_int64(st, 2);
+    return 0;
+}
+
+static int org_create(void *ctx, const struct gr_org *org, const uint8_t api_key_hash[32],
+                      struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    /*
+     * The name check and the insert share one write transaction, so that two
+     * creators of one name cannot both pass the check; UNIQUE is the backstop.
+     */
+    if (gr__store_run(c, SQ_BEGIN, err) < 0 || gr__store_stmt(c, SQ_ORG_NAME_TAKEN, &st, err) < 0)
+        goto out;
+    gr__store_bind_field(st, 1, org->name, sizeof(org->name));
+    step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW) {
+        gr_fail(err, GR_ERR_CONFLICT, "An organization with this name already exists.");
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        gr__store_dberr(c, step, err);
+        goto out;
+    }
+    if (gr__store_stmt(c, SQ_ORG_INSERT, &st, err) < 0)
+        goto out;
+    gr__store_bind_field(st, 1, org->id, sizeof(org->id));
+    gr__store_bind_field(st, 2, org->name, sizeof(org->name));
+    gr__store_bind_hash(st, 3, api_key_hash);
+    sqlite3_bind_int64(st, 4, org->created_at);
+    step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        gr__store_insert_failed(c, step, GR_ERR_CONFLICT,
+                                "The organization's id or API key is already in use.", err);
+        goto out;
+    }
+    rc = gr__store_run(c, SQ_COMMIT, err);
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/* Run a SELECT of one org; `missing` (code, sentence) when there is no row. */
+static int org_select(struct gr__store_conn *c, sqlite3_stmt *st, enum gr_errc missing,
+                      const char *desc, struct gr_org *out, struct gr_err *err)
+{
+    int step = sqlite3_step(st);
+
+    if (step == SQLITE_DONE)
+        return gr_fail(err, missing, "%s", desc);
+    if (step != SQLITE_ROW)
+        return gr__store_dberr(c, step, err);
+    return read_org(st, out, err);
+}
+
+static int org_by_key(void *ctx, const uint8_t hash[32], struct gr_org *out, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_ORG_BY_KEY, &st, err) == 0) {
+        gr__store_bind_hash(st, 1, hash);
+        rc = org_select(c, st, GR_ERR_UNAUTHORIZED, "The API key is not valid.", out, err);
+    }
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+static int org_by_name(void *ctx, struct gr_str name, struct gr_org *out, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (name.len == 0 || name.len > GR_STORE_NAME_MAX)
+        return gr_fail(err, GR_ERR_NOT_FOUND, "No organization has this name.");
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_ORG_BY_NAME, &st, err) == 0) {
+        sqlite3_bind_text(st, 1, name.p, (int)name.len, SQLITE_STATIC);
+        rc = org_select(c, st, GR_ERR_NOT_FOUND, "No organization has this name.", out, err);
+    }
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+static int token_put(void *ctx, const struct gr_token *t, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_TOKEN_INSERT, &st, err) == 0) {
+        gr__store_bind_hash(st, 1, t->hash);
+        gr__store_bind_field(st, 2, t->offer_id, sizeof(t->offer_id));
+        gr__store_bind_field(st, 3, t->org_id, sizeof(t->org_id));
+        gr__store_bind_field(st, 4, t->config_id, sizeof(t->config_id));
+        gr__store_bind_hash(st, 5, t->dpop_bound ? t->jkt : NULL);
+        sqlite3_bind_int64(st, 6, t->expires_at);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step == SQLITE_DONE)
+            rc = 0;
+        else
+            gr__store_insert_failed(c, step, GR_ERR_DUPLICATE,
+                                    "This access token is already stored.", err);
+    }
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+static int read_token(sqlite3_stmt *st, struct gr_token *out, struct gr_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (gr__store_col_hash(st, 0, out->hash, err) < 0 ||
+        gr__store_col_text(st, 1, out->offer_id, sizeof(out->offer_id), err) < 0 ||
+        gr__store_col_text(st, 2, out->org_id, sizeof(out->org_id), err) < 0 ||
+        gr__store_col_text(st, 3, out->config_id, sizeof(out->config_id), err) < 0)
+        return -1;
+    out->dpop_bound = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    if (out->dpop_bound && gr__store_col_hash(st, 4, out->jkt, err) < 0)
+        return -1;
+    out->expires_at = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
+static int token_get(void *ctx, const uint8_t hash[32], int64_t now, struct gr_token *out,
+                     struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_TOKEN_GET, &st, err) < 0)
+        goto out;
+    gr__store_bind_hash(st, 1, hash);
+    sqlite3_bind_int64(st, 2, now);
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        gr_fail(err, GR_ERR_INVALID_TOKEN, "The access token is not known or has expired.");
+    else if (step != SQLITE_ROW)
+        gr__store_dberr(c, step, err);
+    else
+        rc = read_token(st, out, err);
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+static int nonce_put(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_NONCE_INSERT, &st, err) == 0) {
+        gr__store_bind_hash(st, 1, hash);
+        sqlite3_bind_int64(st, 2, expires_at);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step == SQLITE_DONE)
+            rc = 0;
+        else
+            gr__store_insert_failed(c, step, GR_ERR_DUPLICATE, "This c_nonce is already stored.",
+                                    err);
+    }
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/* see store.h: one DELETE spends the nonce; whoever deleted the row has it. */
+static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_NONCE_TAKE, &st, err) < 0)
+        goto out;
+    gr__store_bind_hash(st, 1, hash);
+    sqlite3_bind_int64(st, 2, now);
+    if (gr__store_step_done(c, st, err) < 0)
+        goto out;
+    if (sqlite3_changes(c->db) != 1) {
+        gr_fail(err, GR_ERR_INVALID_NONCE,
+                "The c_nonce is not known, was already used or has expired; fetch a new one.");
+        goto out;
+    }
+    rc = 0;
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/* see store.h: the upsert changes a row only when the jti is new or its old row expired. */
+static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
+                   struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_JTI_ADD, &st, err) < 0)
+        goto out;
+    gr__store_bind_hash(st, 1, hash);
+    sqlite3_bind_int64(st, 2, expires_at);
+    sqlite3_bind_int64(st, 3, now);
+    if (gr__store_step_done(c, st, err) < 0)
+        goto out;
+    if (sqlite3_changes(c->db) != 1) {
+        gr_fail(err, GR_ERR_DUPLICATE, "The DPoP proof's jti has been used before.");
+        goto out;
+    }
+    rc = 0;
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/* see store.h: one transaction, so that a batch is recorded whole or not at all. */
+static int issued_add(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (count == 0)
+        return 0;
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_run(c, SQ_BEGIN, err) < 0 || gr__store_stmt(c, SQ_ISSUED_INSERT, &st, err) < 0)
+        goto out;
+    for (size_t i = 0; i < count; i++) {
+        const struct gr_issued *r = &records[i];
+
+        gr__store_bind_field(st, 1, r->id, sizeof(r->id));
+        gr__store_bind_field(st, 2, r->org_id, sizeof(r->org_id));
+        gr__store_bind_field(st, 3, r->offer_id, sizeof(r->offer_id));
+        gr__store_bind_field(st, 4, r->config_id, sizeof(r->config_id));
+        gr__store_bind_field(st, 5, r->vct, sizeof(r->vct));
+        gr__store_bind_hash(st, 6, r->holder_jkt);
+        sqlite3_bind_int64(st, 7, r->issued_at);
+        sqlite3_bind_int64(st, 8, r->expires_at);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE) {
+            gr__store_insert_failed(c, step, GR_ERR_CONFLICT,
+                                    "A credential with this id is already recorded.", err);
+            goto out;
+        }
+    }
+    rc = gr__store_run(c, SQ_COMMIT, err);
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/*
+ * see store.h. Offer a fresh value, keep whichever was there first, read it
+ * back: concurrent first uses, in this process or another, all read the one
+ * value that won the insert. No transaction is needed: the row never changes.
+ */
+static int secret(void *ctx, const char *name, uint8_t out[32], struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    uint8_t fresh[32];
+    int rc = -1, step;
+
+    if (name == NULL || name[0] == '\0' || strnlen(name, GR_STORE_NAME_MAX + 1) > GR_STORE_NAME_MAX)
+        return gr_fail(err, GR_ERR_USAGE, "A store secret needs a name of 1 to 64 bytes.");
+    if (gr_random(fresh, sizeof(fresh), err) < 0)
+        return gr_err_recode(err, GR_ERR_SERVER_ERROR);
+    if (gr__store_get(ctx, &c, err) < 0)
+        goto out;
+    if (gr__store_stmt(c, SQ_SECRET_INSERT, &st, err) < 0)
+        goto out;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    gr__store_bind_hash(st, 2, fresh);
+    if (gr__store_step_done(c, st, err) < 0 || gr__store_stmt(c, SQ_SECRET_GET, &st, err) < 0)
+        goto out;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) { /* DONE cannot happen: rows are never deleted */
+        gr__store_dberr(c, step, err);
+        goto out;
+    }
+    rc = gr__store_col_hash(st, 0, out, err);
+out:
+    gr__store_put(ctx, c);
+    OPENSSL_cleanse(fresh, sizeof(fresh));
+    return rc;
+}
+
+/* Run a sweep statement: ?1 is now, ?2 (when there is one) now less the grace of redeemed offers.
+ */
+static int run_at(struct gr__store_conn *c, enum gr__store_sql_id id, int64_t now,
+                  struct gr_err *err)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (gr__store_stmt(c, id, &st, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        sqlite3_bind_int64(st, 2, now - REDEEM_GRACE);
+    return gr__store_step_done(c, st, err);
+}
+
+/* see store.h */
+static int sweep(void *ctx, int64_t now, struct gr_err *err)
+{
+    static const enum gr__store_sql_id steps[] = {
+        SQ_SWEEP_NONCES,
+        SQ_SWEEP_JTIS,
+        SQ_SWEEP_TOKENS,
+        SQ_SWEEP_OFFERS,
+    };
+    struct gr__store_conn *c = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_run(c, SQ_BEGIN, err) < 0)
+        goto out;
+    for (size_t i = 0; i < GR_NELEM(steps); i++) {
+        if (run_at(c, steps[i], now, err) < 0)
+            goto out;
+    }
+    if (gr__store_run(c, SQ_COMMIT, err) < 0)
+        goto out;
+    /*
+     * secure_delete zeroed the forgotten claims in their pages, but the pages'
+     * old images still sit in the WAL until it is checkpointed and cut. Best
+     * effort: a busy checkpoint is simply tried again at the next sweep.
+     */
+    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    rc = 0;
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+const struct gr_store_ops gr__store_sqlite_ops = {
+    .name = "sqlite",
+    .org_create = org_create,
+    .org_by_key = org_by_key,
+    .org_by_name = org_by_name,
+    .offer_put = gr__store_offer_put,
+    .offer_get = gr__store_offer_get,
+    .offer_by_code = gr__store_offer_by_code,
+    .offer_redeem = gr__store_offer_redeem,
+    .token_put = token_put,
+    .token_get = token_get,
+    .nonce_put = nonce_put,
+    .nonce_take = nonce_take,
+    .jti_add = jti_add,
+    .issued_add = issued_add,
+    .secret = secret,
+    .sweep = sweep,
+    .close = gr__store_sqlite_close,
+};

@@ -1,0 +1,152 @@
+/*
+ * The SQLite schema, as migrations, and the statements over it. PRAGMA user_version counts the
+ * steps applied; sqlite_db.c runs the missing ones in one transaction at open. A step once released
+ * never changes: a new column or index is a new step.
+ *
+ * Conventions: secrets are 32-byte SHA-256 BLOBs (store.h), times are Unix
+ * seconds, and a thing is expired when expires_at <= now. STRICT tables would
+ * need SQLite 3.37 and we promise 3.35, so CHECKs keep the shapes instead.
+ */
+#include "store/internal.h"
+
+const char *const gr__store_sqlite_migrations[] = {
+    /* 1: the first schema. */
+    "CREATE TABLE orgs ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  key_hash BLOB NOT NULL UNIQUE CHECK (length(key_hash) = 32),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    /*
+     * An offer's tx_* columns are NULL when it has no transaction code. The
+     * row outlives its use (the admin API shows its state); the sweep only
+     * forgets subject_json and disclosable_json.
+     */
+    "CREATE TABLE offers ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  config_id TEXT NOT NULL,"
+    "  code_hash BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),"
+    "  tx_code_hash BLOB CHECK (tx_code_hash IS NULL OR length(tx_code_hash) = 32),"
+    "  tx_input_mode TEXT CHECK (tx_input_mode IN ('numeric', 'text')),"
+    "  tx_length INTEGER,"
+    "  tx_description TEXT,"
+    "  tx_attempts INTEGER NOT NULL DEFAULT 0,"
+    "  by_reference INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'redeemed', 'dead')),"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  redeemed_at INTEGER,"
+    "  credential_lifetime INTEGER NOT NULL,"
+    "  subject_json TEXT,"
+    "  disclosable_json TEXT,"
+    "  sealed_url BLOB" /* opaque to the store: cmd/ seals it under the API key */
+    ");"
+    "CREATE INDEX offers_org ON offers (org_id);"
+    /* Only offers still holding claims, for the sweep: the rest are history. */
+    "CREATE INDEX offers_holding ON offers (expires_at) WHERE subject_json IS NOT NULL;"
+    "CREATE TABLE tokens ("
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  offer_id TEXT NOT NULL REFERENCES offers (id),"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  config_id TEXT NOT NULL,"
+    "  jkt BLOB CHECK (jkt IS NULL OR length(jkt) = 32)," /* NULL: a bearer token */
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tokens_offer ON tokens (offer_id, expires_at);"
+    "CREATE INDEX tokens_expiry ON tokens (expires_at);"
+    "CREATE TABLE nonces ("
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX nonces_expiry ON nonces (expires_at);"
+    "CREATE TABLE jtis ("
+    "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX jtis_expiry ON jtis (expires_at);"
+    "CREATE TABLE issued ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  offer_id TEXT NOT NULL REFERENCES offers (id),"
+    "  config_id TEXT NOT NULL,"
+    "  vct TEXT NOT NULL,"
+    "  holder_jkt BLOB NOT NULL CHECK (length(holder_jkt) = 32),"
+    "  issued_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX issued_offer ON issued (offer_id);"
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL CHECK (length(value) = 32)"
+    ");",
+};
+
+const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
+
+/*
+ * The statements over this schema, prepared once per connection (sqlite_db.c)
+ * and run by sqlite.c and sqlite_offer.c; kept here so that each can be read
+ * against the tables it touches.
+ */
+#define OFFER_COLS                                                               \
+    "id, org_id, config_id, code_hash, tx_code_hash, tx_input_mode, tx_length, " \
+    "tx_description, tx_attempts, by_reference, state, created_at, expires_at, " \
+    "credential_lifetime, subject_json, disclosable_json, sealed_url"
+#define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at"
+
+/* see internal.h */
+const char *const gr__store_sql[SQ__COUNT] = {
+    /* Every transaction writes, so it takes the write lock up front: a deferred one that
+     * read first could not upgrade past a concurrent writer and would fail, not wait. */
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_ORG_NAME_TAKEN] = "SELECT 1 FROM orgs WHERE name = ?1",
+    [SQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [SQ_ORG_BY_KEY] = "SELECT id, name, created_at FROM orgs WHERE key_hash = ?1",
+    [SQ_ORG_BY_NAME] = "SELECT id, name, created_at FROM orgs WHERE name = ?1",
+    [SQ_OFFER_INSERT] =
+        "INSERT INTO offers (" OFFER_COLS ") VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [SQ_OFFER_GET] = "SELECT " OFFER_COLS " FROM offers WHERE id = ?1 AND org_id = ?2",
+    [SQ_OFFER_BY_CODE] = "SELECT " OFFER_COLS " FROM offers "
+                         "WHERE code_hash = ?1 AND state = 'pending' AND expires_at > ?2",
+    /* The redemption itself: every condition in one statement (tx_match: sqlite_db.c). */
+    [SQ_OFFER_REDEEM] = "UPDATE offers SET state = 'redeemed', redeemed_at = ?2 "
+                        "WHERE code_hash = ?1 AND state = 'pending' AND expires_at > ?2 "
+                        "AND tx_match(tx_code_hash, ?3) RETURNING " OFFER_COLS,
+    [SQ_OFFER_DIAGNOSE] = "SELECT id, state, expires_at, tx_code_hash IS NOT NULL "
+                          "FROM offers WHERE code_hash = ?1",
+    [SQ_OFFER_MISS] = "UPDATE offers SET tx_attempts = tx_attempts + 1, "
+                      "state = CASE WHEN tx_attempts + 1 >= ?2 THEN 'dead' ELSE state END "
+                      "WHERE id = ?1 AND state = 'pending' RETURNING state",
+    [SQ_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1 AND expires_at > ?2",
+    [SQ_NONCE_INSERT] = "INSERT INTO nonces (hash, expires_at) VALUES (?1, ?2)",
+    [SQ_NONCE_TAKE] = "DELETE FROM nonces WHERE hash = ?1 AND expires_at > ?2",
+    /* A jti seen before counts only while unexpired; an expired row is reused in place. */
+    [SQ_JTI_ADD] = "INSERT INTO jtis (hash, expires_at) VALUES (?1, ?2) "
+                   "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
+                   "WHERE jtis.expires_at <= ?3",
+    [SQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
+                         "issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES (?1, ?2) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
+    [SQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= ?1",
+    [SQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= ?1",
+    [SQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= ?1",
+    /*
+     * Claims are kept no longer than they can still be issued (VCI §15.4.1).
+     * disclosable_json (paths, not values) goes with them, and so does the
+     * sealed offer URL: its code can no longer be redeemed. ?2 is now
+     * less REDEEM_GRACE (sqlite.c). The first term matches offers_holding.
+     */
+    [SQ_SWEEP_OFFERS] =
+        "UPDATE offers SET subject_json = NULL, disclosable_json = NULL, sealed_url = NULL "
+        "WHERE subject_json IS NOT NULL "
+        "AND (state = 'dead' "
+        "OR (state = 'pending' AND expires_at <= ?1) "
+        "OR (state = 'redeemed' AND redeemed_at <= ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM tokens WHERE offer_id = offers.id AND expires_at > ?1)))",
+};

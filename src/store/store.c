@@ -1,0 +1,61 @@
+/* Opening a store by URL (store.h): the one place that knows which backends exist. */
+#include "store/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool has_prefix(struct gr_str s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return s.len >= n && memcmp(s.p, prefix, n) == 0;
+}
+
+/* see store.h */
+int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err)
+{
+    static const char sqlite[] = "sqlite:";
+    char *path;
+    int rc;
+
+    out->ops = NULL;
+    out->ctx = NULL;
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://"))
+        return gr_fail(err, GR_ERR_USAGE,
+                       "PostgreSQL stores are not built in yet; use sqlite:PATH for now.");
+    if (!has_prefix(url, sqlite))
+        return gr_fail(err, GR_ERR_USAGE,
+                       "The store URL must start with sqlite: followed by a path.");
+    url.p += sizeof(sqlite) - 1;
+    url.len -= sizeof(sqlite) - 1;
+    if (url.len == 0 || memchr(url.p, '\0', url.len) != NULL)
+        return gr_fail(err, GR_ERR_USAGE, "The store URL needs a file path after sqlite:.");
+    path = gr__xstrndup(url.p, url.len);
+    rc = gr__store_sqlite_open(path, out, err);
+    free(path);
+    return rc;
+}
+
+/* see store.h */
+void gr_store_close(struct gr_store *store)
+{
+    if (store == NULL || store->ops == NULL)
+        return;
+    store->ops->close(store->ctx);
+    store->ops = NULL;
+    store->ctx = NULL;
+}
+
+/* see store.h */
+void gr_offer_release(struct gr_offer *offer)
+{
+    if (offer == NULL)
+        return;
+    free(offer->subject_json);
+    free(offer->disclosable_json);
+    free(offer->sealed_url);
+    offer->subject_json = NULL;
+    offer->disclosable_json = NULL;
+    offer->sealed_url = NULL;
+    offer->sealed_url_len = 0;
+}
