@@ -1,0 +1,818 @@
+/*
+ * The store contract (store.h), run against every backend of `backends[]`:
+ * each test gets a fresh store and drives it only through the ops table, so a
+ * new backend joins by adding a row. Races use real threads. What only
+ * SQLite has (URLs, migrations, the file) is in test_sqlite.c.
+ */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gramota/store.h>
+
+#define NOW     1764000000
+#define MAX_TX  3  /* wrong transaction codes before an offer dies */
+#define RACERS  20 /* threads racing for one single-use thing */
+#define SUBJECT "{\"given_name\":\"Erika\",\"family_name\":\"Mustermann\"}"
+#define SEALED  "\x01sealed\x00url\xff"
+
+struct backend {
+    const char *name;
+    /* Write the URL of a fresh store kept in the empty directory `dir`. */
+    void (*url)(const char *dir, char *out, size_t cap);
+};
+
+static void sqlite_url(const char *dir, char *out, size_t cap)
+{
+    snprintf(out, cap, "sqlite:%s/gramota.db", dir);
+}
+
+static const struct backend backends[] = {
+    { "sqlite", sqlite_url },
+};
+
+static const struct backend *backend; /* the one the running group tests */
+
+struct fixture {
+    char dir[64];
+    char url[256];
+    struct gr_store s;
+    struct gr_org org, other; /* two organizations, made by setup */
+};
+
+#define OPS(f) ((f)->s.ops)
+#define CTX(f) ((f)->s.ctx)
+
+/*
+ * The code of a call's result; a failure's sentence must be fit for
+ * error_description (STYLE §2.1): present, one sentence, no quote or backslash.
+ */
+static enum gr_errc code_of(int rc, const struct gr_err *err)
+{
+    size_t n;
+
+    if (rc == 0)
+        return GR_ERR_OK;
+    assert_int_equal(rc, -1);
+    n = strlen(err->desc);
+    if (n == 0 || err->desc[n - 1] != '.' || strpbrk(err->desc, "\"\\") != NULL)
+        fail_msg("sentence unfit for error_description: '%s'", err->desc);
+    return err->code;
+}
+
+/* A call that must succeed; `err` is the one it was given. */
+#define ok(call, err)                                                                  \
+    do {                                                                               \
+        if ((call) != 0)                                                               \
+            fail_msg("%s: %s (%s; %s)", #call, (err)->desc, gr_errc_name((err)->code), \
+                     (err)->cause);                                                    \
+    } while (0)
+
+static void hash(const char *s, uint8_t out[32])
+{
+    gr_sha256(s, strlen(s), out);
+}
+
+static void open_store(const char *url, struct gr_store *s)
+{
+    struct gr_err err;
+
+    if (gr_store_open(gr_str_c(url), s, &err) < 0)
+        fail_msg("open %s: %s (%s)", url, err.desc, err.cause);
+}
+
+static void make_org(struct fixture *f, const char *id, const char *name, const char *key,
+                     struct gr_org *org)
+{
+    struct gr_err err;
+    uint8_t h[32];
+
+    memset(org, 0, sizeof(*org));
+    snprintf(org->id, sizeof(org->id), "%s", id);
+    snprintf(org->name, sizeof(org->name), "%s", name);
+    org->created_at = NOW - 1000;
+    hash(key, h);
+    if (OPS(f)->org_create(CTX(f), org, h, &err) < 0)
+        fail_msg("org_create: %s", err.desc);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gr_store_XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    backend->url(f->dir, f->url, sizeof(f->url));
+    open_store(f->url, &f->s);
+    make_org(f, "org-acme", "acme", "key-acme", &f->org);
+    make_org(f, "org-other", "other", "key-other", &f->other);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    gr_store_close(&f->s);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    free(f);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A pending offer of `org`, its code "code-<id>", expiring at `exp`; `tx` NULL for none. */
+static void offer_init(struct gr_offer *o, const struct gr_org *org, const char *id, const char *tx,
+                       int64_t exp)
+{
+    char code[64];
+
+    memset(o, 0, sizeof(*o));
+    snprintf(o->id, sizeof(o->id), "%s", id);
+    snprintf(o->org_id, sizeof(o->org_id), "%s", org->id);
+    snprintf(o->config_id, sizeof(o->config_id), "pid_sd_jwt");
+    snprintf(code, sizeof(code), "code-%s", id);
+    hash(code, o->code_hash);
+    if (tx != NULL) {
+        o->has_tx_code = true;
+        hash(tx, o->tx_code_hash);
+        o->tx_input_mode = GR_TX_NUMERIC;
+        o->tx_length = (int)strlen(tx);
+        snprintf(o->tx_description, sizeof(o->tx_description), "The PIN from the letter.");
+    }
+    o->by_reference = true;
+    o->state = GR_OFFER_PENDING;
+    o->created_at = NOW - 10;
+    o->expires_at = exp;
+    o->credential_lifetime = 86400;
+    o->subject_json = (char *)SUBJECT; /* read only by offer_put */
+    o->disclosable_json = (char *)"[[\"given_name\"]]";
+    o->sealed_url = (uint8_t *)SEALED; /* opaque bytes, NULs included */
+    o->sealed_url_len = sizeof(SEALED) - 1;
+}
+
+static void put_offer(struct fixture *f, const struct gr_org *org, const char *id, const char *tx,
+                      int64_t exp)
+{
+    struct gr_offer o;
+    struct gr_err err;
+
+    offer_init(&o, org, id, tx, exp);
+    ok(OPS(f)->offer_put(CTX(f), &o, &err), &err);
+}
+
+/* Redeem offer `id`'s code with transaction code `tx` (NULL: none sent) at `now`. */
+static enum gr_errc redeem(struct fixture *f, const char *id, const char *tx, int64_t now,
+                           struct gr_offer *out)
+{
+    struct gr_offer scratch = { 0 };
+    struct gr_err err;
+    uint8_t code_h[32], tx_h[32];
+    char code[64];
+    int rc;
+
+    snprintf(code, sizeof(code), "code-%s", id);
+    hash(code, code_h);
+    if (tx != NULL)
+        hash(tx, tx_h);
+    rc = OPS(f)->offer_redeem(CTX(f), code_h, tx ? tx_h : NULL, now, MAX_TX, out ? out : &scratch,
+                              &err);
+    if (out == NULL)
+        gr_offer_release(&scratch);
+    return code_of(rc, &err);
+}
+
+static enum gr_errc get_offer(struct fixture *f, const char *org_id, const char *id,
+                              struct gr_offer *out)
+{
+    struct gr_err err;
+
+    return code_of(OPS(f)->offer_get(CTX(f), gr_str_c(org_id), gr_str_c(id), out, &err), &err);
+}
+
+static void test_orgs(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_org got, dup = f->org;
+    struct gr_err err;
+    uint8_t h[32];
+
+    hash("key-acme", h);
+    ok(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err);
+    assert_string_equal(got.id, "org-acme");
+    assert_string_equal(got.name, "acme");
+    assert_int_equal(got.created_at, NOW - 1000);
+    ok(OPS(f)->org_by_name(CTX(f), GR_STR("other"), &got, &err), &err);
+    assert_string_equal(got.id, "org-other");
+
+    hash("key-unknown", h);
+    assert_code(code_of(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err), GR_ERR_UNAUTHORIZED);
+    assert_code(code_of(OPS(f)->org_by_name(CTX(f), GR_STR("nobody"), &got, &err), &err),
+                GR_ERR_NOT_FOUND);
+    assert_code(code_of(OPS(f)->org_by_name(CTX(f), GR_STR(""), &got, &err), &err),
+                GR_ERR_NOT_FOUND);
+
+    /* The name is taken, whatever the id and key. */
+    snprintf(dup.id, sizeof(dup.id), "org-acme-2");
+    hash("key-acme-2", h);
+    assert_code(code_of(OPS(f)->org_create(CTX(f), &dup, h, &err), &err), GR_ERR_CONFLICT);
+    /* The first one is untouched. */
+    hash("key-acme", h);
+    ok(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err);
+    assert_string_equal(got.id, "org-acme");
+}
+
+static void test_offer_put_get(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer in, got;
+    struct gr_err err;
+
+    offer_init(&in, &f->org, "offer-1", "493536", NOW + 600);
+    ok(OPS(f)->offer_put(CTX(f), &in, &err), &err);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_string_equal(got.id, in.id);
+    assert_string_equal(got.org_id, in.org_id);
+    assert_string_equal(got.config_id, in.config_id);
+    assert_memory_equal(got.code_hash, in.code_hash, 32);
+    assert_true(got.has_tx_code);
+    assert_memory_equal(got.tx_code_hash, in.tx_code_hash, 32);
+    assert_int_equal(got.tx_input_mode, GR_TX_NUMERIC);
+    assert_int_equal(got.tx_length, 6);
+    assert_string_equal(got.tx_description, in.tx_description);
+    assert_int_equal(got.tx_attempts, 0);
+    assert_true(got.by_reference);
+    assert_int_equal(got.state, GR_OFFER_PENDING);
+    assert_int_equal(got.created_at, in.created_at);
+    assert_int_equal(got.expires_at, in.expires_at);
+    assert_int_equal(got.credential_lifetime, 86400);
+    assert_string_equal(got.subject_json, SUBJECT);
+    assert_string_equal(got.disclosable_json, in.disclosable_json);
+    assert_int_equal(got.sealed_url_len, sizeof(SEALED) - 1);
+    assert_memory_equal(got.sealed_url, SEALED, sizeof(SEALED) - 1);
+    gr_offer_release(&got);
+    assert_null(got.sealed_url);
+
+    /* Without a transaction code, text mode fields stay empty; no disclosable paths. */
+    offer_init(&in, &f->org, "offer-2", NULL, NOW + 600);
+    in.by_reference = false;
+    in.disclosable_json = NULL;
+    in.sealed_url = NULL;
+    in.sealed_url_len = 0;
+    ok(OPS(f)->offer_put(CTX(f), &in, &err), &err);
+    assert_code(get_offer(f, "org-acme", "offer-2", &got), GR_ERR_OK);
+    assert_false(got.has_tx_code);
+    assert_false(got.by_reference);
+    assert_string_equal(got.tx_description, "");
+    assert_null(got.disclosable_json);
+    assert_null(got.sealed_url);
+    assert_int_equal(got.sealed_url_len, 0);
+    gr_offer_release(&got);
+
+    /* Another organization's offer does not exist for it; nor does an unknown id. */
+    assert_code(get_offer(f, "org-other", "offer-1", &got), GR_ERR_NOT_FOUND);
+    assert_null(got.subject_json);
+    assert_code(get_offer(f, "org-acme", "offer-9", &got), GR_ERR_NOT_FOUND);
+    assert_code(get_offer(f, "org-acme", "an-id-much-too-long-to-be-one-of-ours", &got),
+                GR_ERR_NOT_FOUND);
+
+    /* The same id, or the same code, again. */
+    offer_init(&in, &f->org, "offer-1", NULL, NOW + 600);
+    hash("code-offer-3", in.code_hash);
+    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, &err), &err), GR_ERR_CONFLICT);
+    offer_init(&in, &f->org, "offer-3", NULL, NOW + 600);
+    hash("code-offer-1", in.code_hash);
+    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, &err), &err), GR_ERR_CONFLICT);
+}
+
+static void test_offer_by_code(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer got;
+    struct gr_err err;
+    uint8_t h[32];
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    hash("code-offer-1", h);
+    ok(OPS(f)->offer_by_code(CTX(f), h, NOW, &got, &err), &err);
+    assert_string_equal(got.id, "offer-1");
+    assert_string_equal(got.subject_json, SUBJECT);
+    gr_offer_release(&got);
+    /* Expired, unknown, redeemed: gone. */
+    assert_code(code_of(OPS(f)->offer_by_code(CTX(f), h, NOW + 600, &got, &err), &err),
+                GR_ERR_NOT_FOUND);
+    hash("code-offer-9", h);
+    assert_code(code_of(OPS(f)->offer_by_code(CTX(f), h, NOW, &got, &err), &err), GR_ERR_NOT_FOUND);
+    assert_code(redeem(f, "offer-1", NULL, NOW, NULL), GR_ERR_OK);
+    hash("code-offer-1", h);
+    assert_code(code_of(OPS(f)->offer_by_code(CTX(f), h, NOW, &got, &err), &err), GR_ERR_NOT_FOUND);
+}
+
+static void test_redeem_once(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer got;
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    assert_code(redeem(f, "offer-1", NULL, NOW, &got), GR_ERR_OK);
+    assert_string_equal(got.id, "offer-1");
+    assert_string_equal(got.org_id, "org-acme");
+    assert_int_equal(got.state, GR_OFFER_REDEEMED);
+    assert_string_equal(got.subject_json, SUBJECT);
+    gr_offer_release(&got);
+    assert_code(redeem(f, "offer-1", NULL, NOW, &got), GR_ERR_INVALID_GRANT);
+    assert_null(got.subject_json);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_REDEEMED);
+    gr_offer_release(&got);
+}
+
+static void test_redeem_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer got;
+
+    assert_code(redeem(f, "offer-none", NULL, NOW, NULL), GR_ERR_INVALID_GRANT);
+    /* Expired at expires_at exactly; the refusal leaves it pending. */
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    assert_code(redeem(f, "offer-1", NULL, NOW + 600, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(redeem(f, "offer-1", NULL, NOW + 601, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_PENDING);
+    gr_offer_release(&got);
+    /* An expired offer with a transaction code is refused for expiry, and counts nothing. */
+    put_offer(f, &f->org, "offer-2", "1234", NOW + 600);
+    assert_code(redeem(f, "offer-2", "9999", NOW + 700, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(f, "org-acme", "offer-2", &got), GR_ERR_OK);
+    assert_int_equal(got.tx_attempts, 0);
+    gr_offer_release(&got);
+}
+
+static void test_redeem_tx_codes(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer got;
+
+    put_offer(f, &f->org, "offer-tx", "493536", NOW + 600);
+    put_offer(f, &f->org, "offer-no-tx", NULL, NOW + 600);
+    /* Missing while required, or sent while not: the request is wrong, nothing counted. */
+    assert_code(redeem(f, "offer-tx", NULL, NOW, NULL), GR_ERR_INVALID_REQUEST);
+    assert_code(redeem(f, "offer-no-tx", "493536", NOW, NULL), GR_ERR_INVALID_REQUEST);
+    /* A wrong one counts. */
+    assert_code(redeem(f, "offer-tx", "000000", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(f, "org-acme", "offer-tx", &got), GR_ERR_OK);
+    assert_int_equal(got.tx_attempts, 1);
+    assert_int_equal(got.state, GR_OFFER_PENDING);
+    gr_offer_release(&got);
+    /* The right one, after a wrong one, redeems. */
+    assert_code(redeem(f, "offer-tx", "493536", NOW, &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_REDEEMED);
+    gr_offer_release(&got);
+    assert_code(redeem(f, "offer-tx", "493536", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(redeem(f, "offer-no-tx", NULL, NOW, NULL), GR_ERR_OK);
+}
+
+static void test_redeem_attempt_cap(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_offer got;
+
+    put_offer(f, &f->org, "offer-1", "493536", NOW + 600);
+    for (int i = 0; i < MAX_TX; i++)
+        assert_code(redeem(f, "offer-1", "111111", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_DEAD);
+    assert_int_equal(got.tx_attempts, MAX_TX);
+    gr_offer_release(&got);
+    /* Dead: even the right code fails, and nothing more is counted. */
+    assert_code(redeem(f, "offer-1", "493536", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(redeem(f, "offer-1", "111111", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.tx_attempts, MAX_TX);
+    gr_offer_release(&got);
+}
+
+/* Threads that start together on a barrier and each record one result. */
+struct race {
+    struct fixture *f;
+    pthread_barrier_t start;
+    enum gr_errc code[RACERS];
+    char desc[RACERS][128];
+    uint8_t secret[RACERS][32];
+    int (*op)(struct race *r, int i, struct gr_err *err);
+};
+
+struct racer {
+    struct race *r;
+    int i;
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *me = arg;
+    struct gr_err err;
+    int rc;
+
+    pthread_barrier_wait(&me->r->start);
+    rc = me->r->op(me->r, me->i, &err);
+    me->r->code[me->i] = rc == 0 ? GR_ERR_OK : err.code;
+    if (rc != 0)
+        memcpy(me->r->desc[me->i], err.desc, sizeof(err.desc));
+    return NULL;
+}
+
+/* Run `op` on RACERS threads at once; returns how many succeeded. */
+static int run_race(struct race *r)
+{
+    pthread_t t[RACERS];
+    struct racer who[RACERS];
+    int wins = 0;
+
+    pthread_barrier_init(&r->start, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        who[i] = (struct racer){ r, i };
+        assert_int_equal(pthread_create(&t[i], NULL, racer_main, &who[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&r->start);
+    for (int i = 0; i < RACERS; i++)
+        wins += r->code[i] == GR_ERR_OK;
+    return wins;
+}
+
+/* Every loser failed with `want`, in a clean sentence. */
+static void assert_losers(const struct race *r, enum gr_errc want)
+{
+    for (int i = 0; i < RACERS; i++) {
+        if (r->code[i] == GR_ERR_OK)
+            continue;
+        if (r->code[i] != want)
+            fail_msg("racer %d: %s (%s)", i, gr_errc_name(r->code[i]), r->desc[i]);
+        assert_null(strpbrk(r->desc[i], "\"\\"));
+    }
+}
+
+static int race_redeem(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_offer out = { 0 };
+    uint8_t code[32], tx[32];
+    int rc;
+
+    (void)i;
+    hash("code-offer-1", code);
+    hash("493536", tx);
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, &out, err);
+    gr_offer_release(&out);
+    return rc;
+}
+
+static void test_redeem_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_redeem };
+
+    put_offer(r.f, &r.f->org, "offer-1", "493536", NOW + 600);
+    assert_int_equal(run_race(&r), 1);
+    assert_losers(&r, GR_ERR_INVALID_GRANT);
+}
+
+/* Racing wrong codes: every one is counted, and exactly MAX_TX - 1 leave the offer alive. */
+static int race_wrong_tx(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_offer out = { 0 };
+    uint8_t code[32], tx[32];
+    int rc;
+
+    (void)i;
+    hash("code-offer-1", code);
+    hash("000000", tx);
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, &out, err);
+    gr_offer_release(&out);
+    return rc;
+}
+
+static void test_redeem_wrong_tx_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_wrong_tx };
+    struct gr_offer got;
+
+    put_offer(r.f, &r.f->org, "offer-1", "493536", NOW + 600);
+    assert_int_equal(run_race(&r), 0);
+    assert_losers(&r, GR_ERR_INVALID_GRANT);
+    assert_code(get_offer(r.f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_DEAD);
+    assert_int_equal(got.tx_attempts, MAX_TX);
+    gr_offer_release(&got);
+}
+
+static void token_init(struct gr_token *t, const char *token, bool dpop, int64_t exp)
+{
+    memset(t, 0, sizeof(*t));
+    hash(token, t->hash);
+    snprintf(t->offer_id, sizeof(t->offer_id), "offer-1");
+    snprintf(t->org_id, sizeof(t->org_id), "org-acme");
+    snprintf(t->config_id, sizeof(t->config_id), "pid_sd_jwt");
+    t->dpop_bound = dpop;
+    if (dpop)
+        hash("holder-key", t->jkt);
+    t->expires_at = exp;
+}
+
+static void test_tokens(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_token in, got;
+    struct gr_err err;
+    uint8_t h[32];
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    token_init(&in, "token-dpop", true, NOW + 300);
+    ok(OPS(f)->token_put(CTX(f), &in, &err), &err);
+    ok(OPS(f)->token_get(CTX(f), in.hash, NOW, &got, &err), &err);
+    assert_memory_equal(got.hash, in.hash, 32);
+    assert_string_equal(got.offer_id, "offer-1");
+    assert_string_equal(got.org_id, "org-acme");
+    assert_string_equal(got.config_id, "pid_sd_jwt");
+    assert_true(got.dpop_bound);
+    assert_memory_equal(got.jkt, in.jkt, 32);
+    assert_int_equal(got.expires_at, NOW + 300);
+    assert_code(code_of(OPS(f)->token_get(CTX(f), in.hash, NOW + 300, &got, &err), &err),
+                GR_ERR_INVALID_TOKEN);
+
+    token_init(&in, "token-bearer", false, NOW + 300);
+    ok(OPS(f)->token_put(CTX(f), &in, &err), &err);
+    ok(OPS(f)->token_get(CTX(f), in.hash, NOW + 299, &got, &err), &err);
+    assert_false(got.dpop_bound);
+
+    hash("token-unknown", h);
+    assert_code(code_of(OPS(f)->token_get(CTX(f), h, NOW, &got, &err), &err), GR_ERR_INVALID_TOKEN);
+}
+
+static enum gr_errc take(struct fixture *f, const char *nonce, int64_t now)
+{
+    struct gr_err err;
+    uint8_t h[32];
+
+    hash(nonce, h);
+    return code_of(OPS(f)->nonce_take(CTX(f), h, now, &err), &err);
+}
+
+static void test_nonces(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_err err;
+    uint8_t h[32];
+
+    hash("nonce-1", h);
+    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 300, &err), &err);
+    hash("nonce-2", h);
+    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 300, &err), &err);
+    assert_code(take(f, "nonce-1", NOW), GR_ERR_OK);
+    assert_code(take(f, "nonce-1", NOW), GR_ERR_INVALID_NONCE);
+    assert_code(take(f, "nonce-2", NOW + 300), GR_ERR_INVALID_NONCE); /* expired */
+    assert_code(take(f, "nonce-9", NOW), GR_ERR_INVALID_NONCE);
+}
+
+static int race_nonce(struct race *r, int i, struct gr_err *err)
+{
+    uint8_t h[32];
+
+    (void)i;
+    hash("nonce-1", h);
+    return OPS(r->f)->nonce_take(CTX(r->f), h, NOW, err);
+}
+
+static void test_nonce_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_nonce };
+    struct gr_err err;
+    uint8_t h[32];
+
+    hash("nonce-1", h);
+    ok(OPS(r.f)->nonce_put(CTX(r.f), h, NOW + 300, &err), &err);
+    assert_int_equal(run_race(&r), 1);
+    assert_losers(&r, GR_ERR_INVALID_NONCE);
+}
+
+static enum gr_errc jti(struct fixture *f, const char *id, int64_t exp, int64_t now)
+{
+    struct gr_err err;
+    uint8_t h[32];
+
+    hash(id, h);
+    return code_of(OPS(f)->jti_add(CTX(f), h, exp, now, &err), &err);
+}
+
+static void test_jti(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_code(jti(f, "jti-1", NOW + 60, NOW), GR_ERR_OK);
+    assert_code(jti(f, "jti-1", NOW + 60, NOW), GR_ERR_DUPLICATE);
+    assert_code(jti(f, "jti-1", NOW + 120, NOW + 59), GR_ERR_DUPLICATE);
+    assert_code(jti(f, "jti-2", NOW + 60, NOW), GR_ERR_OK);
+    /* Once expired, the same jti is new again, and then a replay of that. */
+    assert_code(jti(f, "jti-1", NOW + 120, NOW + 60), GR_ERR_OK);
+    assert_code(jti(f, "jti-1", NOW + 120, NOW + 61), GR_ERR_DUPLICATE);
+}
+
+static int race_jti(struct race *r, int i, struct gr_err *err)
+{
+    uint8_t h[32];
+
+    (void)i;
+    hash("jti-race", h);
+    return OPS(r->f)->jti_add(CTX(r->f), h, NOW + 60, NOW, err);
+}
+
+static void test_jti_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_jti };
+
+    assert_int_equal(run_race(&r), 1);
+    assert_losers(&r, GR_ERR_DUPLICATE);
+}
+
+static void issued_init(struct gr_issued *r, const char *id)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    snprintf(r->org_id, sizeof(r->org_id), "org-acme");
+    snprintf(r->offer_id, sizeof(r->offer_id), "offer-1");
+    snprintf(r->config_id, sizeof(r->config_id), "pid_sd_jwt");
+    snprintf(r->vct, sizeof(r->vct), "https://example.bmi.bund.de/credential/pid/1.0");
+    hash(id, r->holder_jkt);
+    r->issued_at = NOW;
+    r->expires_at = NOW + 86400;
+}
+
+static void test_issued_add(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_issued batch[3];
+    struct gr_err err;
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    issued_init(&batch[0], "cred-1");
+    issued_init(&batch[1], "cred-2");
+    ok(OPS(f)->issued_add(CTX(f), batch, 2, &err), &err);
+    ok(OPS(f)->issued_add(CTX(f), batch, 0, &err), &err);
+    /* A batch with one id already recorded is refused whole: cred-3 is not kept... */
+    issued_init(&batch[0], "cred-3");
+    issued_init(&batch[1], "cred-1");
+    assert_code(code_of(OPS(f)->issued_add(CTX(f), batch, 2, &err), &err), GR_ERR_CONFLICT);
+    /* ...so it can be recorded now. */
+    ok(OPS(f)->issued_add(CTX(f), batch, 1, &err), &err);
+}
+
+static void test_secret(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t a[32], b[32], c[32], zero[32] = { 0 };
+    struct gr_err err;
+
+    ok(OPS(f)->secret(CTX(f), "dpop-nonce", a, &err), &err);
+    ok(OPS(f)->secret(CTX(f), "dpop-nonce", b, &err), &err);
+    assert_memory_equal(a, b, 32);
+    assert_memory_not_equal(a, zero, 32);
+    ok(OPS(f)->secret(CTX(f), "offer-uri", c, &err), &err);
+    assert_memory_not_equal(a, c, 32);
+    assert_code(code_of(OPS(f)->secret(CTX(f), "", c, &err), &err), GR_ERR_USAGE);
+}
+
+static int race_secret(struct race *r, int i, struct gr_err *err)
+{
+    return OPS(r->f)->secret(CTX(r->f), "race", r->secret[i], err);
+}
+
+static void test_secret_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_secret };
+
+    assert_int_equal(run_race(&r), RACERS);
+    for (int i = 1; i < RACERS; i++)
+        assert_memory_equal(r.secret[0], r.secret[i], 32);
+}
+
+/* Whether offer `id` still holds its claims. */
+static bool holds_claims(struct fixture *f, const char *id)
+{
+    struct gr_offer got;
+    bool holds;
+
+    assert_code(get_offer(f, "org-acme", id, &got), GR_ERR_OK);
+    holds = got.subject_json != NULL;
+    assert_true(holds == (got.disclosable_json != NULL));
+    assert_true(holds == (got.sealed_url != NULL));
+    gr_offer_release(&got);
+    return holds;
+}
+
+static void test_sweep(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_err err;
+    struct gr_token t, got;
+    uint8_t h[32];
+
+    put_offer(f, &f->org, "pending", NULL, NOW + 600);
+    put_offer(f, &f->org, "expired", NULL, NOW + 10);
+    put_offer(f, &f->org, "dead", "493536", NOW + 600);
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);  /* redeemed, a token till NOW + 300 */
+    put_offer(f, &f->org, "no-token", NULL, NOW + 600); /* redeemed, its token not stored yet */
+    for (int i = 0; i < MAX_TX; i++)
+        assert_code(redeem(f, "dead", "000000", NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(redeem(f, "offer-1", NULL, NOW, NULL), GR_ERR_OK);
+    assert_code(redeem(f, "no-token", NULL, NOW, NULL), GR_ERR_OK);
+    token_init(&t, "token-1", true, NOW + 300);
+    ok(OPS(f)->token_put(CTX(f), &t, &err), &err);
+    hash("nonce-1", h);
+    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 10, &err), &err);
+    assert_code(jti(f, "jti-1", NOW + 10, NOW), GR_ERR_OK);
+
+    ok(OPS(f)->sweep(CTX(f), NOW + 10, &err), &err);
+    assert_true(holds_claims(f, "pending"));
+    assert_false(holds_claims(f, "expired"));
+    assert_false(holds_claims(f, "dead"));
+    assert_true(holds_claims(f, "offer-1"));
+    assert_true(holds_claims(f, "no-token")); /* within the grace for storing its token */
+    /* Expired things are gone, not merely expired: a clock set back does not revive them. */
+    assert_code(take(f, "nonce-1", NOW), GR_ERR_INVALID_NONCE);
+    assert_code(jti(f, "jti-1", NOW + 10, NOW), GR_ERR_OK);
+
+    ok(OPS(f)->sweep(CTX(f), NOW + 300, &err), &err);
+    assert_false(holds_claims(f, "offer-1"));
+    assert_false(holds_claims(f, "no-token"));
+    assert_true(holds_claims(f, "pending"));
+    assert_code(code_of(OPS(f)->token_get(CTX(f), t.hash, NOW, &got, &err), &err),
+                GR_ERR_INVALID_TOKEN);
+}
+
+static void test_reopen(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_err err;
+    struct gr_store second;
+    struct gr_offer got;
+    uint8_t a[32], b[32], h[32];
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    assert_code(redeem(f, "offer-1", NULL, NOW, NULL), GR_ERR_OK);
+    ok(OPS(f)->secret(CTX(f), "k", a, &err), &err);
+    hash("nonce-1", h);
+    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 300, &err), &err);
+
+    /* A second store on the same file, as a second process would have: same state. */
+    open_store(f->url, &second);
+    ok(second.ops->secret(second.ctx, "k", b, &err), &err);
+    assert_memory_equal(a, b, 32);
+    gr_store_close(&second);
+
+    gr_store_close(&f->s);
+    open_store(f->url, &f->s);
+    ok(OPS(f)->secret(CTX(f), "k", b, &err), &err);
+    assert_memory_equal(a, b, 32);
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    assert_int_equal(got.state, GR_OFFER_REDEEMED);
+    gr_offer_release(&got);
+    assert_code(redeem(f, "offer-1", NULL, NOW, NULL), GR_ERR_INVALID_GRANT);
+    assert_code(take(f, "nonce-1", NOW), GR_ERR_OK);
+}
+
+static const struct CMUnitTest contract[] = {
+    cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_offer_put_get, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_offer_by_code, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_refusals, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_tx_codes, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_attempt_cap, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_wrong_tx_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_nonce_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_jti, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_jti_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_issued_add, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+};
+
+int main(void)
+{
+    int failed = 0;
+
+    for (size_t i = 0; i < GR_NELEM(backends); i++) {
+        backend = &backends[i];
+        failed += _cmocka_run_group_tests(backend->name, contract, GR_NELEM(contract), NULL, NULL);
+    }
+    return failed;
+}
