@@ -3,7 +3,7 @@
 # else. Idempotent and quiet when everything is there.
 #   scripts/deps.sh build   what building needs
 #   scripts/deps.sh test    also what the test suite needs (cmocka, Node.js and
-#                           the npm packages pinned in tests/interop/package-lock.json)
+#                           the npm packages pinned in tests/{interop,e2e}/package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,11 +41,13 @@ if ((${#missing[@]})); then
 fi
 
 if [ "$what" = test ]; then
-    lock=tests/interop/package-lock.json
-    stamp=tests/interop/node_modules/.gramota-lock
-    if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
-        echo "deps: installing the npm packages of tests/interop"
-        (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-        cp "$lock" "$stamp"
-    fi
+    for dir in tests/interop tests/e2e; do
+        lock=$dir/package-lock.json
+        stamp=$dir/node_modules/.gramota-lock
+        if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
+            echo "deps: installing the npm packages of $dir"
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+            cp "$lock" "$stamp"
+        fi
+    done
 fi
