@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# End to end: `gramota serve` on a free loopback port, driven over HTTP by a
+# real wallet client (@openid4vc/openid4vci, pinned in package-lock.json and
+# installed by scripts/deps.sh test) and by hand-made hostile requests.
+#
+#   wallet.mjs    the happy paths through the wallet library; every credential
+#                 checked by @sd-jwt/sd-jwt-vc
+#   refusals.mjs  every refusal the specifications name, status and error code
+#
+# Two servers: "main" (plain) and "nonce" (--dpop-nonce). Both must stop with
+# status 0 on SIGTERM. Prints "ok N - ..." / "not ok N - ..." per check, then
+# one "# pass N" and one "# fail N" for scripts/run-tests.sh; exits 1 on any failure.
+set -uo pipefail
+
+src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+gramota=${GRAMOTA:-$src/build/current/gramota}
+here=$src/tests/e2e
+
+n=0 pass=0 fail=0
+ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
+finish() {
+    echo "1..$n"
+    echo "# pass $pass"
+    echo "# fail $fail"
+    exit $((fail > 0))
+}
+
+if [ ! -d "$here/node_modules/@openid4vc/openid4vci" ] || [ ! -d "$here/node_modules/@sd-jwt/sd-jwt-vc" ]; then
+    not_ok "tests/e2e/node_modules is missing: run scripts/deps.sh test (make test does)"
+    finish
+fi
+if [ ! -x "$gramota" ]; then
+    not_ok "$gramota is not built"
+    finish
+fi
+
+tmp=$(mktemp -d)
+declare -A pid url key
+cleanup() {
+    local p
+    for p in "${pid[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The settings the suites rely on, passed to the servers explicitly.
+export GR_BATCH_SIZE=4 GR_MAX_TX_ATTEMPTS=3
+
+# GET URL/healthz answers 200 (bash's /dev/tcp: no curl needed).
+healthy() {
+    local hp=${1#http://} line
+    { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
+    printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hp" >&3
+    IFS= read -r -t 2 line <&3
+    exec 3<&-
+    [[ $line == "HTTP/1."?" 200"* ]]
+}
+
+# start NAME ARGS...: a server on a free port with its own data directory; sets
+# url[NAME], key[NAME] (the first-start API key) and pid[NAME]. Retries once
+# when the port was taken in between.
+start() {
+    local name=$1 try port i
+    shift
+    mkdir -p "$tmp/$name"
+    for try in 1 2 3; do
+        port=$("$src/scripts/free-port")
+        url[$name]=http://127.0.0.1:$port
+        "$gramota" serve --listen "127.0.0.1:$port" --issuer-url "${url[$name]}" \
+            --data-dir "$tmp/$name" --batch-size "$GR_BATCH_SIZE" --max-tx-attempts "$GR_MAX_TX_ATTEMPTS" \
+            "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+        pid[$name]=$!
+        for i in $(seq 150); do # 15 s: a sanitized build starts slowly on a busy machine
+            healthy "${url[$name]}" && break
+            kill -0 "${pid[$name]}" 2>/dev/null || break
+            sleep 0.1
+        done
+        if healthy "${url[$name]}"; then
+            key[$name]=$(awk 'f { print; exit } /API key/ { f = 1 }' "$tmp/$name.out")
+            if [[ ${key[$name]} =~ ^[A-Za-z0-9_.~-]{20,}$ ]]; then
+                ok "$name server: started on ${url[$name]}, printed the default organization's API key"
+            else
+                not_ok "$name server: no API key on the line after 'API key' in its output"
+                sed 's/^/#   /' "$tmp/$name.out"
+            fi
+            return 0
+        fi
+        kill -KILL "${pid[$name]}" 2>/dev/null
+        wait "${pid[$name]}" 2>/dev/null
+        unset "pid[$name]"
+        grep -qi 'in use' "$tmp/$name.err" || break
+    done
+    not_ok "$name server: did not answer /healthz"
+    sed 's/^/#   /' "$tmp/$name.out" "$tmp/$name.err" | tail -n 20
+    return 1
+}
+
+# stop NAME: SIGTERM, and the server must exit 0 within 10 s.
+stop() {
+    local name=$1 p=${pid[$1]} i rc
+    kill -TERM "$p"
+    for i in $(seq 100); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$p" 2>/dev/null; then
+        not_ok "$name server: still running 10 s after SIGTERM"
+        kill -KILL "$p"
+        wait "$p" 2>/dev/null
+    else
+        wait "$p"
+        rc=$?
+        if [ "$rc" = 0 ]; then
+            ok "$name server: SIGTERM stops it with status 0"
+        else
+            not_ok "$name server: SIGTERM stops it with status $rc"
+            tail -n 20 "$tmp/$name.err" | sed 's/^/#   /'
+        fi
+    fi
+    unset "pid[$name]"
+    if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/$name.err"; then
+        not_ok "$name server: a sanitizer report in its stderr"
+        grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/$name.err" | sed 's/^/#   /'
+    else
+        ok "$name server: no sanitizer report"
+    fi
+}
+
+# Run a Node script and count its "ok - ..." / "not ok - ..." lines as checks; a
+# script that fails without saying which check failed counts as one failure.
+run_node() {
+    local what=$1 line rc before=$fail
+    shift
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) ok "${line#ok - }" ;;
+        "not ok - "*) not_ok "${line#not ok - }" ;;
+        *) echo "# $line" ;;
+        esac
+    done < <(cd "$here" && timeout 120 node "$@" </dev/null 2>&1)
+    wait $!
+    rc=$?
+    if [ "$rc" != 0 ] && [ "$fail" = "$before" ]; then
+        not_ok "$what exited with status $rc"
+    fi
+}
+
+start main || finish
+start nonce --dpop-nonce || finish
+
+if "$gramota" org create acme --data-dir "$tmp/main" >"$tmp/org.out" 2>"$tmp/org.err"; then
+    key2=$(tail -n 1 "$tmp/org.out")
+    ok "org create beside the running server prints a key on its last line"
+else
+    key2=none
+    not_ok "org create beside the running server: $(tail -n 1 "$tmp/org.err")"
+fi
+
+export GR_ISSUER=${url[main]} GR_API_KEY=${key[main]} GR_API_KEY2=$key2
+export GR_NONCE_ISSUER=${url[nonce]} GR_NONCE_API_KEY=${key[nonce]}
+run_node wallet.mjs wallet.mjs
+run_node refusals.mjs refusals.mjs
+
+stop main
+stop nonce
+finish
