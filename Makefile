@@ -1,4 +1,5 @@
-# A thin front door to CMake. `make` builds, `make test` runs every test (under
+# A thin front door to CMake. `make` builds, `make run` runs the issuer,
+# `make test` runs every test (under
 # AddressSanitizer + UndefinedBehaviorSanitizer unless GR_SANITIZE says
 # otherwise), `make fuzz` builds the libFuzzer targets, `make bench` prints the
 # figures. Missing Debian and npm packages are installed on the way.
@@ -22,7 +23,7 @@ TEST_DIR  := $(call dir_for,$(TEST_SANITIZE))
 FUZZ_DIR  := build/fuzz
 BENCH_DIR := build/bench
 
-.PHONY: all build test fuzz fuzz-run bench lint format clean deps deps-test
+.PHONY: all build run test fuzz bench lint format clean deps deps-test
 
 all: build
 
@@ -37,6 +38,10 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@ln -sfn $(notdir $(BUILD_DIR)) build/current
 	@echo "built: $(BUILD_DIR)/gramota"
+
+# The issuer on the embedded defaults: SQLite and a generated key in ./gramota-data.
+run: build
+	@exec $(BUILD_DIR)/gramota serve $(ARGS)
 
 test: deps-test
 	@cmake -S . -B $(TEST_DIR) -DGR_SANITIZE=$(TEST_SANITIZE) $(GR_CMAKE_FLAGS) >/dev/null

@@ -10,6 +10,9 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    { "serve", cmd_serve, "run the issuer" },
+    { "org", cmd_org, "make an organization and its API key" },
+    { "offer", cmd_offer, "make a credential offer, with a QR code" },
     { "keygen", cmd_keygen, "make an ES256 key, optionally with a certificate chain" },
     { "credential", cmd_credential, "work with issued credentials (verify)" },
 };

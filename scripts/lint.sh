@@ -46,6 +46,8 @@ layer core jose signer sdjwt status oid4vci store
 layer jose signer sdjwt status oid4vci store
 layer signer sdjwt status oid4vci store
 layer sdjwt status oid4vci store
+layer oid4vci store
+layer store jose signer sdjwt status oid4vci
 
 if [ "$problems" -gt 0 ]; then
     echo "lint: $problems problem(s)"

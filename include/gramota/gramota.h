@@ -12,5 +12,10 @@
 #include <gramota/jws.h>
 #include <gramota/signer.h>
 #include <gramota/sdjwt.h>
+#include <gramota/store.h>
+#include <gramota/metadata.h>
+#include <gramota/oid4vci.h>
+#include <gramota/dpop.h>
+#include <gramota/proof.h>
 
 #endif

@@ -1,0 +1,317 @@
+/*
+ * POST /oid4vci/nonce and POST /oid4vci/credential (OID4VCI 1.0 §7, §8;
+ * SPECS §2.8 - §2.12): the access token and its DPoP binding, the request in
+ * any of the three dialects, every key proof, the c_nonce spent once, one
+ * credential per proven key in order, recorded before it is sent.
+ */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <strings.h>
+
+#include <gramota/dpop.h>
+#include <gramota/proof.h>
+
+#include "core/internal.h"
+
+#define NONCE_BYTES 32
+
+/* see server.h */
+void route_nonce(struct req *r)
+{
+    const struct server *s = r->srv;
+    uint8_t raw[NONCE_BYTES], hash[32];
+    char nonce[64];
+    struct gr_err err;
+
+    /* Wallets POST here with no body and no Content-Type; both are fine. */
+    if (gr_random(raw, sizeof(raw), &err) < 0) {
+        req_error(r, &err);
+        return;
+    }
+    gr_b64url_encode(raw, sizeof(raw), nonce);
+    nonce[gr_b64url_len(sizeof(raw))] = '\0';
+    gr_sha256(nonce, strlen(nonce), hash);
+    if (s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, &err) < 0) {
+        req_error(r, &err);
+        return;
+    }
+    gr_buf_printf(&r->out, "{\"c_nonce\":\"%s\"}", nonce);
+    req_json(r, 200);
+    req_add_header(r, "Cache-Control", "no-store");
+    req_dpop_nonce_header(r);
+}
+
+/* One credential request's state. */
+struct issue {
+    struct req *r;
+    struct gr_token tok;
+    bool dpop; /* the answer's challenge scheme */
+    struct gr_credential_request cr;
+    const struct gr_cred_type *type;
+    struct gr_proof proof[GR_MAX_PROOFS];
+    size_t nproofs;
+    struct gr_offer offer;
+};
+
+/* Authorization: Bearer|DPoP <token> (RFC 6750 §2.1, RFC 9449 §7.1). */
+static int access_token(struct issue *is, struct gr_str *token, bool *dpop_scheme,
+                        struct gr_err *err)
+{
+    const struct server *s = is->r->srv;
+    const char *h = req_header(is->r, "Authorization");
+    uint8_t hash[32];
+    const char *sp;
+
+    if (h == NULL)
+        return gr_fail(err, GR_ERR_UNAUTHORIZED, "The request carries no access token.");
+    if (req_header_count(is->r, "Authorization") != 1)
+        return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                       "The request carries two Authorization headers.");
+    sp = strchr(h, ' ');
+    if (sp == NULL || sp[1] == '\0')
+        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The Authorization header is malformed.");
+    *dpop_scheme = (size_t)(sp - h) == 4 && strncasecmp(h, "DPoP", 4) == 0;
+    if (!*dpop_scheme && !((size_t)(sp - h) == 6 && strncasecmp(h, "Bearer", 6) == 0))
+        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The access token must come as Bearer or DPoP.");
+    is->dpop = *dpop_scheme;
+    *token = gr_str_c(sp + 1);
+    gr_sha256(token->p, token->len, hash);
+    if (s->store.ops->token_get(s->store.ctx, hash, is->r->now, &is->tok, err) < 0)
+        return -1;
+    is->dpop = is->tok.dpop_bound || *dpop_scheme;
+    snprintf(is->r->log_ids, sizeof(is->r->log_ids), " org=%s offer=%s", is->tok.org_id,
+             is->tok.offer_id);
+    return 0;
+}
+
+/* A DPoP-bound token needs its proof, by its key, and the DPoP scheme (RFC 9449 §7). */
+static int check_binding(struct issue *is, struct gr_str token, bool dpop_scheme,
+                         struct gr_err *err)
+{
+    struct gr_dpop_proof proof;
+    bool present;
+
+    if (!is->tok.dpop_bound) {
+        if (dpop_scheme)
+            return gr_fail(err, GR_ERR_INVALID_TOKEN,
+                           "This access token is not bound to a DPoP key.");
+        return 0;
+    }
+    if (!dpop_scheme)
+        return gr_fail(err, GR_ERR_INVALID_TOKEN,
+                       "A DPoP-bound access token must come with the DPoP scheme.");
+    if (req_dpop(is->r, "/oid4vci/credential", token, &proof, &present, err) < 0)
+        return -1;
+    if (!present)
+        return gr_fail(err, GR_ERR_INVALID_DPOP_PROOF,
+                       "A DPoP-bound access token needs a DPoP proof.");
+    if (!gr_ct_equal(proof.jkt, is->tok.jkt, sizeof(proof.jkt)))
+        return gr_fail(err, GR_ERR_INVALID_DPOP_PROOF,
+                       "The DPoP proof is signed by another key than the token's.");
+    return 0;
+}
+
+/* Which configuration, and may this token have it (SPECS §2.9, §9.3). */
+static int resolve(struct issue *is, struct gr_err *err)
+{
+    const struct gr_cred_types *types = is->r->srv->types;
+    const struct gr_credential_request *cr = &is->cr;
+
+    if (cr->credential_identifier.p)
+        return gr_fail(
+            err, GR_ERR_UNKNOWN_CREDENTIAL_IDENTIFIER,
+            "This issuer hands out no credential identifiers; use credential_configuration_id.");
+    if (cr->dialect == GR_VCI_DRAFT13) {
+        if (!gr_str_eq_c(cr->format, "dc+sd-jwt") && !gr_str_eq_c(cr->format, "vc+sd-jwt"))
+            return gr_fail(err, GR_ERR_UNKNOWN_CREDENTIAL_CONFIGURATION,
+                           "This issuer issues SD-JWT VCs only.");
+        is->type = gr_cred_types_by_vct(types, cr->vct);
+    } else {
+        is->type = gr_cred_types_get(types, cr->configuration_id);
+    }
+    if (is->type == NULL)
+        return gr_fail(err, GR_ERR_UNKNOWN_CREDENTIAL_CONFIGURATION,
+                       "This issuer has no such credential configuration.");
+    if (!gr_str_eq_c(gr_cred_type_id(is->type), is->tok.config_id))
+        return gr_fail(err, GR_ERR_INSUFFICIENT_SCOPE,
+                       "The access token does not cover this credential configuration.");
+    return 0;
+}
+
+/* Every proof valid, one shared c_nonce of ours spent, no key twice (SPECS §2.10). */
+static int check_proofs(struct issue *is, struct gr_err *err)
+{
+    const struct server *s = is->r->srv;
+    const struct gr_credential_request *cr = &is->cr;
+    uint8_t hash[32];
+
+    if (!gr_cred_type_binding(is->type))
+        return 0;
+    if (cr->proof_count == 0)
+        return gr_fail(err, GR_ERR_INVALID_PROOF, "The request carries no key proof.");
+    if (cr->proof_type != GR_PROOF_JWT)
+        return gr_fail(err, GR_ERR_INVALID_PROOF,
+                       "This credential configuration takes jwt proofs.");
+    if (cr->proof_count > (size_t)s->set.batch_size)
+        return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
+                       "The request carries more proofs than the batch size of %d.",
+                       s->set.batch_size);
+    for (size_t i = 0; i < cr->proof_count; i++) {
+        struct gr_proof_check c = {
+            .jwt = cr->proofs[i],
+            .audience = s->issuer_url,
+            .now = is->r->now,
+        };
+
+        gr_proof_init(&is->proof[i]);
+        is->nproofs++;
+        if (gr_proof_verify_jwt(&c, &is->proof[i], err) < 0)
+            return -1;
+        if (!is->proof[i].has_nonce)
+            return gr_fail(err, GR_ERR_INVALID_PROOF,
+                           "A proof has no nonce: fetch a c_nonce from the nonce endpoint.");
+        if (strcmp(is->proof[i].nonce, is->proof[0].nonce) != 0)
+            return gr_fail(err, GR_ERR_INVALID_PROOF,
+                           "The proofs of one request must share one c_nonce.");
+        for (size_t j = 0; j < i; j++) {
+            if (gr_jwk_equal(is->proof[i].key, is->proof[j].key))
+                return gr_fail(err, GR_ERR_INVALID_PROOF, "The same key is proven twice.");
+        }
+    }
+    /* Spent only once every proof holds: the nonce is the request's, not any one proof's. */
+    gr_sha256(is->proof[0].nonce, strlen(is->proof[0].nonce), hash);
+    if (s->store.ops->nonce_take(s->store.ctx, hash, is->r->now, err) < 0)
+        return gr_fail(err, GR_ERR_INVALID_NONCE,
+                       "The c_nonce is unknown, spent or expired: fetch a new one.");
+    return 0;
+}
+
+static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n)
+{
+    struct req *r = is->r;
+
+    if (is->cr.dialect == GR_VCI_DRAFT13) {
+        /* Draft 13 answers with one credential and the next c_nonce in the body. */
+        gr_buf_adds(&r->out, "{\"credential\":");
+        gr__json_quote(gr_buf_str(&out[0].credential), &r->out);
+        gr_buf_addc(&r->out, '}');
+    } else {
+        gr_buf_adds(&r->out, "{\"credentials\":[");
+        for (size_t i = 0; i < n; i++) {
+            gr_buf_adds(&r->out, i ? ",{\"credential\":" : "{\"credential\":");
+            gr__json_quote(gr_buf_str(&out[i].credential), &r->out);
+            gr_buf_addc(&r->out, '}');
+        }
+        gr_buf_adds(&r->out, "]}");
+    }
+    req_json(r, 200);
+    req_add_header(r, "Cache-Control", "no-store");
+    req_dpop_nonce_header(r);
+}
+
+static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n, int64_t exp,
+                  struct gr_err *err)
+{
+    const struct server *s = is->r->srv;
+    struct gr_issued rec[GR_MAX_PROOFS];
+    struct gr_str vct = gr_cred_type_vct(is->type);
+
+    memset(rec, 0, sizeof(rec));
+    for (size_t i = 0; i < n; i++) {
+        memcpy(rec[i].id, out[i].id, sizeof(rec[i].id));
+        memcpy(rec[i].org_id, is->tok.org_id, sizeof(rec[i].org_id));
+        memcpy(rec[i].offer_id, is->tok.offer_id, sizeof(rec[i].offer_id));
+        memcpy(rec[i].config_id, is->tok.config_id, sizeof(rec[i].config_id));
+        snprintf(rec[i].vct, sizeof(rec[i].vct), "%.*s", (int)vct.len, vct.p);
+        if (is->nproofs)
+            gr_jwk_thumbprint(is->proof[i].key, rec[i].holder_jkt);
+        rec[i].issued_at = is->r->now;
+        rec[i].expires_at = exp;
+    }
+    return s->store.ops->issued_add(s->store.ctx, rec, n, err);
+}
+
+static int issue(struct issue *is, struct gr_err *err)
+{
+    const struct server *s = is->r->srv;
+    const struct gr_jwk *keys[GR_MAX_PROOFS];
+    struct gr_sdjwt_vc_issued out[GR_MAX_PROOFS];
+    struct gr_sdjwt_vc_template *t = NULL;
+    struct gr_sdjwt_vc_spec spec;
+    struct gr_sdjwt_vc_batch b;
+    size_t n = is->nproofs ? is->nproofs : 1;
+    int rc = -1;
+
+    if (s->store.ops->offer_get(s->store.ctx, gr_str_c(is->tok.org_id), gr_str_c(is->tok.offer_id),
+                                &is->offer, err) < 0)
+        return -1;
+    if (is->offer.subject_json == NULL)
+        return gr_fail(err, GR_ERR_CREDENTIAL_REQUEST_DENIED,
+                       "The offer's claims are no longer held.");
+    spec = (struct gr_sdjwt_vc_spec){
+        .vct = gr_cred_type_vct(is->type),
+        .iss = s->issuer_url,
+        .claims_json = gr_str_c(is->offer.subject_json),
+        .disclosable_json = gr_str_c(is->offer.disclosable_json),
+    };
+    gr_cred_type_decoys(is->type, &spec.decoys_min, &spec.decoys_max);
+    for (size_t i = 0; i < is->nproofs; i++)
+        keys[i] = is->proof[i].key;
+    b = (struct gr_sdjwt_vc_batch){
+        .iat = is->r->now,
+        .exp = is->r->now + is->offer.credential_lifetime,
+        .count = n,
+        .holder_keys = is->nproofs ? keys : NULL,
+    };
+    if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL ||
+        gr_sdjwt_vc_issue(t, &b, out, err) < 0)
+        goto out;
+    /* Recorded before it is sent: a crash may lose a response, never a record. */
+    if (record(is, out, n, b.exp, err) < 0) {
+        gr_sdjwt_vc_issued_release(out, n);
+        goto out;
+    }
+    answer(is, out, n);
+    gr_sdjwt_vc_issued_release(out, n);
+    rc = 0;
+out:
+    if (rc < 0 && err->code != GR_ERR_TEMPORARILY_UNAVAILABLE && gr_errc_wire(err->code) == NULL)
+        gr_err_recode(err, GR_ERR_SERVER_ERROR); /* the offer was checked when it was made */
+    gr_sdjwt_vc_template_free(t);
+    return rc;
+}
+
+/* see server.h */
+void route_credential(struct req *r)
+{
+    struct issue is = { .r = r };
+    struct gr_str token;
+    bool dpop_scheme = false;
+    struct gr_err err;
+
+    if (access_token(&is, &token, &dpop_scheme, &err) < 0 ||
+        check_binding(&is, token, dpop_scheme, &err) < 0)
+        goto fail;
+    if (!req_content_type_is(r, "application/json")) {
+        gr_fail(&err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
+                "The credential request must be application/json.");
+        goto fail;
+    }
+    if (gr_credential_request_parse(req_body(r), &is.cr, &err) < 0 || resolve(&is, &err) < 0 ||
+        check_proofs(&is, &err) < 0 || issue(&is, &err) < 0)
+        goto fail;
+    goto out;
+fail:
+    req_token_error(r, &err, is.dpop); /* adds the challenge where the error is the token's */
+    if (err.code == GR_ERR_USE_DPOP_NONCE)
+        req_dpop_nonce_header(r);
+out:
+    for (size_t i = 0; i < is.nproofs; i++)
+        gr_proof_release(&is.proof[i]);
+    gr_credential_request_release(&is.cr);
+    gr_offer_release(&is.offer);
+}

@@ -1,0 +1,112 @@
+/* POST /oid4vci/token: the pre-authorized code grant (OID4VCI 1.0 §6, SPECS §2.7). */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <gramota/dpop.h>
+
+#include "core/internal.h"
+
+#define TOKEN_BYTES 32
+
+/* A fresh random secret as base64url, and its SHA-256 for the store. */
+static int mint(char out[GR_SHA256_LEN * 2], uint8_t hash[32], struct gr_err *err)
+{
+    uint8_t raw[TOKEN_BYTES];
+
+    if (gr_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    gr_b64url_encode(raw, sizeof(raw), out);
+    out[gr_b64url_len(sizeof(raw))] = '\0';
+    gr_sha256(out, strlen(out), hash);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return 0;
+}
+
+/* A c_nonce for wallets on Draft 13/14, which look for it in the token response. */
+static int mint_c_nonce(struct req *r, char nonce[64], struct gr_err *err)
+{
+    const struct server *s = r->srv;
+    uint8_t hash[32];
+
+    if (mint(nonce, hash, err) < 0)
+        return -1;
+    return s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, err);
+}
+
+static int grant(struct req *r, const struct gr_token_request *tr, const struct gr_dpop_proof *dpop,
+                 bool bound, struct gr_err *err)
+{
+    const struct server *s = r->srv;
+    struct gr_offer offer = { 0 };
+    struct gr_token tok = { 0 };
+    uint8_t code_hash[32], tx_hash[32];
+    char token[64], c_nonce[64];
+    int rc = -1;
+
+    gr_sha256(tr->code.p, tr->code.len, code_hash);
+    if (tr->tx_code.p)
+        gr_sha256(tr->tx_code.p, tr->tx_code.len, tx_hash);
+    if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
+                                   s->set.max_tx_attempts, &offer, err) < 0)
+        goto out;
+    snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
+    if (mint(token, tok.hash, err) < 0)
+        goto out;
+    memcpy(tok.offer_id, offer.id, sizeof(tok.offer_id));
+    memcpy(tok.org_id, offer.org_id, sizeof(tok.org_id));
+    memcpy(tok.config_id, offer.config_id, sizeof(tok.config_id));
+    tok.dpop_bound = bound;
+    if (bound)
+        memcpy(tok.jkt, dpop->jkt, sizeof(tok.jkt));
+    tok.expires_at = r->now + s->set.token_lifetime;
+    if (s->store.ops->token_put(s->store.ctx, &tok, err) < 0 || mint_c_nonce(r, c_nonce, err) < 0)
+        goto out;
+    gr_buf_adds(&r->out, "{\"access_token\":");
+    gr__json_quote(gr_str_c(token), &r->out);
+    gr_buf_printf(&r->out,
+                  ",\"token_type\":\"%s\",\"expires_in\":%lld,\"c_nonce\":\"%s\","
+                  "\"c_nonce_expires_in\":%lld}",
+                  bound ? "DPoP" : "Bearer", (long long)s->set.token_lifetime, c_nonce,
+                  (long long)s->set.nonce_lifetime);
+    req_json(r, 200);
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Pragma", "no-cache");
+    rc = 0;
+out:
+    OPENSSL_cleanse(token, sizeof(token));
+    gr_offer_release(&offer);
+    return rc;
+}
+
+/* see server.h */
+void route_token(struct req *r)
+{
+    struct gr_token_request tr;
+    struct gr_dpop_proof dpop;
+    struct gr_err err;
+    bool bound = false;
+
+    memset(&tr, 0, sizeof(tr));
+    if (!req_content_type_is(r, "application/x-www-form-urlencoded")) {
+        gr_fail(&err, GR_ERR_INVALID_REQUEST,
+                "The token request must be application/x-www-form-urlencoded.");
+        goto fail;
+    }
+    if (gr_token_request_parse(req_body(r), &tr, &err) < 0)
+        goto fail;
+    if (req_dpop(r, "/oid4vci/token", (struct gr_str){ NULL, 0 }, &dpop, &bound, &err) < 0)
+        goto fail;
+    if (grant(r, &tr, &dpop, bound, &err) < 0)
+        goto fail;
+    gr_token_request_release(&tr);
+    return;
+fail:
+    gr_token_request_release(&tr);
+    req_error(r, &err);
+    if (err.code == GR_ERR_USE_DPOP_NONCE)
+        req_dpop_nonce_header(r);
+}

@@ -1,0 +1,144 @@
+/*
+ * Which route answers a request. Protocol and admin routes live under the
+ * issuer URL's path (so that https://host/tenant serves /tenant/oid4vci/...);
+ * the well-known documents live where OID4VCI 1.0 and Draft 13 place them.
+ */
+#include "server.h"
+
+#include <string.h>
+
+#include "core/internal.h"
+
+static bool is(const struct req *r, const char *method)
+{
+    return strcmp(r->method, method) == 0;
+}
+
+static void method_not_allowed(struct req *r, const char *allow)
+{
+    struct gr_err err;
+
+    gr_fail(&err, GR_ERR_INVALID_REQUEST, "This endpoint takes %s only.", allow);
+    req_error(r, &err);
+    r->status = 405;
+    req_add_header(r, "Allow", allow);
+}
+
+static void not_found(struct req *r)
+{
+    struct gr_err err;
+
+    gr_fail(&err, GR_ERR_NOT_FOUND, "There is nothing at this address.");
+    req_error(r, &err);
+}
+
+/* `path` starts with `prefix`; the rest (possibly empty) goes to `rest`. */
+static bool under(struct gr_str path, const char *prefix, struct gr_str *rest)
+{
+    size_t n = strlen(prefix);
+
+    if (path.len < n || memcmp(path.p, prefix, n) != 0)
+        return false;
+    *rest = (struct gr_str){ path.p + n, path.len - n };
+    return true;
+}
+
+static bool wellknown(struct req *r, struct gr_str path)
+{
+    const struct server *s = r->srv;
+    const struct {
+        const struct gr_buf *paths;
+        const struct gr_buf *doc;
+        const char *route;
+    } docs[] = {
+        { s->wk_issuer, &s->issuer_meta, "wellknown_issuer" },
+        { s->wk_as, &s->as_meta, "wellknown_as" },
+        { s->wk_jwt_vc, &s->jwt_vc_meta, "wellknown_jwt_vc_issuer" },
+    };
+
+    for (size_t i = 0; i < GR_NELEM(docs); i++) {
+        for (size_t j = 0; j < 2; j++) {
+            if (docs[i].paths[j].len && gr_str_eq(path, gr_buf_str(&docs[i].paths[j]))) {
+                r->route = docs[i].route;
+                if (!is(r, "GET") && !is(r, "HEAD"))
+                    method_not_allowed(r, "GET");
+                else
+                    route_wellknown(r, docs[i].doc);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void oid4vci(struct req *r, struct gr_str rest)
+{
+    struct gr_str code;
+
+    if (gr_str_eq_c(rest, "/token")) {
+        r->route = "token";
+        is(r, "POST") ? route_token(r) : method_not_allowed(r, "POST");
+    } else if (gr_str_eq_c(rest, "/nonce")) {
+        r->route = "nonce";
+        is(r, "POST") ? route_nonce(r) : method_not_allowed(r, "POST");
+    } else if (gr_str_eq_c(rest, "/credential")) {
+        r->route = "credential";
+        is(r, "POST") ? route_credential(r) : method_not_allowed(r, "POST");
+    } else if (under(rest, "/credential-offer/", &code) && code.len > 0 &&
+               memchr(code.p, '/', code.len) == NULL) {
+        r->route = "credential_offer"; /* the path holds the code: never logged */
+        is(r, "GET") ? route_offer_by_reference(r, code) : method_not_allowed(r, "GET");
+    } else {
+        not_found(r);
+    }
+}
+
+static void admin(struct req *r, struct gr_str rest)
+{
+    struct gr_str id, what = { "", 0 };
+    const char *slash;
+
+    if (rest.len == 0) {
+        r->route = "offers";
+        is(r, "POST") ? route_offer_create(r) : method_not_allowed(r, "POST");
+        return;
+    }
+    if (rest.p[0] != '/') {
+        not_found(r);
+        return;
+    }
+    id = (struct gr_str){ rest.p + 1, rest.len - 1 };
+    slash = memchr(id.p, '/', id.len);
+    if (slash) {
+        what = (struct gr_str){ slash + 1, (size_t)(id.p + id.len - slash - 1) };
+        id.len = (size_t)(slash - id.p);
+    }
+    r->route = what.len ? "offer_qr" : "offer";
+    is(r, "GET") ? route_offer_get(r, id, what) : method_not_allowed(r, "GET");
+}
+
+/* see http.c */
+void routes_dispatch(struct req *r)
+{
+    struct gr_str path = gr_str_c(r->path), rest;
+    const struct gr_str prefix = r->srv->issuer_path;
+
+    if (wellknown(r, path))
+        return;
+    if (gr_str_eq_c(path, "/healthz") || gr_str_eq_c(path, "/readyz")) {
+        r->route = path.p + 1;
+        route_health(r);
+        return;
+    }
+    if (path.len < prefix.len || memcmp(path.p, prefix.p, prefix.len) != 0) {
+        not_found(r);
+        return;
+    }
+    path = (struct gr_str){ path.p + prefix.len, path.len - prefix.len };
+    if (under(path, "/oid4vci", &rest))
+        oid4vci(r, rest);
+    else if (under(path, "/v1/credential-offers", &rest))
+        admin(r, rest);
+    else
+        not_found(r);
+}

@@ -1,0 +1,114 @@
+#ifndef GR_CMD_SERVER_H
+#define GR_CMD_SERVER_H
+
+/*
+ * gramota serve: the settings, the start-up state every request reads, and
+ * one request's life. Start-up state is built once before the first
+ * connection and never written while serving (STYLE §3.1).
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include <gramota/gramota.h>
+#include <gramota/metadata.h>
+#include <gramota/oid4vci.h>
+#include <gramota/store.h>
+
+#include "settings.h"
+
+struct server {
+    struct settings set;
+    struct gr_str issuer_url;
+    struct gr_str issuer_path; /* the path part of the issuer URL, "" or "/tenant" */
+    struct gr_store store;
+    struct gr_signer *signer;
+    struct gr_cred_types *types;
+    struct gr_buf issuer_meta, as_meta, jwt_vc_meta;    /* served as they are */
+    struct gr_buf wk_issuer[2], wk_as[2], wk_jwt_vc[2]; /* 1.0 and Draft-13 request paths */
+    uint8_t dpop_secret[32]; /* server nonces, shared through the store */
+    bool quiet;
+    atomic_uint *in_flight; /* requests begun and not yet completed (for a clean stop) */
+};
+
+#define REQ_MAX_HEADERS 8
+
+/* One request, from the first access-handler call to MHD's completion callback. */
+struct req {
+    const struct server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;   /* as received, without the query */
+    const char *route;  /* the matched route's name, for the log */
+    struct gr_buf body; /* capped at GR_MAX_BODY */
+    bool too_large;
+    int64_t now;    /* wall clock, seconds */
+    double started; /* monotonic, seconds */
+    /* the answer */
+    unsigned status;
+    struct gr_buf out;
+    const char *content_type;
+    const char *hdr_name[REQ_MAX_HEADERS];
+    char *hdr_value[REQ_MAX_HEADERS];
+    size_t nhdr;
+    char log_ids[96];  /* ids worth a log line (org, offer), never a secret */
+    const char *error; /* the error code sent, for the log */
+};
+
+/* http.c: a listening socket for HOST:PORT; `bound` gets the address bound ("127.0.0.1:8080"). */
+int http_listen(const char *listen_on, char *bound, size_t bound_size, struct gr_err *err);
+/* Serve on `fd` (taken) with a worker pool. */
+int http_start(struct server *srv, int fd, struct MHD_Daemon **out, struct gr_err *err);
+/* Stop accepting connections; those open go on. */
+void http_quiesce(struct MHD_Daemon *d);
+/* Requests begun and not completed. */
+unsigned http_in_flight(const struct server *srv);
+void http_stop(struct MHD_Daemon *d);
+/* The value of request header `name` (case-insensitive); NULL when absent. */
+const char *req_header(const struct req *r, const char *name);
+/* How many times header `name` came. */
+unsigned req_header_count(const struct req *r, const char *name);
+void req_add_header(struct req *r, const char *name, const char *value);
+/* Answer `status` with the JSON in r->out. */
+void req_json(struct req *r, unsigned status);
+/* Answer the error in `err` as {"error","error_description"}, with its status. */
+void req_error(struct req *r, const struct gr_err *err);
+/*
+ * Answer a protected resource's token error (RFC 6750 §3, RFC 9449 §7.1):
+ * 401 and WWW-Authenticate with the scheme, the error, and the algorithms.
+ */
+void req_token_error(struct req *r, const struct gr_err *err, bool dpop);
+/* The request's body as a view. */
+struct gr_str req_body(const struct req *r);
+/* Does Content-Type name `type` (parameters ignored)? */
+bool req_content_type_is(const struct req *r, const char *type);
+
+/* route_*.c: each answers one kind of request */
+void route_wellknown(struct req *r, const struct gr_buf *doc);
+void route_health(struct req *r);
+void route_token(struct req *r);
+void route_nonce(struct req *r);
+void route_credential(struct req *r);
+void route_offer_by_reference(struct req *r, struct gr_str code);
+void route_offer_create(struct req *r);
+void route_offer_get(struct req *r, struct gr_str id, struct gr_str what);
+
+/* dpop.c of cmd: DPoP at an endpoint, with the replay set and server nonces. */
+struct gr_dpop_proof;
+int req_dpop(struct req *r, const char *endpoint, struct gr_str access_token,
+             struct gr_dpop_proof *out, bool *present, struct gr_err *err);
+/* A fresh DPoP-Nonce header, when server nonces are on. */
+void req_dpop_nonce_header(struct req *r);
+
+/* serve.c: the start-up state without HTTP, shared by serve and the CLI commands. */
+int server_open(struct server *s, const char *bound, struct gr_err *err);
+void server_close(struct server *s);
+
+/* org.c: make an organization and its API key (`key`, shown once). Codes: CONFLICT, the store's. */
+int org_create(const struct server *s, const char *name, struct gr_org *org, char key[64],
+               struct gr_err *err);
+
+#endif
