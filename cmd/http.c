@@ -136,11 +136,15 @@ void req_token_error(struct req *r, const struct gr_err *in, bool dpop)
         return;
     if (err.code != GR_ERR_INSUFFICIENT_SCOPE)
         r->status = 401;
-    if (none_sent) /* no credentials at all: no error code (RFC 6750 §3.1, RFC 9449 Fig. 17) */
-        snprintf(challenge, sizeof(challenge), "%s%s", scheme, dpop ? " algs=\"ES256\"" : "");
-    else
+    if (none_sent) {
+        /* No credentials at all: each scheme offered, no error code (RFC 6750 §3.1, RFC 9449 §7.1).
+         */
+        req_add_header(r, "WWW-Authenticate", "Bearer");
+        snprintf(challenge, sizeof(challenge), "DPoP algs=\"ES256\"");
+    } else {
         snprintf(challenge, sizeof(challenge), "%s error=\"%s\", error_description=\"%.200s\"%s",
                  scheme, gr_errc_wire(err.code), err.desc, dpop ? ", algs=\"ES256\"" : "");
+    }
     req_add_header(r, "WWW-Authenticate", challenge);
 }
 

@@ -85,10 +85,18 @@ static const char *state_name(const struct gr_offer *o, int64_t now)
     return "pending";
 }
 
-static void offer_json(const struct req *r, const struct gr_offer *o, struct gr_buf *out)
+#define MAX_LISTED_IDS 100 /* a batch is at most 32; a few requests per token */
+
+static int offer_json(const struct req *r, const struct gr_offer *o, struct gr_buf *out,
+                      struct gr_err *err)
 {
     const struct gr_cred_type *t = gr_cred_types_get(r->srv->types, gr_str_c(o->config_id));
-    char created[32], expires[32];
+    char created[32], expires[32], ids[MAX_LISTED_IDS][GR_STORE_ID_LEN + 1];
+    size_t n = 0;
+
+    if (r->srv->store.ops->issued_ids(r->srv->store.ctx, gr_str_c(o->org_id), gr_str_c(o->id), ids,
+                                      MAX_LISTED_IDS, &n, err) < 0)
+        return -1;
 
     iso_time(o->created_at, created);
     iso_time(o->expires_at, expires);
@@ -100,9 +108,13 @@ static void offer_json(const struct req *r, const struct gr_offer *o, struct gr_
     gr__json_quote(t ? gr_cred_type_vct(t) : GR_STR(""), out);
     gr_buf_printf(out,
                   ",\"createdAt\":\"%s\",\"expiresAt\":\"%s\",\"byReference\":%s,"
-                  "\"txCode\":%s}",
+                  "\"txCode\":%s,\"credentialIds\":[",
                   created, expires, o->by_reference ? "true" : "false",
                   o->has_tx_code ? "true" : "false");
+    for (size_t i = 0; i < n; i++)
+        gr_buf_printf(out, "%s\"%s\"", i ? "," : "", ids[i]);
+    gr_buf_adds(out, "]}");
+    return 0;
 }
 
 /* see server.h */
@@ -127,7 +139,8 @@ void route_offer_get(struct req *r, struct gr_str id, struct gr_str what)
         goto fail;
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", org.id, offer.id);
     if (what.len == 0) {
-        offer_json(r, &offer, &r->out);
+        if (offer_json(r, &offer, &r->out, &err) < 0)
+            goto fail;
         req_json(r, 200);
         req_add_header(r, "Cache-Control", "no-store");
         goto out;

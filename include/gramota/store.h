@@ -138,6 +138,14 @@ struct gr_store_ops {
     /* Issued credentials, all of a batch or none, durably before the response. */
     int (*issued_add)(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err);
 
+    /*
+     * The ids of the credentials issued from an offer of `org_id`, oldest
+     * first, at most `max`; `*count` says how many. An unknown offer has none.
+     */
+    int (*issued_ids)(void *ctx, struct gr_str org_id, struct gr_str offer_id,
+                      char (*ids)[GR_STORE_ID_LEN + 1], size_t max, size_t *count,
+                      struct gr_err *err);
+
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);
 

@@ -49,6 +49,7 @@ enum gr__store_sql_id {
     SQ_NONCE_TAKE,
     SQ_JTI_ADD,
     SQ_ISSUED_INSERT,
+    SQ_ISSUED_IDS,
     SQ_SECRET_INSERT,
     SQ_SECRET_GET,
     SQ_SWEEP_NONCES,

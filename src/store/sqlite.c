@@ -308,6 +308,36 @@ out:
     return rc;
 }
 
+/* see store.h */
+static int issued_ids(void *ctx, struct gr_str org_id, struct gr_str offer_id,
+                      char (*ids)[GR_STORE_ID_LEN + 1], size_t max, size_t *count,
+                      struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    *count = 0;
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_ISSUED_IDS, &st, err) < 0)
+        goto out;
+    sqlite3_bind_text(st, 1, org_id.p, (int)org_id.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, offer_id.p, (int)offer_id.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+
+        snprintf(ids[*count], sizeof(ids[*count]), "%s", id ? (const char *)id : "");
+        (*count)++;
+    }
+    sqlite3_reset(st);
+    rc = step == SQLITE_DONE ? 0 : gr__store_dberr(c, step, err);
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
 /*
  * see store.h. Offer a fresh value, keep whichever was there first, read it
  * back: concurrent first uses, in this process or another, all read the one
@@ -409,6 +439,7 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .nonce_take = nonce_take,
     .jti_add = jti_add,
     .issued_add = issued_add,
+    .issued_ids = issued_ids,
     .secret = secret,
     .sweep = sweep,
     .close = gr__store_sqlite_close,

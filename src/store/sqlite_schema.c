@@ -130,6 +130,8 @@ const char *const gr__store_sql[SQ__COUNT] = {
                    "WHERE jtis.expires_at <= ?3",
     [SQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
                          "issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQ_ISSUED_IDS] = "SELECT id FROM issued WHERE org_id = ?1 AND offer_id = ?2 "
+                      "ORDER BY issued_at, rowid LIMIT ?3",
     [SQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES (?1, ?2) "
                          "ON CONFLICT (name) DO NOTHING",
     [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",

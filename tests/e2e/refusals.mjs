@@ -216,10 +216,13 @@ await check('token: unknown parameters are ignored (VCI §6.1)', async () => {
 
 // ---- credential endpoint: the access token and its DPoP proof (401) ----
 
-await check('credential: no access token is 401 with a WWW-Authenticate challenge', async () => {
+await check('credential: no access token is 401 offering Bearer and DPoP, with no error code', async () => {
     const r = await credentialRequest(main, await goodBody());
     assertEqual(r.status, 401, `status (${said(r)})`);
-    challenge(r.headers.get('www-authenticate'));
+    // Two WWW-Authenticate fields arrive joined by ", " (RFC 9110 §5.3).
+    const value = r.headers.get('www-authenticate') ?? '';
+    assert(/^Bearer(,|$)/.test(value) && /DPoP algs="ES256"/.test(value), `WWW-Authenticate: ${value}`);
+    assert(!/error=/.test(value), `an error code without credentials (RFC 6750 §3.1): ${value}`);
     expectNoCredential(r);
 });
 

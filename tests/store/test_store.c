@@ -668,6 +668,26 @@ static void test_issued_add(void **state)
     assert_code(code_of(OPS(f)->issued_add(CTX(f), batch, 2, &err), &err), GR_ERR_CONFLICT);
     /* ...so it can be recorded now. */
     ok(OPS(f)->issued_add(CTX(f), batch, 1, &err), &err);
+    {
+        char ids[4][GR_STORE_ID_LEN + 1];
+        size_t n = 99;
+
+        /* The offer's credentials, oldest first, and none for another org or offer. */
+        ok(OPS(f)->issued_ids(CTX(f), GR_STR("org-acme"), GR_STR("offer-1"), ids, 4, &n, &err),
+           &err);
+        assert_int_equal(n, 3);
+        assert_string_equal(ids[0], "cred-1");
+        assert_string_equal(ids[2], "cred-3");
+        ok(OPS(f)->issued_ids(CTX(f), GR_STR("org-acme"), GR_STR("offer-1"), ids, 2, &n, &err),
+           &err);
+        assert_int_equal(n, 2);
+        ok(OPS(f)->issued_ids(CTX(f), GR_STR("org-other"), GR_STR("offer-1"), ids, 4, &n, &err),
+           &err);
+        assert_int_equal(n, 0);
+        ok(OPS(f)->issued_ids(CTX(f), GR_STR("org-acme"), GR_STR("offer-9"), ids, 4, &n, &err),
+           &err);
+        assert_int_equal(n, 0);
+    }
 }
 
 static void test_secret(void **state)
