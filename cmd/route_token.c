@@ -50,21 +50,17 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     gr_sha256(tr->code.p, tr->code.len, code_hash);
     if (tr->tx_code.p)
         gr_sha256(tr->tx_code.p, tr->tx_code.len, tx_hash);
-    if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
-                                   s->set.max_tx_attempts, &offer, err) < 0)
+    /* The c_nonce first: if it cannot be stored, no code has been spent yet. */
+    if (mint_c_nonce(r, c_nonce, err) < 0 || mint(token, tok.hash, err) < 0)
         goto out;
-    snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
-    if (mint(token, tok.hash, err) < 0)
-        goto out;
-    memcpy(tok.offer_id, offer.id, sizeof(tok.offer_id));
-    memcpy(tok.org_id, offer.org_id, sizeof(tok.org_id));
-    memcpy(tok.config_id, offer.config_id, sizeof(tok.config_id));
     tok.dpop_bound = bound;
     if (bound)
         memcpy(tok.jkt, dpop->jkt, sizeof(tok.jkt));
     tok.expires_at = r->now + s->set.token_lifetime;
-    if (s->store.ops->token_put(s->store.ctx, &tok, err) < 0 || mint_c_nonce(r, c_nonce, err) < 0)
+    if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
+                                   s->set.max_tx_attempts, &tok, &offer, err) < 0)
         goto out;
+    snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
     gr_buf_adds(&r->out, "{\"access_token\":");
     gr__json_quote(gr_str_c(token), &r->out);
     gr_buf_printf(&r->out,

@@ -116,11 +116,15 @@ struct gr_store_ops {
      * whose transaction code matches (`tx_hash` NULL when none was sent) moves to
      * REDEEMED, and only one caller ever sees it happen. A wrong transaction code
      * counts an attempt; the `max_tx_attempts`-th wrong one kills the offer.
+     * `token`, when not NULL, is stored in the same transaction (its offer_id,
+     * org_id and config_id filled in from the offer), so that a code is never
+     * spent without the token it was exchanged for.
      * Codes: INVALID_GRANT (unknown, expired, used or dead code; wrong tx_code),
      * INVALID_REQUEST (tx_code missing while required, or sent while not).
      */
     int (*offer_redeem)(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
-                        int max_tx_attempts, struct gr_offer *out, struct gr_err *err);
+                        int max_tx_attempts, struct gr_token *token, struct gr_offer *out,
+                        struct gr_err *err);
 
     /* Access tokens. token_get: INVALID_TOKEN when unknown or expired. */
     int (*token_put)(void *ctx, const struct gr_token *token, struct gr_err *err);

@@ -99,6 +99,9 @@ int gr__store_step_done(struct gr__store_conn *c, sqlite3_stmt *st, struct gr_er
  * gr__store_dberr(). */
 int gr__store_run(struct gr__store_conn *c, enum gr__store_sql_id id, struct gr_err *err);
 
+/* Insert an access token on `c` (inside the caller's transaction, if any). Code: DUPLICATE. */
+int gr__store_token_insert(struct gr__store_conn *c, const struct gr_token *t, struct gr_err *err);
+
 /* Bind a 32-byte hash, or NULL when `hash` is NULL. Binding is SQLITE_STATIC: `hash` must outlive
  * the step. */
 void gr__store_bind_hash(sqlite3_stmt *st, int i, const uint8_t *hash);
@@ -112,8 +115,8 @@ int gr__store_offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id,
 int gr__store_offer_by_code(void *ctx, const uint8_t code_hash[32], int64_t now,
                             struct gr_offer *out, struct gr_err *err);
 int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
-                           int64_t now, int max_tx_attempts, struct gr_offer *out,
-                           struct gr_err *err);
+                           int64_t now, int max_tx_attempts, struct gr_token *token,
+                           struct gr_offer *out, struct gr_err *err);
 
 /* Column readers: copy into fixed storage, SERVER_ERROR when the stored value does not fit. */
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);

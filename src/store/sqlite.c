@@ -127,29 +127,36 @@ static int org_by_name(void *ctx, struct gr_str name, struct gr_org *out, struct
     return rc;
 }
 
+/* see internal.h */
+int gr__store_token_insert(struct gr__store_conn *c, const struct gr_token *t, struct gr_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (gr__store_stmt(c, SQ_TOKEN_INSERT, &st, err) < 0)
+        return -1;
+    gr__store_bind_hash(st, 1, t->hash);
+    gr__store_bind_field(st, 2, t->offer_id, sizeof(t->offer_id));
+    gr__store_bind_field(st, 3, t->org_id, sizeof(t->org_id));
+    gr__store_bind_field(st, 4, t->config_id, sizeof(t->config_id));
+    gr__store_bind_hash(st, 5, t->dpop_bound ? t->jkt : NULL);
+    sqlite3_bind_int64(st, 6, t->expires_at);
+    step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return 0;
+    return gr__store_insert_failed(c, step, GR_ERR_DUPLICATE,
+                                   "This access token is already stored.", err);
+}
+
 static int token_put(void *ctx, const struct gr_token *t, struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = -1, step;
+    int rc;
 
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__store_stmt(c, SQ_TOKEN_INSERT, &st, err) == 0) {
-        gr__store_bind_hash(st, 1, t->hash);
-        gr__store_bind_field(st, 2, t->offer_id, sizeof(t->offer_id));
-        gr__store_bind_field(st, 3, t->org_id, sizeof(t->org_id));
-        gr__store_bind_field(st, 4, t->config_id, sizeof(t->config_id));
-        gr__store_bind_hash(st, 5, t->dpop_bound ? t->jkt : NULL);
-        sqlite3_bind_int64(st, 6, t->expires_at);
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step == SQLITE_DONE)
-            rc = 0;
-        else
-            gr__store_insert_failed(c, step, GR_ERR_DUPLICATE,
-                                    "This access token is already stored.", err);
-    }
+    rc = gr__store_token_insert(c, t, err);
     gr__store_put(ctx, c);
     return rc;
 }

@@ -280,8 +280,8 @@ static int refuse(struct gr__store_conn *c, const uint8_t code_hash[32], const u
  * UPDATE to the COMMIT, so no racing redeemer sees anything in between.
  */
 int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
-                           int64_t now, int max_tx_attempts, struct gr_offer *out,
-                           struct gr_err *err)
+                           int64_t now, int max_tx_attempts, struct gr_token *token,
+                           struct gr_offer *out, struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -308,6 +308,14 @@ int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t
     if (read_offer(st, out, err) < 0)
         goto out;
     sqlite3_reset(st);
+    /* The token goes in with the redemption: a code is never spent without its token. */
+    if (token) {
+        memcpy(token->offer_id, out->id, sizeof(token->offer_id));
+        memcpy(token->org_id, out->org_id, sizeof(token->org_id));
+        memcpy(token->config_id, out->config_id, sizeof(token->config_id));
+        if (gr__store_token_insert(c, token, err) < 0)
+            goto out;
+    }
     /* Only a durable COMMIT makes this caller the one who redeemed the code. */
     if (gr__store_run(c, SQ_COMMIT, err) < 0)
         goto out;

@@ -180,8 +180,8 @@ static enum gr_errc redeem(struct fixture *f, const char *id, const char *tx, in
     hash(code, code_h);
     if (tx != NULL)
         hash(tx, tx_h);
-    rc = OPS(f)->offer_redeem(CTX(f), code_h, tx ? tx_h : NULL, now, MAX_TX, out ? out : &scratch,
-                              &err);
+    rc = OPS(f)->offer_redeem(CTX(f), code_h, tx ? tx_h : NULL, now, MAX_TX, NULL,
+                              out ? out : &scratch, &err);
     if (out == NULL)
         gr_offer_release(&scratch);
     return code_of(rc, &err);
@@ -332,6 +332,35 @@ static void test_redeem_once(void **state)
     gr_offer_release(&got);
 }
 
+/* A token handed to redeem is stored with the redemption, naming the offer; a refused redeem stores
+ * none. */
+static void test_redeem_with_token(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_token tok = { .dpop_bound = true, .expires_at = NOW + 300 }, got;
+    struct gr_offer offer;
+    struct gr_err err;
+    uint8_t code_h[32];
+
+    put_offer(f, &f->org, "offer-t", NULL, NOW + 600);
+    hash("the token", tok.hash);
+    hash("the key", tok.jkt);
+    hash("code-offer-t", code_h);
+    ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err);
+    gr_offer_release(&offer);
+    ok(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err);
+    assert_string_equal(got.offer_id, "offer-t");
+    assert_string_equal(got.org_id, "org-acme");
+    assert_true(got.dpop_bound);
+    assert_memory_equal(got.jkt, tok.jkt, 32);
+    hash("another token", tok.hash);
+    assert_code(
+        code_of(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err),
+        GR_ERR_INVALID_GRANT);
+    assert_code(code_of(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err),
+                GR_ERR_INVALID_TOKEN);
+}
+
 static void test_redeem_refusals(void **state)
 {
     struct fixture *f = *state;
@@ -467,7 +496,7 @@ static int race_redeem(struct race *r, int i, struct gr_err *err)
     (void)i;
     hash("code-offer-1", code);
     hash("493536", tx);
-    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, &out, err);
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, NULL, &out, err);
     gr_offer_release(&out);
     return rc;
 }
@@ -491,7 +520,7 @@ static int race_wrong_tx(struct race *r, int i, struct gr_err *err)
     (void)i;
     hash("code-offer-1", code);
     hash("000000", tx);
-    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, &out, err);
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, NULL, &out, err);
     gr_offer_release(&out);
     return rc;
 }
@@ -809,6 +838,7 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_offer_put_get, setup, teardown),
     cmocka_unit_test_setup_teardown(test_offer_by_code, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_with_token, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_tx_codes, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_attempt_cap, setup, teardown),
