@@ -129,14 +129,14 @@ int cmd_offer(int argc, char **argv)
     struct gr_org org;
     struct gr_err err;
     bool help;
-    int next, rc = 1;
+    int next, rc = 1, n = argc - 1; /* argv + 1: "create" and what follows */
 
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "create") != 0 || take_opts(&argc, argv + 1, &o) < 0 ||
-        settings_parse(&s.set, argc, argv + 1, &next, &help) < 0 || next != argc) {
+    if (argc < 2 || strcmp(argv[1], "create") != 0 || take_opts(&n, argv + 1, &o) < 0 ||
+        settings_parse(&s.set, n, argv + 1, &next, &help) < 0 || next != n) {
         usage(stderr);
         return 2;
     }

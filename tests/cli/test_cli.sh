@@ -84,6 +84,27 @@ check "verify with a JWK set, picking the kid" "$gramota" credential verify --ke
 printf '{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}' "$x" "$y" >"$tmp/pub.jwk"
 check "verify with a JWK" "$gramota" credential verify --key "$tmp/pub.jwk" "$tmp/cred.txt"
 
+# org create and offer create work on a data directory, server or not.
+data=$tmp/data
+check "org create makes an org" "$gramota" org create acme --data-dir "$data"
+tail -n1 "$tmp/out" >"$tmp/last"
+expect "its API key is alone on the last line" "$tmp/last" "^gk_[A-Za-z0-9_-]\{43\}$"
+refuse "org create refuses a taken name" 1 "taken\|exists\|already" "$gramota" org create acme --data-dir "$data"
+refuse "org create refuses a bad name" 1 "letters" "$gramota" org create "a b" --data-dir "$data"
+pid='{"given_name":"Erika","family_name":"Mustermann","birthdate":"1964-08-12","place_of_birth":{"locality":"Berlin"},"nationalities":["DE"],"date_of_expiry":"2031-01-01","issuing_authority":"DE","issuing_country":"DE"}'
+check "offer create prints an offer URL" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --subject "$pid" --tx-code --data-dir "$data" --issuer-url https://issuer.example.com
+expect "the offer URL is an openid-credential-offer URL" "$tmp/out" "^openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fissuer.example.com%22"
+expect "the transaction code is shown" "$tmp/out" "^transaction code (send it by another channel): [0-9]\{6\}$"
+expect "a QR code is drawn in the terminal" "$tmp/out" "█▀\|▀█\|▄"
+echo "$pid" >"$tmp/subject.json"
+check "offer create reads the subject from a file, by reference" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --subject "@$tmp/subject.json" --by-reference --no-qr --data-dir "$data" --issuer-url https://issuer.example.com
+expect "a by-reference offer URL names the offer URI" "$tmp/out" "credential_offer_uri=https%3A%2F%2Fissuer.example.com%2Foid4vci%2Fcredential-offer%2F"
+refuse "offer create refuses a subject without the mandatory claims" 1 "mandatory" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --subject '{"given_name":"x"}' --data-dir "$data"
+refuse "offer create refuses a subject with a reserved claim" 1 "iss" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --subject "$(echo "$pid" | sed 's/^{/{"iss":"x",/')" --data-dir "$data"
+refuse "offer create refuses an unknown organization" 1 "organization" "$gramota" offer create --org nobody --vct urn:eudi:pid:1 --subject "$pid" --data-dir "$data"
+refuse "offer create without a subject is a usage error" 1 "subject" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --data-dir "$data"
+check "serve --help names every setting with its variable" bash -c "'$gramota' serve --help | grep -q GRAMOTA_ISSUER_URL"
+
 echo "# pass $pass"
 echo "# fail $fail"
 [ "$fail" = 0 ]
