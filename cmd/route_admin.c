@@ -195,6 +195,23 @@ void route_wellknown(struct req *r, const struct gr_buf *doc)
 }
 
 /* see server.h */
+void route_issuer_metadata_signed(struct req *r)
+{
+    const struct server *s = r->srv;
+    struct gr_err err;
+
+    /* Signed per request: iat stays fresh, and metadata is fetched once per issuance at most. */
+    if (gr_metadata_issuer_signed(s->types, &s->meta, s->signer, r->now, &r->out, &err) < 0) {
+        req_error(r, &err);
+        return;
+    }
+    r->status = 200;
+    r->content_type = "application/jwt";
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Access-Control-Allow-Origin", "*");
+}
+
+/* see server.h */
 void route_health(struct req *r)
 {
     gr_buf_adds(&r->out, "{\"status\":\"ok\"}");

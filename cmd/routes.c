@@ -43,6 +43,19 @@ static bool under(struct gr_str path, const char *prefix, struct gr_str *rest)
     return true;
 }
 
+/*
+ * Does the client ask for the signed metadata? Accept naming application/jwt
+ * and not preferring application/json before it (§12.2.2: SHOULD honour Accept).
+ */
+static bool wants_jwt(const struct req *r)
+{
+    const char *accept = req_header(r, "Accept");
+    const char *jwt = accept ? strstr(accept, "application/jwt") : NULL;
+    const char *json = accept ? strstr(accept, "application/json") : NULL;
+
+    return jwt != NULL && (json == NULL || jwt < json);
+}
+
 static bool wellknown(struct req *r, struct gr_str path)
 {
     const struct server *s = r->srv;
@@ -62,6 +75,8 @@ static bool wellknown(struct req *r, struct gr_str path)
                 r->route = docs[i].route;
                 if (!is(r, "GET") && !is(r, "HEAD"))
                     method_not_allowed(r, "GET");
+                else if (docs[i].doc == &s->issuer_meta && wants_jwt(r))
+                    route_issuer_metadata_signed(r);
                 else
                     route_wellknown(r, docs[i].doc);
                 return true;

@@ -85,6 +85,8 @@ static int build_documents(struct server *s, struct gr_err *err)
         .display_name = GR_STR("gramota"),
         .display_locale = GR_STR("en"),
     };
+
+    s->meta = is;
     const struct gr_jwk *keys[1] = { gr_signer_jwk(s->signer) };
     char kid[128];
     const char *kids[1] = { kid };

@@ -27,6 +27,7 @@ struct server {
     struct gr_store store;
     struct gr_signer *signer;
     struct gr_cred_types *types;
+    struct gr_issuer_settings meta;                     /* what the documents are built from */
     struct gr_buf issuer_meta, as_meta, jwt_vc_meta;    /* served as they are */
     struct gr_buf wk_issuer[2], wk_as[2], wk_jwt_vc[2]; /* 1.0 and Draft-13 request paths */
     uint8_t dpop_secret[32]; /* server nonces, shared through the store */
@@ -88,6 +89,8 @@ bool req_content_type_is(const struct req *r, const char *type);
 
 /* route_*.c: each answers one kind of request */
 void route_wellknown(struct req *r, const struct gr_buf *doc);
+/* The issuer metadata, signed, for Accept: application/jwt (OID4VCI §12.2.3). */
+void route_issuer_metadata_signed(struct req *r);
 void route_health(struct req *r);
 void route_token(struct req *r);
 void route_nonce(struct req *r);

@@ -21,6 +21,7 @@
 
 #include <gramota/buf.h>
 #include <gramota/jwk.h>
+#include <gramota/signer.h>
 
 /* ---- credential types ---- */
 
@@ -149,6 +150,18 @@ struct gr_issuer_settings {
 GR_API int gr_metadata_issuer_json(const struct gr_cred_types *types,
                                    const struct gr_issuer_settings *settings, struct gr_buf *out,
                                    struct gr_err *err);
+
+/*
+ * Append the signed Credential Issuer Metadata (OpenID4VCI 1.0 §12.2.3), a
+ * compact JWS by `signer`: header typ openidvci-issuer-metadata+jwt with the
+ * signer's kid and x5c; payload every parameter of gr_metadata_issuer_json()
+ * as a top-level claim, plus sub and iss (the issuer identifier) and `iat`.
+ * One signer call. Codes: as gr_metadata_issuer_json, and the signer's.
+ */
+GR_API int gr_metadata_issuer_signed(const struct gr_cred_types *types,
+                                     const struct gr_issuer_settings *settings,
+                                     const struct gr_signer *signer, int64_t iat,
+                                     struct gr_buf *out, struct gr_err *err);
 
 /*
  * Append the Authorization Server Metadata (RFC 8414 §2), compact JSON:

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <gramota/b64url.h>
+
 /* ---- the issuer identifier (OpenID4VCI 1.0 §12.2.1) ---- */
 
 static bool in(char c, const char *set)
@@ -408,4 +410,38 @@ int gr_metadata_jwt_vc_issuer_json(const struct gr_issuer_settings *settings,
     }
     gr_buf_adds(out, "]}}");
     return gr_buf_check(out, err);
+}
+
+/* see metadata.h */
+int gr_metadata_issuer_signed(const struct gr_cred_types *types,
+                              const struct gr_issuer_settings *settings,
+                              const struct gr_signer *signer, int64_t iat, struct gr_buf *out,
+                              struct gr_err *err)
+{
+    struct gr_buf doc, header, header_b64;
+    int rc = -1;
+
+    gr_buf_init(&doc, GR_BUF_UNBOUNDED);
+    gr_buf_init(&header, GR_BUF_UNBOUNDED);
+    gr_buf_init(&header_b64, GR_BUF_UNBOUNDED);
+    if (gr_metadata_issuer_json(types, settings, &doc, err) < 0)
+        goto out;
+    /*
+     * §12.2.3: every metadata parameter a top-level claim, plus sub (the issuer
+     * identifier), iat and iss. The unsigned document ends with its closing brace.
+     */
+    doc.len--;
+    gr_buf_adds(&doc, ",\"sub\":");
+    gr__json_quote(settings->issuer_url, &doc);
+    gr_buf_adds(&doc, ",\"iss\":");
+    gr__json_quote(settings->issuer_url, &doc);
+    gr_buf_printf(&doc, ",\"iat\":%lld}", (long long)iat);
+    gr_signer_header(signer, "openidvci-issuer-metadata+jwt", &header);
+    gr_buf_add_b64url(&header_b64, header.data, header.len);
+    rc = gr_signer_jws(signer, gr_buf_str(&header_b64), gr_buf_str(&doc), out, err);
+out:
+    gr_buf_release(&doc);
+    gr_buf_release(&header);
+    gr_buf_release(&header_b64);
+    return rc;
 }

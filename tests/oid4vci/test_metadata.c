@@ -498,6 +498,47 @@ static void test_bad_issuer_urls(void **state)
     assert_int_equal(gr_issuer_url_parse((struct gr_str){ longest, 512 }, &u, &err), 0);
 }
 
+/* Signed metadata (§12.2.3): typ, the signer's kid and x5c, every parameter plus sub, iss, iat. */
+static void test_issuer_metadata_signed(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_issuer_settings s = settings(ISSUER);
+    struct gr_jwk *key = t_keygen();
+    struct gr_buf json, chain, jwt;
+    struct gr_signer *signer;
+    struct gr_jws jws;
+    struct gr_err err;
+    json_t *p;
+
+    gr_buf_init(&json, GR_BUF_UNBOUNDED);
+    gr_buf_init(&chain, GR_BUF_UNBOUNDED);
+    gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
+    gr_jwk_to_json(key, true, &json);
+    assert_int_equal(gr_cert_chain_make(key, "issuer.example.com", 30, &chain, &err), 0);
+    signer = gr_signer_new_key(t_jwk(json.data), gr_buf_str(&chain), &err);
+    assert_non_null(signer);
+    assert_int_equal(gr_metadata_issuer_signed(f->types, &s, signer, 1764000000, &jwt, &err), 0);
+    gr_jws_init(&jws);
+    assert_int_equal(gr_jws_parse(gr_buf_str(&jwt), &jws, &err), 0);
+    assert_true(gr_jws_typ_is(jws.typ, "openidvci-issuer-metadata+jwt"));
+    assert_true(gr_str_eq(jws.kid, gr_signer_kid(signer)));
+    assert_int_equal(jws.x5c_count, 1); /* the leaf; the CA is the anchor, left out */
+    assert_int_equal(gr_jws_verify(&jws, gr_signer_jwk(signer), &err), 0);
+    p = jws.payload_json;
+    assert_string_equal(json_string_value(json_object_get(p, "credential_issuer")), ISSUER);
+    assert_string_equal(json_string_value(json_object_get(p, "sub")), ISSUER);
+    assert_string_equal(json_string_value(json_object_get(p, "iss")), ISSUER);
+    assert_int_equal(json_integer_value(json_object_get(p, "iat")), 1764000000);
+    assert_non_null(
+        json_object_get(json_object_get(p, "credential_configurations_supported"), PID_ID));
+    gr_jws_release(&jws);
+    gr_signer_free(signer);
+    gr_jwk_free(key);
+    gr_buf_release(&json);
+    gr_buf_release(&chain);
+    gr_buf_release(&jwt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_wellknown_paths),
         cmocka_unit_test(test_issuer_url_parts),
         cmocka_unit_test(test_bad_issuer_urls),
+        cmocka_unit_test(test_issuer_metadata_signed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
