@@ -17,7 +17,8 @@
 
 #include "core/internal.h"
 
-#define NONCE_BYTES 32
+#define NONCE_BYTES    32
+#define GR_STATUS_BITS 2 /* valid, invalid, suspended (TSL §7.1) */
 
 /* see server.h */
 void route_nonce(struct req *r)
@@ -214,7 +215,7 @@ static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_
 }
 
 static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n, int64_t exp,
-                  struct gr_err *err)
+                  const struct gr_status_slot *slots, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
     struct gr_issued rec[GR_MAX_PROOFS];
@@ -231,6 +232,8 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
             gr_jwk_thumbprint(is->proof[i].key, rec[i].holder_jkt);
         rec[i].issued_at = is->r->now;
         rec[i].expires_at = exp;
+        rec[i].has_status = true;
+        rec[i].status = slots[i];
     }
     return s->store.ops->issued_add(s->store.ctx, rec, n, err);
 }
@@ -240,18 +243,23 @@ static int issue(struct issue *is, struct gr_err *err)
     const struct server *s = is->r->srv;
     const struct gr_jwk *keys[GR_MAX_PROOFS];
     struct gr_sdjwt_vc_issued out[GR_MAX_PROOFS];
+    struct gr_status_slot slots[GR_MAX_PROOFS];
+    struct gr_status_ref status[GR_MAX_PROOFS];
+    struct gr_buf uris;
     struct gr_sdjwt_vc_template *t = NULL;
     struct gr_sdjwt_vc_spec spec;
     struct gr_sdjwt_vc_batch b;
     size_t n = is->nproofs ? is->nproofs : 1;
     int rc = -1;
 
+    gr_buf_init(&uris, GR_BUF_UNBOUNDED);
     if (s->store.ops->offer_get(s->store.ctx, gr_str_c(is->tok.org_id), gr_str_c(is->tok.offer_id),
                                 &is->offer, err) < 0)
-        return -1;
-    if (is->offer.subject_json == NULL)
-        return gr_fail(err, GR_ERR_CREDENTIAL_REQUEST_DENIED,
-                       "The offer's claims are no longer held.");
+        goto out;
+    if (is->offer.subject_json == NULL) {
+        gr_fail(err, GR_ERR_CREDENTIAL_REQUEST_DENIED, "The offer's claims are no longer held.");
+        goto out;
+    }
     spec = (struct gr_sdjwt_vc_spec){
         .vct = gr_cred_type_vct(is->type),
         .iss = s->issuer_url,
@@ -261,17 +269,33 @@ static int issue(struct issue *is, struct gr_err *err)
     gr_cred_type_decoys(is->type, &spec.decoys_min, &spec.decoys_max);
     for (size_t i = 0; i < is->nproofs; i++)
         keys[i] = is->proof[i].key;
+    /*
+     * A fresh random entry in a status list for every credential, taken before
+     * signing: a crash after this only wastes entries, never reuses one.
+     */
+    if (s->store.ops->status_alloc(s->store.ctx, GR_STATUS_BITS, (size_t)s->set.status_list_size, n,
+                                   is->r->now, slots, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        status[i].idx = slots[i].idx;
+        status[i].uri.len = s->issuer_url.len + strlen("/status-lists/") + strlen(slots[i].list_id);
+        gr_buf_printf(&uris, "%.*s/status-lists/%s", (int)s->issuer_url.len, s->issuer_url.p,
+                      slots[i].list_id);
+    }
+    for (size_t i = 0, off = 0; i < n; off += status[i].uri.len, i++)
+        status[i].uri.p = uris.data + off; /* views only now: the buffer has stopped moving */
     b = (struct gr_sdjwt_vc_batch){
         .iat = is->r->now,
         .exp = is->r->now + is->offer.credential_lifetime,
         .count = n,
         .holder_keys = is->nproofs ? keys : NULL,
+        .status = status,
     };
     if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL ||
         gr_sdjwt_vc_issue(t, &b, out, err) < 0)
         goto out;
     /* Recorded before it is sent: a crash may lose a response, never a record. */
-    if (record(is, out, n, b.exp, err) < 0) {
+    if (record(is, out, n, b.exp, slots, err) < 0) {
         gr_sdjwt_vc_issued_release(out, n);
         goto out;
     }
@@ -282,6 +306,7 @@ out:
     if (rc < 0 && err->code != GR_ERR_TEMPORARILY_UNAVAILABLE && gr_errc_wire(err->code) == NULL)
         gr_err_recode(err, GR_ERR_SERVER_ERROR); /* the offer was checked when it was made */
     gr_sdjwt_vc_template_free(t);
+    gr_buf_release(&uris);
     return rc;
 }
 

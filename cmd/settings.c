@@ -59,6 +59,10 @@ static const struct setting table[] = {
       "wrong transaction codes before an offer dies"),
     I("tx-code-length", tx_code_length, "6", 4, 9, "digits of an issuer-made transaction code"),
     I("threads", threads, "0", 0, 256, "worker threads (0: one per core)"),
+    L("status-list-size", status_list_size, "131072", 1024, 1 << 24,
+      "entries in one status list, a multiple of 8"),
+    L("status-list-size", status_list_size, "131072", 1024, 1 << 24,
+      "entries in one status list (a multiple of 8)"),
     B("dpop-nonce", dpop_nonce, "false", "demand DPoP server nonces (use_dpop_nonce)"),
 };
 

@@ -22,8 +22,9 @@ struct settings {
     int batch_size;
     int max_tx_attempts;
     int tx_code_length;
-    int threads;     /* worker threads; 0: the number of cores */
-    bool dpop_nonce; /* demand DPoP server nonces */
+    int threads;              /* worker threads; 0: the number of cores */
+    int64_t status_list_size; /* entries in one status list */
+    bool dpop_nonce;          /* demand DPoP server nonces */
 };
 
 /*

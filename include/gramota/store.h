@@ -79,6 +79,23 @@ struct gr_token {
     int64_t expires_at;
 };
 
+/* A place in a status list (Token Status List §6.2: uri and idx). */
+struct gr_status_slot {
+    char list_id[GR_STORE_ID_LEN + 1];
+    uint64_t idx;
+};
+
+/* A status list as the store keeps it. */
+struct gr_status_list_rec {
+    char id[GR_STORE_ID_LEN + 1];
+    unsigned bits;
+    size_t size;       /* entries */
+    uint8_t *statuses; /* owned: size * bits / 8 bytes, packed as TSL §4.1 says */
+    size_t statuses_len;
+    int64_t version; /* grows with every change of a status */
+    int64_t updated_at;
+};
+
 struct gr_issued {
     char id[GR_STORE_ID_LEN + 1]; /* the credentialId */
     char org_id[GR_STORE_ID_LEN + 1];
@@ -88,6 +105,8 @@ struct gr_issued {
     uint8_t holder_jkt[32]; /* thumbprint of cnf.jwk */
     int64_t issued_at;
     int64_t expires_at;
+    bool has_status;
+    struct gr_status_slot status; /* its entry in a status list, when has_status */
 };
 
 struct gr_store_ops {
@@ -150,6 +169,17 @@ struct gr_store_ops {
                       char (*ids)[GR_STORE_ID_LEN + 1], size_t max, size_t *count,
                       struct gr_err *err);
 
+    /*
+     * Status lists. status_alloc hands out `count` distinct entries of lists of
+     * `bits` bits and `size` entries, each index chosen at random among the
+     * free ones (never sequential, never twice, even to concurrent callers),
+     * opening a new list when one is full. status_list_get: NOT_FOUND.
+     */
+    int (*status_alloc)(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
+                        struct gr_status_slot *out, struct gr_err *err);
+    int (*status_list_get)(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
+                           struct gr_err *err);
+
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);
 
@@ -178,6 +208,9 @@ struct gr_store {
  */
 GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
 GR_API void gr_store_close(struct gr_store *store);
+
+/* Release what a gr_status_list_rec owns. */
+GR_API void gr_status_list_rec_release(struct gr_status_list_rec *rec);
 
 /* Release what a gr_offer owns (subject_json, disclosable_json, sealed_url). */
 GR_API void gr_offer_release(struct gr_offer *offer);

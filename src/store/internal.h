@@ -50,6 +50,10 @@ enum gr__store_sql_id {
     SQ_JTI_ADD,
     SQ_ISSUED_INSERT,
     SQ_ISSUED_IDS,
+    SQ_STATUS_OPEN,
+    SQ_STATUS_NEW,
+    SQ_STATUS_TAKE,
+    SQ_STATUS_GET,
     SQ_SECRET_INSERT,
     SQ_SECRET_GET,
     SQ_SWEEP_NONCES,
@@ -119,6 +123,11 @@ int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t
                            struct gr_offer *out, struct gr_err *err);
 
 /* Column readers: copy into fixed storage, SERVER_ERROR when the stored value does not fit. */
+int gr__store_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
+                           struct gr_status_slot *out, struct gr_err *err);
+int gr__store_status_list_get(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
+                              struct gr_err *err);
+
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);
 int gr__store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32], struct gr_err *err);
 /* A copy of a TEXT column (free() it); NULL when the column is NULL. */

@@ -301,6 +301,13 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
         gr__store_bind_hash(st, 6, r->holder_jkt);
         sqlite3_bind_int64(st, 7, r->issued_at);
         sqlite3_bind_int64(st, 8, r->expires_at);
+        if (r->has_status) {
+            gr__store_bind_field(st, 9, r->status.list_id, sizeof(r->status.list_id));
+            sqlite3_bind_int64(st, 10, (sqlite3_int64)r->status.idx);
+        } else {
+            sqlite3_bind_null(st, 9);
+            sqlite3_bind_null(st, 10);
+        }
         step = sqlite3_step(st);
         sqlite3_reset(st);
         if (step != SQLITE_DONE) {
@@ -447,6 +454,8 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .jti_add = jti_add,
     .issued_add = issued_add,
     .issued_ids = issued_ids,
+    .status_alloc = gr__store_status_alloc,
+    .status_list_get = gr__store_status_list_get,
     .secret = secret,
     .sweep = sweep,
     .close = gr__store_sqlite_close,

@@ -80,6 +80,28 @@ const char *const gr__store_sqlite_migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  value BLOB NOT NULL CHECK (length(value) = 32)"
     ");",
+    /*
+     * 2: status lists (Token Status List). `used` has one bit per index handed
+     * out, so that none is handed out twice; `statuses` is the list itself,
+     * packed as TSL §4.1 says; `version` grows with every status change so that
+     * servers know when to sign a new token.
+     */
+    "CREATE TABLE status_lists ("
+    "  id TEXT PRIMARY KEY,"
+    "  bits INTEGER NOT NULL CHECK (bits IN (1, 2, 4, 8)),"
+    "  size INTEGER NOT NULL CHECK (size > 0 AND size % 8 = 0),"
+    "  used BLOB NOT NULL,"
+    "  free INTEGER NOT NULL CHECK (free >= 0),"
+    "  statuses BLOB NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX status_lists_open ON status_lists (bits, size, created_at) WHERE free > 0;"
+    "ALTER TABLE issued ADD COLUMN status_list TEXT REFERENCES status_lists (id);"
+    "ALTER TABLE issued ADD COLUMN status_idx INTEGER;"
+    "CREATE UNIQUE INDEX issued_status ON issued (status_list, status_idx) "
+    "WHERE status_list IS NOT NULL;",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -129,7 +151,16 @@ const char *const gr__store_sql[SQ__COUNT] = {
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
                    "WHERE jtis.expires_at <= ?3",
     [SQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
-                         "issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         "issued_at, expires_at, status_list, status_idx) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [SQ_STATUS_OPEN] = "SELECT id, used, free FROM status_lists WHERE bits = ?1 AND size = ?2 "
+                       "AND free > 0 ORDER BY created_at, id LIMIT 1",
+    [SQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, created_at, "
+                      "updated_at) VALUES (?1, ?2, ?3, zeroblob(?3 / 8), ?3, "
+                      "zeroblob(?3 * ?2 / 8), ?4, ?4)",
+    [SQ_STATUS_TAKE] = "UPDATE status_lists SET used = ?2, free = free - ?3 WHERE id = ?1",
+    [SQ_STATUS_GET] = "SELECT id, bits, size, statuses, version, updated_at FROM status_lists "
+                      "WHERE id = ?1",
     [SQ_ISSUED_IDS] = "SELECT id FROM issued WHERE org_id = ?1 AND offer_id = ?2 "
                       "ORDER BY issued_at, rowid LIMIT ?3",
     [SQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES (?1, ?2) "

@@ -59,3 +59,11 @@ void gr_offer_release(struct gr_offer *offer)
     offer->sealed_url = NULL;
     offer->sealed_url_len = 0;
 }
+
+/* see store.h */
+void gr_status_list_rec_release(struct gr_status_list_rec *rec)
+{
+    free(rec->statuses);
+    rec->statuses = NULL;
+    rec->statuses_len = 0;
+}

@@ -275,8 +275,9 @@ export async function issuerKey(server, kid) {
 // check a credential without the issuer's status list (checked on its own).
 const localStatus = await newKey();
 async function localStatusList(uri) {
-    const lst = deflateSync(Buffer.alloc(1024));
-    return new jose.SignJWT({ sub: uri, iat: now(), status_list: { bits: 1, lst: b64url(lst) } })
+    // As large as the issuer's lists (2 bits, 2^17 entries by default), all VALID.
+    const lst = deflateSync(Buffer.alloc((1 << 17) * 2 / 8), { level: 9 });
+    return new jose.SignJWT({ sub: uri, iat: now(), status_list: { bits: 2, lst: b64url(lst) } })
         .setProtectedHeader({ alg: 'ES256', typ: 'statuslist+jwt' }).sign(localStatus.privateKey);
 }
 

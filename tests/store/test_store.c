@@ -427,8 +427,11 @@ static void test_redeem_attempt_cap(void **state)
 }
 
 /* Threads that start together on a barrier and each record one result. */
+#define RACE_SLOTS 4 /* status entries each racer takes */
+
 struct race {
     struct fixture *f;
+    struct gr_status_slot slots[RACERS][RACE_SLOTS];
     pthread_barrier_t start;
     enum gr_errc code[RACERS];
     char desc[RACERS][128];
@@ -719,6 +722,71 @@ static void test_issued_add(void **state)
     }
 }
 
+static bool same_slot(const struct gr_status_slot *a, const struct gr_status_slot *b)
+{
+    return a->idx == b->idx && strcmp(a->list_id, b->list_id) == 0;
+}
+
+/* Entries are distinct, in lists of the asked shape, and not handed out in order. */
+static void test_status_alloc(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_status_slot s[40];
+    struct gr_status_list_rec rec;
+    struct gr_err err;
+    size_t ascending = 0;
+    int lists = 1;
+
+    ok(OPS(f)->status_alloc(CTX(f), 2, 1024, 30, NOW, s, &err), &err);
+    for (size_t i = 0; i < 30; i++) {
+        assert_true(s[i].idx < 1024);
+        for (size_t j = 0; j < i; j++)
+            assert_false(same_slot(&s[i], &s[j]));
+        ascending += i && s[i].idx == s[i - 1].idx + 1;
+    }
+    assert_true(ascending < 5); /* 30 random picks of 1024 are almost never neighbours */
+    ok(OPS(f)->status_list_get(CTX(f), gr_str_c(s[0].list_id), &rec, &err), &err);
+    assert_int_equal(rec.bits, 2);
+    assert_int_equal(rec.size, 1024);
+    assert_int_equal(rec.statuses_len, 256);
+    for (size_t i = 0; i < rec.statuses_len; i++)
+        assert_int_equal(rec.statuses[i], 0); /* every entry VALID */
+    gr_status_list_rec_release(&rec);
+    /* A small list fills, every index once, and the next one opens. */
+    ok(OPS(f)->status_alloc(CTX(f), 1, 16, 40, NOW, s, &err), &err);
+    for (size_t i = 1; i < 40; i++) {
+        for (size_t j = 0; j < i; j++)
+            assert_false(same_slot(&s[i], &s[j]));
+        lists += strcmp(s[i].list_id, s[i - 1].list_id) != 0;
+    }
+    assert_int_equal(lists, 3); /* 16 + 16 + 8 */
+    assert_code(code_of(OPS(f)->status_list_get(CTX(f), GR_STR("nope"), &rec, &err), &err),
+                GR_ERR_NOT_FOUND);
+    assert_code(code_of(OPS(f)->status_alloc(CTX(f), 3, 16, 1, NOW, s, &err), &err), GR_ERR_USAGE);
+    assert_code(code_of(OPS(f)->status_alloc(CTX(f), 2, 12, 1, NOW, s, &err), &err), GR_ERR_USAGE);
+}
+
+static int race_status(struct race *r, int i, struct gr_err *err)
+{
+    return OPS(r->f)->status_alloc(CTX(r->f), 2, 64, RACE_SLOTS, NOW, r->slots[i], err);
+}
+
+/* Many issuers at once: every entry handed out exactly once. */
+static void test_status_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_status };
+
+    assert_int_equal(run_race(&r), RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        for (int a = 0; a < RACE_SLOTS; a++) {
+            for (int j = 0; j <= i; j++) {
+                for (int b = 0; b < (j == i ? a : RACE_SLOTS); b++)
+                    assert_false(same_slot(&r.slots[i][a], &r.slots[j][b]));
+            }
+        }
+    }
+}
+
 static void test_secret(void **state)
 {
     struct fixture *f = *state;
@@ -850,6 +918,8 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_jti, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jti_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_issued_add, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_status_alloc, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_status_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
