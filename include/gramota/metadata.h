@@ -122,19 +122,20 @@ GR_API int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *nam
 
 /* ---- documents ---- */
 
-enum gr_client_attestation {
+enum gr_client_attestation_mode {
     GR_CLIENT_ATTESTATION_OFF,      /* token requests are anonymous */
     GR_CLIENT_ATTESTATION_OPTIONAL, /* checked when a wallet sends one */
     GR_CLIENT_ATTESTATION_REQUIRED, /* every token request carries one */
 };
 
 struct gr_issuer_settings {
-    struct gr_str issuer_url;                      /* the Credential Issuer Identifier */
-    int batch_size;                                /* >= 2: batch_credential_issuance */
-    bool notification_endpoint;                    /* publish notification_endpoint */
-    enum gr_client_attestation client_attestation; /* wallet attestation at the token endpoint */
-    struct gr_str display_name;                    /* issuer display name; empty: no display */
-    struct gr_str display_locale;                  /* its BCP 47 tag; may be empty */
+    struct gr_str issuer_url;   /* the Credential Issuer Identifier */
+    int batch_size;             /* >= 2: batch_credential_issuance */
+    bool notification_endpoint; /* publish notification_endpoint */
+    enum gr_client_attestation_mode
+        client_attestation;       /* wallet attestation at the token endpoint */
+    struct gr_str display_name;   /* issuer display name; empty: no display */
+    struct gr_str display_locale; /* its BCP 47 tag; may be empty */
 };
 
 /*

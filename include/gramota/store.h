@@ -109,6 +109,43 @@ struct gr_issued {
     struct gr_status_slot status; /* its entry in a status list, when has_status */
 };
 
+/* A credential's status, as the admin API names it (TSL §7.1 values). */
+enum gr_cred_status {
+    GR_CRED_VALID = 0,
+    GR_CRED_INVALID = 1, /* revoked: final */
+    GR_CRED_SUSPENDED = 2,
+};
+
+/* What the store keeps of an issued credential (no claim values). */
+struct gr_credential_rec {
+    struct gr_issued issued;
+    enum gr_cred_status status;
+    int64_t status_at; /* when the status last changed; 0: never */
+};
+
+/* Which credentials to list; .p NULL / -1 for "any". */
+struct gr_credential_filter {
+    struct gr_str offer_id;
+    struct gr_str vct;
+    int status; /* an enum gr_cred_status, or -1 */
+};
+
+/* An opaque position in a listing: newest first, so (issued_at, id) of the last one shown. */
+struct gr_credential_cursor {
+    int64_t issued_at;
+    char id[GR_STORE_ID_LEN + 1]; /* "" for the start */
+};
+
+struct gr_audit_event {
+    int64_t at;
+    char kind[40];                    /* "offer.created", "credential.revoked", ... */
+    char org_id[GR_STORE_ID_LEN + 1]; /* may be empty */
+    char offer_id[GR_STORE_ID_LEN + 1];
+    char credential_id[GR_STORE_ID_LEN + 1];
+    char client[64];  /* the client's address */
+    char detail[128]; /* a reason worth keeping; never a secret or a claim */
+};
+
 struct gr_store_ops {
     const char *name; /* "sqlite", ... */
 
@@ -179,6 +216,33 @@ struct gr_store_ops {
                         struct gr_status_slot *out, struct gr_err *err);
     int (*status_list_get)(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
                            struct gr_err *err);
+
+    /*
+     * The credential lifecycle. credential_get and credential_set_status see
+     * only `org_id`'s credentials (NOT_FOUND otherwise). credential_list gives
+     * at most `max` records newest first after `*cursor`, and moves the cursor;
+     * `*count` 0 means the end. credential_set_status moves a credential to
+     * `status` and rewrites its entry in its status list in one transaction:
+     * INVALID is final (setting it again is fine), so a revoked credential
+     * cannot be suspended or reinstated (CONFLICT).
+     */
+    int (*credential_get)(void *ctx, struct gr_str org_id, struct gr_str id,
+                          struct gr_credential_rec *out, struct gr_err *err);
+    int (*credential_list)(void *ctx, struct gr_str org_id, const struct gr_credential_filter *f,
+                           struct gr_credential_cursor *cursor, struct gr_credential_rec *out,
+                           size_t max, size_t *count, struct gr_err *err);
+    int (*credential_set_status)(void *ctx, struct gr_str org_id, struct gr_str id,
+                                 enum gr_cred_status status, int64_t now,
+                                 struct gr_credential_rec *out, struct gr_err *err);
+
+    /*
+     * The audit trail: append-only, each event carrying the SHA-256 of the one
+     * before it, so that a changed or removed event breaks the chain.
+     * audit_verify walks the chain; *count gets the events checked. Code
+     * SERVER_ERROR with the sequence number where the chain breaks.
+     */
+    int (*audit_append)(void *ctx, const struct gr_audit_event *ev, struct gr_err *err);
+    int (*audit_verify)(void *ctx, size_t *count, struct gr_err *err);
 
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);

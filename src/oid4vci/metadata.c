@@ -331,7 +331,7 @@ int gr_metadata_as_json(const struct gr_cred_types *types,
                         const struct gr_issuer_settings *settings, struct gr_buf *out,
                         struct gr_err *err)
 {
-    enum gr_client_attestation ca = settings->client_attestation;
+    enum gr_client_attestation_mode ca = settings->client_attestation;
     struct gr_issuer_url u;
 
     if (check_settings(settings, &u, err) < 0)

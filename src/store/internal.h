@@ -54,6 +54,14 @@ enum gr__store_sql_id {
     SQ_STATUS_NEW,
     SQ_STATUS_TAKE,
     SQ_STATUS_GET,
+    SQ_CRED_GET,
+    SQ_CRED_LIST,
+    SQ_CRED_SET,
+    SQ_STATUS_VALUES,
+    SQ_STATUS_WRITE,
+    SQ_AUDIT_LAST,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_ALL,
     SQ_SECRET_INSERT,
     SQ_SECRET_GET,
     SQ_SWEEP_NONCES,
@@ -127,6 +135,17 @@ int gr__store_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, 
                            struct gr_status_slot *out, struct gr_err *err);
 int gr__store_status_list_get(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
                               struct gr_err *err);
+
+int gr__store_credential_get(void *ctx, struct gr_str org_id, struct gr_str id,
+                             struct gr_credential_rec *out, struct gr_err *err);
+int gr__store_credential_list(void *ctx, struct gr_str org_id, const struct gr_credential_filter *f,
+                              struct gr_credential_cursor *cursor, struct gr_credential_rec *out,
+                              size_t max, size_t *count, struct gr_err *err);
+int gr__store_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str id,
+                                    enum gr_cred_status status, int64_t now,
+                                    struct gr_credential_rec *out, struct gr_err *err);
+int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, struct gr_err *err);
+int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);
 int gr__store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32], struct gr_err *err);

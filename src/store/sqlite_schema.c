@@ -102,6 +102,31 @@ const char *const gr__store_sqlite_migrations[] = {
     "ALTER TABLE issued ADD COLUMN status_idx INTEGER;"
     "CREATE UNIQUE INDEX issued_status ON issued (status_list, status_idx) "
     "WHERE status_list IS NOT NULL;",
+    /*
+     * 3: the credential lifecycle and the audit trail. An audit row carries the
+     * hash of the row before it (store.h); the triggers make the table
+     * append-only for anything that goes through SQLite, and the chain makes
+     * any other change visible to `gramota audit verify`.
+     */
+    "ALTER TABLE issued ADD COLUMN status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2));"
+    "ALTER TABLE issued ADD COLUMN status_at INTEGER;"
+    "CREATE INDEX issued_org_time ON issued (org_id, issued_at DESC, id DESC);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL,"
+    "  offer_id TEXT NOT NULL,"
+    "  credential_id TEXT NOT NULL,"
+    "  client TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  prev BLOB NOT NULL CHECK (length(prev) = 32),"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32)"
+    ");"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -116,6 +141,10 @@ const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrati
     "tx_description, tx_attempts, by_reference, state, created_at, expires_at, " \
     "credential_lifetime, subject_json, disclosable_json, sealed_url"
 #define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at"
+#define CRED_COLS                                                               \
+    "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
+    "status_list, status_idx, status, status_at"
+#define AUDIT_COLS "seq, at, kind, org_id, offer_id, credential_id, client, detail, prev, hash"
 
 /* see internal.h */
 const char *const gr__store_sql[SQ__COUNT] = {
@@ -159,6 +188,21 @@ const char *const gr__store_sql[SQ__COUNT] = {
                       "updated_at) VALUES (?1, ?2, ?3, zeroblob(?3 / 8), ?3, "
                       "zeroblob(?3 * ?2 / 8), ?4, ?4)",
     [SQ_STATUS_TAKE] = "UPDATE status_lists SET used = ?2, free = free - ?3 WHERE id = ?1",
+    [SQ_CRED_GET] = "SELECT " CRED_COLS " FROM issued WHERE org_id = ?1 AND id = ?2",
+    /* Newest first; the cursor is the (issued_at, id) of the last row shown. */
+    [SQ_CRED_LIST] = "SELECT " CRED_COLS " FROM issued WHERE org_id = ?1 "
+                     "AND (?2 IS NULL OR offer_id = ?2) AND (?3 IS NULL OR vct = ?3) "
+                     "AND (?4 < 0 OR status = ?4) "
+                     "AND (?5 = '' OR issued_at < ?6 OR (issued_at = ?6 AND id < ?5)) "
+                     "ORDER BY issued_at DESC, id DESC LIMIT ?7",
+    [SQ_CRED_SET] = "UPDATE issued SET status = ?3, status_at = ?4 WHERE org_id = ?1 AND id = ?2",
+    [SQ_STATUS_VALUES] = "SELECT bits, statuses FROM status_lists WHERE id = ?1",
+    [SQ_STATUS_WRITE] = "UPDATE status_lists SET statuses = ?2, version = version + 1, "
+                        "updated_at = ?3 WHERE id = ?1",
+    [SQ_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [SQ_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [SQ_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
     [SQ_STATUS_GET] = "SELECT id, bits, size, statuses, version, updated_at FROM status_lists "
                       "WHERE id = ?1",
     [SQ_ISSUED_IDS] = "SELECT id FROM issued WHERE org_id = ?1 AND offer_id = ?2 "

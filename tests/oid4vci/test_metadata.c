@@ -236,7 +236,7 @@ static void test_settings_refused(void **state)
 static void test_as_metadata(void **state)
 {
     static const struct {
-        enum gr_client_attestation ca;
+        enum gr_client_attestation_mode ca;
         bool anonymous;
         const char *methods;
     } cases[] = {

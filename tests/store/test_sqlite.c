@@ -310,6 +310,34 @@ static enum gr_errc put_while_locked(struct fixture *f, int ms, double *took, st
     return t_code(rc, err);
 }
 
+/* The audit table refuses changes through SQLite, and a change made around that breaks the chain.
+ */
+static void test_audit_tamper(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_audit_event ev = { .at = NOW, .kind = "credential.issued", .org_id = "org-acme" };
+    struct gr_err err;
+    size_t n;
+    sqlite3 *db = NULL;
+
+    for (int i = 0; i < 3; i++)
+        ok(OPS(f)->audit_append(CTX(f), &ev, &err), &err);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE audit SET kind = 'x' WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 2", NULL, NULL, NULL),
+                         SQLITE_OK);
+    sqlite3_close(db);
+    ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
+    assert_int_equal(n, 3);
+    /* Someone with the file drops the guard and rewrites an event. */
+    sql(f->path, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'edited' WHERE seq = 2;");
+    assert_int_equal(OPS(f)->audit_verify(CTX(f), &n, &err), -1);
+    assert_non_null(strstr(err.desc, "event 2"));
+    sql(f->path, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2;");
+    assert_int_equal(OPS(f)->audit_verify(CTX(f), &n, &err), -1);
+}
+
 static void test_busy(void **state)
 {
     struct fixture *f = *state;
@@ -333,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -787,6 +787,180 @@ static void test_status_race(void **state)
     }
 }
 
+/* Issue n credentials of offer-1 at NOW+i, each with a status entry. */
+static void issue_some(struct fixture *f, size_t n, const char *vct, struct gr_issued *out)
+{
+    struct gr_status_slot slots[8];
+    struct gr_err err;
+
+    ok(OPS(f)->status_alloc(CTX(f), 2, 1024, n, NOW, slots, &err), &err);
+    for (size_t i = 0; i < n; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "cred-%zu", i);
+        issued_init(&out[i], id);
+        snprintf(out[i].vct, sizeof(out[i].vct), "%s", vct);
+        out[i].issued_at = NOW + (int64_t)i;
+        out[i].has_status = true;
+        out[i].status = slots[i];
+    }
+    ok(OPS(f)->issued_add(CTX(f), out, n, &err), &err);
+}
+
+static unsigned entry(struct fixture *f, const struct gr_status_slot *slot)
+{
+    struct gr_status_list_rec rec;
+    struct gr_err err;
+    unsigned v;
+
+    ok(OPS(f)->status_list_get(CTX(f), gr_str_c(slot->list_id), &rec, &err), &err);
+    /* TSL §4.1: 2 bits, index i at bits (i mod 4) * 2 of byte i / 4, least significant first. */
+    v = rec.statuses[slot->idx / 4] >> (slot->idx % 4 * 2) & 3;
+    gr_status_list_rec_release(&rec);
+    return v;
+}
+
+static void test_lifecycle(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_issued made[3];
+    struct gr_credential_rec rec;
+    struct gr_err err;
+    int64_t version;
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    issue_some(f, 3, "urn:eudi:pid:1", made);
+    ok(OPS(f)->credential_get(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"), &rec, &err), &err);
+    assert_int_equal(rec.status, GR_CRED_VALID);
+    assert_true(rec.issued.has_status);
+    assert_int_equal(rec.issued.status.idx, made[1].status.idx);
+    /* Another organization's credential does not exist for it. */
+    assert_code(
+        code_of(OPS(f)->credential_get(CTX(f), GR_STR("org-other"), GR_STR("cred-1"), &rec, &err),
+                &err),
+        GR_ERR_NOT_FOUND);
+    assert_code(code_of(OPS(f)->credential_set_status(CTX(f), GR_STR("org-other"), GR_STR("cred-1"),
+                                                      GR_CRED_INVALID, NOW, &rec, &err),
+                        &err),
+                GR_ERR_NOT_FOUND);
+    {
+        struct gr_status_list_rec l;
+
+        ok(OPS(f)->status_list_get(CTX(f), gr_str_c(made[1].status.list_id), &l, &err), &err);
+        version = l.version;
+        gr_status_list_rec_release(&l);
+    }
+    /* suspend, reinstate, revoke: the record and the list entry move together */
+    ok(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"),
+                                     GR_CRED_SUSPENDED, NOW + 5, &rec, &err),
+       &err);
+    assert_int_equal(rec.status, GR_CRED_SUSPENDED);
+    assert_int_equal(entry(f, &made[1].status), 2);
+    assert_int_equal(entry(f, &made[0].status), 0); /* its neighbours untouched */
+    ok(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"), GR_CRED_VALID,
+                                     NOW + 6, &rec, &err),
+       &err);
+    assert_int_equal(entry(f, &made[1].status), 0);
+    ok(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"), GR_CRED_INVALID,
+                                     NOW + 7, &rec, &err),
+       &err);
+    assert_int_equal(entry(f, &made[1].status), 1);
+    assert_int_equal(rec.status_at, NOW + 7);
+    {
+        struct gr_status_list_rec l;
+
+        ok(OPS(f)->status_list_get(CTX(f), gr_str_c(made[1].status.list_id), &l, &err), &err);
+        assert_int_equal(l.version, version + 3); /* every change moves the version */
+        gr_status_list_rec_release(&l);
+    }
+    /* Revoking twice is fine; revocation is final. */
+    ok(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"), GR_CRED_INVALID,
+                                     NOW + 8, &rec, &err),
+       &err);
+    assert_code(code_of(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"),
+                                                      GR_CRED_VALID, NOW, &rec, &err),
+                        &err),
+                GR_ERR_CONFLICT);
+    assert_code(code_of(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-1"),
+                                                      GR_CRED_SUSPENDED, NOW, &rec, &err),
+                        &err),
+                GR_ERR_CONFLICT);
+}
+
+static void test_credential_list(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_issued made[6];
+    struct gr_credential_rec page[4];
+    struct gr_credential_filter all = { .status = -1 };
+    struct gr_credential_cursor cur = { 0 };
+    struct gr_credential_rec rec;
+    struct gr_err err;
+    size_t n;
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    issue_some(f, 6, "urn:eudi:pid:1", made);
+    /* Newest first, in pages, to the end. */
+    ok(OPS(f)->credential_list(CTX(f), GR_STR("org-acme"), &all, &cur, page, 4, &n, &err), &err);
+    assert_int_equal(n, 4);
+    assert_string_equal(page[0].issued.id, "cred-5");
+    assert_string_equal(page[3].issued.id, "cred-2");
+    ok(OPS(f)->credential_list(CTX(f), GR_STR("org-acme"), &all, &cur, page, 4, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].issued.id, "cred-1");
+    ok(OPS(f)->credential_list(CTX(f), GR_STR("org-acme"), &all, &cur, page, 4, &n, &err), &err);
+    assert_int_equal(n, 0);
+    /* Filters: by status, by vct, by offer; nothing for another organization. */
+    ok(OPS(f)->credential_set_status(CTX(f), GR_STR("org-acme"), GR_STR("cred-3"),
+                                     GR_CRED_SUSPENDED, NOW, &rec, &err),
+       &err);
+    cur = (struct gr_credential_cursor){ 0 };
+    ok(OPS(f)->credential_list(CTX(f), GR_STR("org-acme"),
+                               &(struct gr_credential_filter){ .status = GR_CRED_SUSPENDED }, &cur,
+                               page, 4, &n, &err),
+       &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].issued.id, "cred-3");
+    cur = (struct gr_credential_cursor){ 0 };
+    ok(OPS(f)->credential_list(
+           CTX(f), GR_STR("org-acme"),
+           &(struct gr_credential_filter){ .vct = GR_STR("urn:other"), .status = -1 }, &cur, page,
+           4, &n, &err),
+       &err);
+    assert_int_equal(n, 0);
+    cur = (struct gr_credential_cursor){ 0 };
+    ok(OPS(f)->credential_list(
+           CTX(f), GR_STR("org-acme"),
+           &(struct gr_credential_filter){ .offer_id = GR_STR("offer-1"), .status = -1 }, &cur,
+           page, 4, &n, &err),
+       &err);
+    assert_int_equal(n, 4);
+    cur = (struct gr_credential_cursor){ 0 };
+    ok(OPS(f)->credential_list(CTX(f), GR_STR("org-other"), &all, &cur, page, 4, &n, &err), &err);
+    assert_int_equal(n, 0);
+}
+
+static void test_audit_chain(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_audit_event ev = { .at = NOW,
+                                 .kind = "offer.created",
+                                 .org_id = "org-acme",
+                                 .offer_id = "offer-1",
+                                 .client = "127.0.0.1" };
+    struct gr_err err;
+    size_t n = 99;
+
+    ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 5; i++) {
+        ev.at = NOW + i;
+        ok(OPS(f)->audit_append(CTX(f), &ev, &err), &err);
+    }
+    ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
+    assert_int_equal(n, 5);
+}
+
 static void test_secret(void **state)
 {
     struct fixture *f = *state;
@@ -920,6 +1094,9 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_issued_add, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_alloc, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_credential_list, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
