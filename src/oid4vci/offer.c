@@ -32,8 +32,15 @@ static int check_fields(const json_t *root, struct gr_err *err)
 
         while (i < GR_NELEM(known_fields) && strcmp(key, known_fields[i]) != 0)
             i++;
-        if (i == GR_NELEM(known_fields))
-            return gr_fail(err, GR_ERR_INVALID_REQUEST, "The field %.40s is not known.", key);
+        if (i == GR_NELEM(known_fields)) {
+            /* Name it only when that is safe in an error_description (RFC 6749 §5.2 charset). */
+            if (strlen(key) <= 40 &&
+                strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+                    strlen(key))
+                return gr_fail(err, GR_ERR_INVALID_REQUEST, "The field %s is not known.", key);
+            return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                           "The request has a field that is not known.");
+        }
     }
     return 0;
 }

@@ -248,6 +248,9 @@ static void test_offer_request_rejects(void **state)
         "{\"subject\":{},\"vct\":\"x\",\"byReference\":\"yes\"}",
         "{\"subject\":{},\"vct\":\"x\",\"selectivelyDisclosable\":[1]}",
         "{\"subject\":{},\"vct\":\"x\",\"subjct\":{}}", /* a typo is not ignored */
+        /* found by fuzz_offer_request: an unknown field with a backslash, never echoed */
+        "{\"subject\":{},\"v\\\\ct\":\"v\",\"txCode\":true}",
+        "{\"subject\":{},\"vct\":\"x\",\"a\\\"b\":1}",
     };
     struct gr_offer_request or ;
     struct gr_err err;
