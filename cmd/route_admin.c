@@ -13,8 +13,9 @@
 #include "qr.h"
 #include "seal.h"
 
-/* Authorization: Bearer <api key>, hashed and looked up; the store compares hashes. */
-static int authenticate(struct req *r, struct gr_org *org, struct gr_str *key, struct gr_err *err)
+/* see server.h: Authorization: Bearer <api key>, hashed and looked up; the store compares hashes.
+ */
+int admin_auth(struct req *r, struct gr_org *org, struct gr_str *key, struct gr_err *err)
 {
     const char *h = req_header(r, "Authorization");
     uint8_t hash[32];
@@ -33,7 +34,8 @@ static int authenticate(struct req *r, struct gr_org *org, struct gr_str *key, s
     return 0;
 }
 
-static void admin_error(struct req *r, const struct gr_err *err)
+/* see server.h */
+void admin_error(struct req *r, const struct gr_err *err)
 {
     req_error(r, err);
     if (err->code == GR_ERR_UNAUTHORIZED)
@@ -52,7 +54,7 @@ void route_offer_create(struct req *r)
 
     memset(& or, 0, sizeof(or));
     offer_made_init(&m);
-    if (authenticate(r, &org, &key, &err) < 0)
+    if (admin_auth(r, &org, &key, &err) < 0)
         goto fail;
     if (!req_content_type_is(r, "application/json")) {
         gr_fail(&err, GR_ERR_UNSUPPORTED_MEDIA_TYPE, "The offer request must be application/json.");
@@ -68,6 +70,7 @@ void route_offer_create(struct req *r)
     req_add_header(r, "Location", location);
     req_add_header(r, "Cache-Control", "no-store");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", org.id, m.offer.id);
+    audit(r, "offer.created", org.id, m.offer.id, "", m.offer.config_id);
     goto out;
 fail:
     admin_error(r, &err);
@@ -128,7 +131,7 @@ void route_offer_get(struct req *r, struct gr_str id, struct gr_str what)
     struct gr_err err;
 
     gr_buf_init(&url, GR_BUF_UNBOUNDED);
-    if (authenticate(r, &org, &key, &err) < 0)
+    if (admin_auth(r, &org, &key, &err) < 0)
         goto fail;
     if ((what.len && !gr_str_eq_c(what, "qr.svg")) || id.len == 0 || id.len > GR_STORE_ID_LEN) {
         gr_fail(&err, GR_ERR_NOT_FOUND, "There is nothing at this address.");

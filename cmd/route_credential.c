@@ -244,6 +244,7 @@ static int issue(struct issue *is, struct gr_err *err)
     const struct gr_jwk *keys[GR_MAX_PROOFS];
     struct gr_sdjwt_vc_issued out[GR_MAX_PROOFS];
     struct gr_status_slot slots[GR_MAX_PROOFS];
+    struct gr_audit_event events[GR_MAX_PROOFS];
     struct gr_status_ref status[GR_MAX_PROOFS];
     struct gr_buf uris;
     struct gr_sdjwt_vc_template *t = NULL;
@@ -299,6 +300,10 @@ static int issue(struct issue *is, struct gr_err *err)
         gr_sdjwt_vc_issued_release(out, n);
         goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        audit_event(is->r, &events[i], "credential.issued", is->tok.org_id, is->tok.offer_id,
+                    out[i].id, is->tok.config_id);
+    audit_write(is->r, events, n);
     answer(is, out, n);
     gr_sdjwt_vc_issued_release(out, n);
     rc = 0;

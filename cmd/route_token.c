@@ -58,8 +58,13 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
         memcpy(tok.jkt, dpop->jkt, sizeof(tok.jkt));
     tok.expires_at = r->now + s->set.token_lifetime;
     if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
-                                   s->set.max_tx_attempts, &tok, &offer, err) < 0)
+                                   s->set.max_tx_attempts, &tok, &offer, err) < 0) {
+        /* Refusals worth keeping: guesses, replays, wrong transaction codes (never the code). */
+        if (err->code == GR_ERR_INVALID_GRANT || err->code == GR_ERR_INVALID_REQUEST)
+            audit(r, "token.refused", "", "", "", err->desc);
         goto out;
+    }
+    audit(r, "token.granted", offer.org_id, offer.id, "", bound ? "DPoP" : "Bearer");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
     gr_buf_adds(&r->out, "{\"access_token\":");
     gr__json_quote(gr_str_c(token), &r->out);

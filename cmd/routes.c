@@ -9,7 +9,8 @@
 
 #include "core/internal.h"
 
-static bool is(const struct req *r, const char *method)
+/* see server.h */
+bool req_is(const struct req *r, const char *method)
 {
     return strcmp(r->method, method) == 0;
 }
@@ -73,7 +74,7 @@ static bool wellknown(struct req *r, struct gr_str path)
         for (size_t j = 0; j < 2; j++) {
             if (docs[i].paths[j].len && gr_str_eq(path, gr_buf_str(&docs[i].paths[j]))) {
                 r->route = docs[i].route;
-                if (!is(r, "GET") && !is(r, "HEAD"))
+                if (!req_is(r, "GET") && !req_is(r, "HEAD"))
                     method_not_allowed(r, "GET");
                 else if (docs[i].doc == &s->issuer_meta && wants_jwt(r))
                     route_issuer_metadata_signed(r);
@@ -92,17 +93,17 @@ static void oid4vci(struct req *r, struct gr_str rest)
 
     if (gr_str_eq_c(rest, "/token")) {
         r->route = "token";
-        is(r, "POST") ? route_token(r) : method_not_allowed(r, "POST");
+        req_is(r, "POST") ? route_token(r) : method_not_allowed(r, "POST");
     } else if (gr_str_eq_c(rest, "/nonce")) {
         r->route = "nonce";
-        is(r, "POST") ? route_nonce(r) : method_not_allowed(r, "POST");
+        req_is(r, "POST") ? route_nonce(r) : method_not_allowed(r, "POST");
     } else if (gr_str_eq_c(rest, "/credential")) {
         r->route = "credential";
-        is(r, "POST") ? route_credential(r) : method_not_allowed(r, "POST");
+        req_is(r, "POST") ? route_credential(r) : method_not_allowed(r, "POST");
     } else if (under(rest, "/credential-offer/", &code) && code.len > 0 &&
                memchr(code.p, '/', code.len) == NULL) {
         r->route = "credential_offer"; /* the path holds the code: never logged */
-        is(r, "GET") ? route_offer_by_reference(r, code) : method_not_allowed(r, "GET");
+        req_is(r, "GET") ? route_offer_by_reference(r, code) : method_not_allowed(r, "GET");
     } else {
         not_found(r);
     }
@@ -115,7 +116,7 @@ static void admin(struct req *r, struct gr_str rest)
 
     if (rest.len == 0) {
         r->route = "offers";
-        is(r, "POST") ? route_offer_create(r) : method_not_allowed(r, "POST");
+        req_is(r, "POST") ? route_offer_create(r) : method_not_allowed(r, "POST");
         return;
     }
     if (rest.p[0] != '/') {
@@ -129,7 +130,7 @@ static void admin(struct req *r, struct gr_str rest)
         id.len = (size_t)(slash - id.p);
     }
     r->route = what.len ? "offer_qr" : "offer";
-    is(r, "GET") ? route_offer_get(r, id, what) : method_not_allowed(r, "GET");
+    req_is(r, "GET") ? route_offer_get(r, id, what) : method_not_allowed(r, "GET");
 }
 
 /* see http.c */
@@ -154,6 +155,8 @@ void routes_dispatch(struct req *r)
         oid4vci(r, rest);
     else if (under(path, "/v1/credential-offers", &rest))
         admin(r, rest);
+    else if (under(path, "/v1/credentials", &rest) && (rest.len == 0 || rest.p[0] == '/'))
+        route_credentials(r, rest);
     else
         not_found(r);
 }

@@ -99,6 +99,31 @@ void route_offer_by_reference(struct req *r, struct gr_str code);
 void route_offer_create(struct req *r);
 void route_offer_get(struct req *r, struct gr_str id, struct gr_str what);
 
+/* route_admin.c: the organization whose API key came as Bearer. Code: UNAUTHORIZED. */
+int admin_auth(struct req *r, struct gr_org *org, struct gr_str *key, struct gr_err *err);
+/* An admin API error, with the Bearer challenge on 401. */
+void admin_error(struct req *r, const struct gr_err *err);
+
+/* route_lifecycle.c: /v1/credentials... `rest` follows /v1/credentials. */
+void route_credentials(struct req *r, struct gr_str rest);
+/* The admin API's credential object. */
+void credential_json(const struct server *s, const struct gr_credential_rec *c, struct gr_buf *out);
+/* Is the request's method `method`? */
+bool req_is(const struct req *r, const char *method);
+
+/*
+ * audit.c: append an audit event (kind, ids, the client's address, a detail
+ * that is never a secret nor a claim). A failure is logged, and the action it
+ * records stands: the trail never undoes what was done.
+ */
+void audit(const struct req *r, const char *kind, const char *org_id, const char *offer_id,
+           const char *credential_id, const char *detail);
+/* The same in two steps, so that a batch of events goes in one transaction. */
+void audit_event(const struct req *r, struct gr_audit_event *ev, const char *kind,
+                 const char *org_id, const char *offer_id, const char *credential_id,
+                 const char *detail);
+void audit_write(const struct req *r, const struct gr_audit_event *ev, size_t count);
+
 /* dpop.c of cmd: DPoP at an endpoint, with the replay set and server nonces. */
 struct gr_dpop_proof;
 int req_dpop(struct req *r, const char *endpoint, struct gr_str access_token,

@@ -238,10 +238,12 @@ struct gr_store_ops {
     /*
      * The audit trail: append-only, each event carrying the SHA-256 of the one
      * before it, so that a changed or removed event breaks the chain.
+     * audit_append writes `count` events in one transaction.
      * audit_verify walks the chain; *count gets the events checked. Code
      * SERVER_ERROR with the sequence number where the chain breaks.
      */
-    int (*audit_append)(void *ctx, const struct gr_audit_event *ev, struct gr_err *err);
+    int (*audit_append)(void *ctx, const struct gr_audit_event *ev, size_t count,
+                        struct gr_err *err);
     int (*audit_verify)(void *ctx, size_t *count, struct gr_err *err);
 
     /* A random 32-byte secret shared by every process on this store, made on first use. */

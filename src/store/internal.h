@@ -144,7 +144,8 @@ int gr__store_credential_list(void *ctx, struct gr_str org_id, const struct gr_c
 int gr__store_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str id,
                                     enum gr_cred_status status, int64_t now,
                                     struct gr_credential_rec *out, struct gr_err *err);
-int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, struct gr_err *err);
+int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
+                           struct gr_err *err);
 int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);

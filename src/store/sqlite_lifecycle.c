@@ -251,7 +251,8 @@ static void event_hash(const uint8_t prev[32], int64_t seq, const struct gr_audi
 }
 
 /* see store.h */
-int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, struct gr_err *err)
+int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
+                           struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st;
@@ -261,7 +262,7 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, struct gr
 
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
-    /* BEGIN IMMEDIATE: the last hash read and the new row written under one lock. */
+    /* BEGIN IMMEDIATE: the last hash read and the new rows written under one lock. */
     if (gr__store_run(c, SQ_BEGIN, err) < 0 || gr__store_stmt(c, SQ_AUDIT_LAST, &st, err) < 0)
         goto out;
     step = sqlite3_step(st);
@@ -277,21 +278,24 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, struct gr
         goto out;
     }
     sqlite3_reset(st);
-    event_hash(prev, seq, ev, hash);
-    if (gr__store_stmt(c, SQ_AUDIT_INSERT, &st, err) < 0)
-        goto out;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, ev->at);
-    gr__store_bind_field(st, 3, ev->kind, sizeof(ev->kind));
-    gr__store_bind_field(st, 4, ev->org_id, sizeof(ev->org_id));
-    gr__store_bind_field(st, 5, ev->offer_id, sizeof(ev->offer_id));
-    gr__store_bind_field(st, 6, ev->credential_id, sizeof(ev->credential_id));
-    gr__store_bind_field(st, 7, ev->client, sizeof(ev->client));
-    gr__store_bind_field(st, 8, ev->detail, sizeof(ev->detail));
-    gr__store_bind_hash(st, 9, prev);
-    gr__store_bind_hash(st, 10, hash);
-    if (gr__store_step_done(c, st, err) < 0)
-        goto out;
+    for (size_t i = 0; i < count; i++, seq++) {
+        event_hash(prev, seq, &ev[i], hash);
+        if (gr__store_stmt(c, SQ_AUDIT_INSERT, &st, err) < 0)
+            goto out;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_int64(st, 2, ev[i].at);
+        gr__store_bind_field(st, 3, ev[i].kind, sizeof(ev[i].kind));
+        gr__store_bind_field(st, 4, ev[i].org_id, sizeof(ev[i].org_id));
+        gr__store_bind_field(st, 5, ev[i].offer_id, sizeof(ev[i].offer_id));
+        gr__store_bind_field(st, 6, ev[i].credential_id, sizeof(ev[i].credential_id));
+        gr__store_bind_field(st, 7, ev[i].client, sizeof(ev[i].client));
+        gr__store_bind_field(st, 8, ev[i].detail, sizeof(ev[i].detail));
+        gr__store_bind_hash(st, 9, prev);
+        gr__store_bind_hash(st, 10, hash);
+        if (gr__store_step_done(c, st, err) < 0)
+            goto out;
+        memcpy(prev, hash, sizeof(prev));
+    }
     rc = gr__store_run(c, SQ_COMMIT, err);
 out:
     gr__store_put(ctx, c);

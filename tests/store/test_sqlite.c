@@ -321,7 +321,7 @@ static void test_audit_tamper(void **state)
     sqlite3 *db = NULL;
 
     for (int i = 0; i < 3; i++)
-        ok(OPS(f)->audit_append(CTX(f), &ev, &err), &err);
+        ok(OPS(f)->audit_append(CTX(f), &ev, 1, &err), &err);
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE audit SET kind = 'x' WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);

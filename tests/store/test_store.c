@@ -955,7 +955,7 @@ static void test_audit_chain(void **state)
     assert_int_equal(n, 0);
     for (int i = 0; i < 5; i++) {
         ev.at = NOW + i;
-        ok(OPS(f)->audit_append(CTX(f), &ev, &err), &err);
+        ok(OPS(f)->audit_append(CTX(f), &ev, 1, &err), &err);
     }
     ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
     assert_int_equal(n, 5);
