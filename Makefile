@@ -23,7 +23,7 @@ TEST_DIR  := $(call dir_for,$(TEST_SANITIZE))
 FUZZ_DIR  := build/fuzz
 BENCH_DIR := build/bench
 
-.PHONY: all build run test fuzz bench lint format clean deps deps-test
+.PHONY: all build run test fuzz bench lint format clean deps deps-test deps-bench
 
 all: build
 
@@ -32,6 +32,9 @@ deps:
 
 deps-test:
 	@scripts/deps.sh test
+
+deps-bench:
+	@scripts/deps.sh bench
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DGR_SANITIZE=$(BUILD_SANITIZE) $(GR_CMAKE_FLAGS) >/dev/null
@@ -54,7 +57,7 @@ fuzz: deps
 	@cmake --build $(FUZZ_DIR) -j $(JOBS)
 	@echo "fuzz targets: $(FUZZ_DIR)/fuzz/ (scripts/fuzz.sh TARGET SECONDS runs one)"
 
-bench: deps
+bench: deps-bench
 	@cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF $(GR_CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BENCH_DIR) -j $(JOBS)
 	@scripts/bench.sh $(BENCH_DIR)

@@ -4,6 +4,7 @@
 #   scripts/deps.sh build   what building needs
 #   scripts/deps.sh test    also what the test suite needs (cmocka, Node.js and
 #                           the npm packages pinned in tests/{interop,e2e}/package-lock.json)
+#   scripts/deps.sh bench   also what the benchmarks need (libcurl, bench_server's client)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ build_pkgs=(cmake make gcc pkg-config libssl-dev libjansson-dev zlib1g-dev libsq
     libmicrohttpd-dev libqrencode-dev)
 test_pkgs=(libcmocka-dev nodejs npm clang-format)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+bench_pkgs=(libcurl4-openssl-dev)
 
 what=${1:-build}
 pkgs=("${build_pkgs[@]}")
@@ -18,7 +20,8 @@ case $what in
 build) ;;
 test) pkgs+=("${test_pkgs[@]}") ;;
 fuzz) pkgs+=("${fuzz_pkgs[@]}") ;;
-*) echo "usage: scripts/deps.sh build|test|fuzz" >&2; exit 2 ;;
+bench) pkgs+=("${bench_pkgs[@]}") ;;
+*) echo "usage: scripts/deps.sh build|test|fuzz|bench" >&2; exit 2 ;;
 esac
 
 missing=()
