@@ -58,64 +58,6 @@ struct issue {
     struct gr_offer offer;
 };
 
-/* Authorization: Bearer|DPoP <token> (RFC 6750 §2.1, RFC 9449 §7.1). */
-static int access_token(struct issue *is, struct gr_str *token, bool *dpop_scheme,
-                        struct gr_err *err)
-{
-    const struct server *s = is->r->srv;
-    const char *h = req_header(is->r, "Authorization");
-    uint8_t hash[32];
-    const char *sp;
-
-    if (h == NULL)
-        return gr_fail(err, GR_ERR_UNAUTHORIZED, "The request carries no access token.");
-    if (req_header_count(is->r, "Authorization") != 1)
-        return gr_fail(err, GR_ERR_INVALID_REQUEST,
-                       "The request carries two Authorization headers.");
-    sp = strchr(h, ' ');
-    if (sp == NULL || sp[1] == '\0')
-        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The Authorization header is malformed.");
-    *dpop_scheme = (size_t)(sp - h) == 4 && strncasecmp(h, "DPoP", 4) == 0;
-    if (!*dpop_scheme && !((size_t)(sp - h) == 6 && strncasecmp(h, "Bearer", 6) == 0))
-        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The access token must come as Bearer or DPoP.");
-    is->dpop = *dpop_scheme;
-    *token = gr_str_c(sp + 1);
-    gr_sha256(token->p, token->len, hash);
-    if (s->store.ops->token_get(s->store.ctx, hash, is->r->now, &is->tok, err) < 0)
-        return -1;
-    is->dpop = is->tok.dpop_bound || *dpop_scheme;
-    snprintf(is->r->log_ids, sizeof(is->r->log_ids), " org=%s offer=%s", is->tok.org_id,
-             is->tok.offer_id);
-    return 0;
-}
-
-/* A DPoP-bound token needs its proof, by its key, and the DPoP scheme (RFC 9449 §7). */
-static int check_binding(struct issue *is, struct gr_str token, bool dpop_scheme,
-                         struct gr_err *err)
-{
-    struct gr_dpop_proof proof;
-    bool present;
-
-    if (!is->tok.dpop_bound) {
-        if (dpop_scheme)
-            return gr_fail(err, GR_ERR_INVALID_TOKEN,
-                           "This access token is not bound to a DPoP key.");
-        return 0;
-    }
-    if (!dpop_scheme)
-        return gr_fail(err, GR_ERR_INVALID_TOKEN,
-                       "A DPoP-bound access token must come with the DPoP scheme.");
-    if (req_dpop(is->r, "/oid4vci/credential", token, &proof, &present, err) < 0)
-        return -1;
-    if (!present)
-        return gr_fail(err, GR_ERR_INVALID_DPOP_PROOF,
-                       "A DPoP-bound access token needs a DPoP proof.");
-    if (!gr_ct_equal(proof.jkt, is->tok.jkt, sizeof(proof.jkt)))
-        return gr_fail(err, GR_ERR_INVALID_DPOP_PROOF,
-                       "The DPoP proof is signed by another key than the token's.");
-    return 0;
-}
-
 /* Which configuration, and may this token have it (SPECS §2.9, §9.3). */
 static int resolve(struct issue *is, struct gr_err *err)
 {
@@ -191,7 +133,8 @@ static int check_proofs(struct issue *is, struct gr_err *err)
     return 0;
 }
 
-static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n)
+static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n,
+                   const struct gr_token_hash *th)
 {
     struct req *r = is->r;
 
@@ -207,7 +150,14 @@ static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_
             gr__json_quote(gr_buf_str(&out[i].credential), &r->out);
             gr_buf_addc(&r->out, '}');
         }
-        gr_buf_adds(&r->out, "]}");
+        gr_buf_adds(&r->out, "]");
+        if (th) {
+            char nid[GR_STORE_ID_LEN + 1];
+
+            notification_id(th, nid);
+            gr_buf_printf(&r->out, ",\"notification_id\":\"%s\"", nid);
+        }
+        gr_buf_addc(&r->out, '}');
     }
     req_json(r, 200);
     req_add_header(r, "Cache-Control", "no-store");
@@ -238,7 +188,7 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
     return s->store.ops->issued_add(s->store.ctx, rec, n, err);
 }
 
-static int issue(struct issue *is, struct gr_err *err)
+static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
     const struct gr_jwk *keys[GR_MAX_PROOFS];
@@ -304,7 +254,7 @@ static int issue(struct issue *is, struct gr_err *err)
         audit_event(is->r, &events[i], "credential.issued", is->tok.org_id, is->tok.offer_id,
                     out[i].id, is->tok.config_id);
     audit_write(is->r, events, n);
-    answer(is, out, n);
+    answer(is, out, n, th);
     gr_sdjwt_vc_issued_release(out, n);
     rc = 0;
 out:
@@ -319,12 +269,10 @@ out:
 void route_credential(struct req *r)
 {
     struct issue is = { .r = r };
-    struct gr_str token;
-    bool dpop_scheme = false;
+    struct gr_token_hash th;
     struct gr_err err;
 
-    if (access_token(&is, &token, &dpop_scheme, &err) < 0 ||
-        check_binding(&is, token, dpop_scheme, &err) < 0)
+    if (resource_auth(r, "/oid4vci/credential", &is.tok, &th, &is.dpop, &err) < 0)
         goto fail;
     if (!req_content_type_is(r, "application/json")) {
         gr_fail(&err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
@@ -332,7 +280,7 @@ void route_credential(struct req *r)
         goto fail;
     }
     if (gr_credential_request_parse(req_body(r), &is.cr, &err) < 0 || resolve(&is, &err) < 0 ||
-        check_proofs(&is, &err) < 0 || issue(&is, &err) < 0)
+        check_proofs(&is, &err) < 0 || issue(&is, &th, &err) < 0)
         goto fail;
     goto out;
 fail:

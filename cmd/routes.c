@@ -97,6 +97,9 @@ static void oid4vci(struct req *r, struct gr_str rest)
     } else if (gr_str_eq_c(rest, "/nonce")) {
         r->route = "nonce";
         req_is(r, "POST") ? route_nonce(r) : method_not_allowed(r, "POST");
+    } else if (gr_str_eq_c(rest, "/notification")) {
+        r->route = "notification";
+        req_is(r, "POST") ? route_notification(r) : method_not_allowed(r, "POST");
     } else if (gr_str_eq_c(rest, "/credential")) {
         r->route = "credential";
         req_is(r, "POST") ? route_credential(r) : method_not_allowed(r, "POST");

@@ -84,6 +84,7 @@ static int build_documents(struct server *s, struct gr_err *err)
         .batch_size = s->set.batch_size >= 2 ? s->set.batch_size : 0,
         .display_name = GR_STR("gramota"),
         .display_locale = GR_STR("en"),
+        .notification_endpoint = true,
     };
 
     s->meta = is;

@@ -124,6 +124,16 @@ void audit_event(const struct req *r, struct gr_audit_event *ev, const char *kin
                  const char *detail);
 void audit_write(const struct req *r, const struct gr_audit_event *ev, size_t count);
 
+/* resource_auth.c: the access token at a protected endpoint, its hash, its DPoP binding. */
+struct gr_token_hash {
+    uint8_t h[32];
+};
+int resource_auth(struct req *r, const char *endpoint, struct gr_token *tok,
+                  struct gr_token_hash *hash, bool *dpop, struct gr_err *err);
+/* The notification_id of the credential responses made under this token. */
+void notification_id(const struct gr_token_hash *token, char out[GR_STORE_ID_LEN + 1]);
+void route_notification(struct req *r);
+
 /* dpop.c of cmd: DPoP at an endpoint, with the replay set and server nonces. */
 struct gr_dpop_proof;
 int req_dpop(struct req *r, const char *endpoint, struct gr_str access_token,

@@ -126,6 +126,16 @@ const subject = pidSubject();
             assertEqual(r.json.state, 'redeemed', 'state');
             assertEqual(r.json.credentialIds?.length, got.creds.length, 'credentialIds');
         });
+        await check('1.0 batch: the library sends credential_accepted, 204 (VCI §11)', async () => {
+            assert(got.issuerMetadata.credentialIssuer.notification_endpoint, 'no notification_endpoint in the metadata');
+            assert(typeof got.notificationId === 'string', 'no notification_id in the credential response');
+            const res = await client.sendNotification({
+                issuerMetadata: got.issuerMetadata, accessToken: got.tokenRes.accessTokenResponse.access_token,
+                dpop: { signer: signer(got.dpopKey) },
+                notification: { notificationId: got.notificationId, event: 'credential_accepted' },
+            });
+            assertEqual(res.response.status, 204, 'status');
+        });
         await check('1.0 batch: the same token serves a second request (VCI §14.3)', async () => {
             const k = await walletKey();
             const nonce = (await client.requestNonce({ issuerMetadata: got.issuerMetadata })).c_nonce;
