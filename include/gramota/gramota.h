@@ -12,6 +12,7 @@
 #include <gramota/jws.h>
 #include <gramota/signer.h>
 #include <gramota/sdjwt.h>
+#include <gramota/status.h>
 #include <gramota/store.h>
 #include <gramota/metadata.h>
 #include <gramota/oid4vci.h>
