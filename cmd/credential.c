@@ -14,7 +14,9 @@
 #include "jose/internal.h"
 
 static const char usage[] =
-    "usage: gramota credential verify --key FILE [options] [CREDENTIAL_FILE|-]\n"
+    "usage: gramota credential list|show|revoke|suspend|reinstate ... (see 'credential list "
+    "--help')\n"
+    "       gramota credential verify --key FILE [options] [CREDENTIAL_FILE|-]\n"
     "\n"
     "Verifies an SD-JWT VC as a wallet or verifier would: the issuer's signature,\n"
     "every disclosure, the validity period and, when present, the key binding JWT.\n"
@@ -191,8 +193,14 @@ out:
 
 int cmd_credential(int argc, char **argv)
 {
+    static const char *const lifecycle[] = { "list", "show", "revoke", "suspend", "reinstate" };
+
     if (argc >= 2 && strcmp(argv[1], "verify") == 0)
         return verify(argc - 1, argv + 1);
+    for (size_t i = 0; argc >= 2 && i < GR_NELEM(lifecycle); i++) {
+        if (strcmp(argv[1], lifecycle[i]) == 0)
+            return cmd_credential_lifecycle(argc, argv);
+    }
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
         return 0;

@@ -51,7 +51,9 @@ void credential_json(const struct server *s, const struct gr_credential_rec *c, 
 /* A query parameter, or .p NULL. */
 static struct gr_str query(const struct req *r, const char *name)
 {
-    return gr_str_c(MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name));
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+
+    return v ? gr_str_c(v) : (struct gr_str){ NULL, 0 };
 }
 
 /* The cursor travels as base64url of "<issued_at>.<id>": opaque to clients, checked here. */
