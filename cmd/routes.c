@@ -160,6 +160,10 @@ void routes_dispatch(struct req *r)
         admin(r, rest);
     else if (under(path, "/v1/credentials", &rest) && (rest.len == 0 || rest.p[0] == '/'))
         route_credentials(r, rest);
-    else
+    else if (under(path, "/status-lists/", &rest) && rest.len &&
+             memchr(rest.p, '/', rest.len) == NULL) {
+        r->route = "status_list";
+        req_is(r, "GET") ? route_status_list(r, rest) : method_not_allowed(r, "GET");
+    } else
         not_found(r);
 }

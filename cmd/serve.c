@@ -156,6 +156,7 @@ int server_open(struct server *s, const char *bound, struct gr_err *err)
     gr_buf_release(&url);
     if (rc < 0 || s->store.ops->secret(s->store.ctx, "dpop-nonce", s->dpop_secret, err) < 0)
         return -1;
+    s->status_cache = status_cache_new();
     return build_documents(s, err);
 }
 
@@ -165,6 +166,7 @@ void server_close(struct server *s)
     if (s->store.ops)
         gr_store_close(&s->store);
     gr_cred_types_free(s->types);
+    status_cache_free(s->status_cache);
     gr_signer_free(s->signer);
     gr_buf_release(&s->issuer_meta);
     gr_buf_release(&s->as_meta);

@@ -32,7 +32,8 @@ struct server {
     struct gr_buf wk_issuer[2], wk_as[2], wk_jwt_vc[2]; /* 1.0 and Draft-13 request paths */
     uint8_t dpop_secret[32]; /* server nonces, shared through the store */
     bool quiet;
-    atomic_uint *in_flight; /* requests begun and not yet completed (for a clean stop) */
+    atomic_uint *in_flight;            /* requests begun and not yet completed (for a clean stop) */
+    struct status_cache *status_cache; /* signed status list tokens (route_status.c) */
 };
 
 #define REQ_MAX_HEADERS 8
@@ -133,6 +134,12 @@ int resource_auth(struct req *r, const char *endpoint, struct gr_token *tok,
 /* The notification_id of the credential responses made under this token. */
 void notification_id(const struct gr_token_hash *token, char out[GR_STORE_ID_LEN + 1]);
 void route_notification(struct req *r);
+
+/* route_status.c */
+struct status_cache;
+struct status_cache *status_cache_new(void);
+void status_cache_free(struct status_cache *c);
+void route_status_list(struct req *r, struct gr_str id);
 
 /* dpop.c of cmd: DPoP at an endpoint, with the replay set and server nonces. */
 struct gr_dpop_proof;

@@ -357,5 +357,25 @@ export async function checkIssued(label, server, creds, holders, subject, vct = 
     }
     const verified = payloads.filter(Boolean);
     if (verified.length === 0) return payloads;
+    await check(`${label}: every credential has a status list entry of its own`, () => {
+        const idxs = new Set();
+        for (const p of verified) {
+            const sl = p.status?.status_list;
+            assert(sl && typeof sl.uri === 'string' && Number.isInteger(sl.idx), `status ${JSON.stringify(p.status)}`);
+            assert(!idxs.has(`${sl.uri}#${sl.idx}`), `status index ${sl.idx} repeats in the batch`);
+            idxs.add(`${sl.uri}#${sl.idx}`);
+        }
+    });
+    await check(`${label}: the issuer serves the status list, signed, saying valid`, async () => {
+        const uri = verified[0].status?.status_list?.uri;
+        assert(uri, 'the credential names no status list');
+        const r = await http('GET', uri);
+        expectOk(r);
+        assert(/^application\/statuslist\+jwt/.test(r.headers.get('content-type')),
+            `Content-Type ${r.headers.get('content-type')}`);
+        const cred = creds[payloads.indexOf(verified[0])];
+        const jwk = await issuerKey(server, decodeJson(cred.split('.')[0]).kid);
+        await (await sdJwtInstance(jwk, { realStatus: true })).verify(cred);
+    });
     return payloads;
 }

@@ -8,6 +8,7 @@
 //   node wallet.mjs        (GR_ISSUER, GR_API_KEY, ... from test_e2e.sh)
 import { createHash, randomBytes } from 'node:crypto';
 import * as jose from 'jose';
+import { inflateSync } from 'node:zlib';
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
 import {
@@ -112,6 +113,59 @@ async function issue(label, server, offer, { txCode, proofs = 1, single = false,
 
 // ---- 1.0: a batch, DPoP ----
 
+// The status a Status List Token gives entry idx (TSL §4.1: 2 bits, LSB first).
+async function statusOf(uri, idx) {
+    const r = await http('GET', uri);
+    expectOk(r);
+    const payload = decodeJson(r.text.split('.')[1]);
+    const bytes = inflateSync(Buffer.from(payload.status_list.lst, 'base64url'));
+    return (bytes[Math.floor(idx / 4)] >> ((idx % 4) * 2)) & 3;
+}
+
+// The admin API's lifecycle, seen by a relying party in the served status list.
+async function lifecycle(label, server, offer, creds) {
+    const admin = { headers: { Authorization: `Bearer ${server.apiKey}` } };
+    const ids = (await http('GET', `${server.url}/v1/credentials?offerId=${offer.offerId}`, admin)).json?.credentials ?? [];
+    await check(`${label}: the lifecycle API lists the offer's credentials, newest first`, () => {
+        assertEqual(ids.length, creds.length, 'count');
+        for (const c of ids) assertEqual(c.status, 'valid', 'status');
+        for (let i = 1; i < ids.length; i++) assert(ids[i - 1].issuedAt >= ids[i].issuedAt, 'order');
+    });
+    if (ids.length < 2) return;
+    const [a, b] = ids;
+    const post = (id, what) => http('POST', `${server.url}/v1/credentials/${id}/${what}`, admin);
+    await check(`${label}: revoke shows invalid in the next status list token`, async () => {
+        const r = await post(a.credentialId, 'revoke');
+        expectOk(r);
+        assertEqual(r.json.status, 'invalid', 'status');
+        assertEqual(await statusOf(a.statusList.uri, a.statusList.idx), 1, 'entry');
+        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 0, 'the other entry');
+    });
+    await check(`${label}: revoking twice is fine; reinstating a revoked credential is 409`, async () => {
+        expectOk(await post(a.credentialId, 'revoke'));
+        const r = await post(a.credentialId, 'reinstate');
+        assertEqual(r.status, 409, 'status');
+        assertEqual(r.json?.error, 'conflict', 'error');
+    });
+    await check(`${label}: suspend and reinstate go back and forth in the list`, async () => {
+        expectOk(await post(b.credentialId, 'suspend'));
+        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 2, 'suspended entry');
+        const r = await post(b.credentialId, 'reinstate');
+        expectOk(r);
+        assertEqual(r.json.status, 'valid', 'status');
+        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 0, 'valid entry');
+    });
+    await check(`${label}: another organization sees none of it`, async () => {
+        const other = { headers: { Authorization: `Bearer ${servers.other.apiKey}` } };
+        const r = await http('GET', `${server.url}/v1/credentials/${a.credentialId}`, other);
+        assertEqual(r.status, 404, `status (${r.json?.error})`);
+    });
+    await check(`${label}: the status list token refuses ?time= with 501 (TSL §8.4)`, async () => {
+        const r = await http('GET', `${a.statusList.uri}?time=1`);
+        assertEqual(r.status, 501, 'status');
+    });
+}
+
 const subject = pidSubject();
 {
     const offer = await makeOffer(servers.main, { subject, vct: PID_VCT });
@@ -136,6 +190,7 @@ const subject = pidSubject();
             });
             assertEqual(res.response.status, 204, 'status');
         });
+        await lifecycle('1.0 batch', servers.main, offer, got.creds);
         await check('1.0 batch: the same token serves a second request (VCI §14.3)', async () => {
             const k = await walletKey();
             const nonce = (await client.requestNonce({ issuerMetadata: got.issuerMetadata })).c_nonce;

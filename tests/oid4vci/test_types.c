@@ -287,8 +287,28 @@ static void test_directory_errors(void **state)
     assert_code(err.code, GR_ERR_IO);
     assert_null(gr_cred_types_load(GR_STR(""), &err));
     assert_code(err.code, GR_ERR_USAGE);
-    assert_null(gr_cred_types_load(GR_STR("eudi"), &err)); /* not shipped yet: a directory */
+    assert_null(gr_cred_types_load(GR_STR("nosuchset"), &err)); /* not a set: a directory */
     assert_code(err.code, GR_ERR_IO);
+}
+
+/* The eudi set: the PID requiring key attestations at iso_18045_high on jwt and attestation. */
+static void test_eudi_set(void **state)
+{
+    struct gr_err err;
+    struct gr_cred_types *set = gr_cred_types_load(GR_STR("eudi"), &err);
+    const struct gr_cred_type *pid;
+
+    (void)state;
+    if (set == NULL)
+        fail_msg("eudi: %s", err.desc);
+    pid = gr_cred_types_get(set, GR_STR(PID_ID));
+    assert_non_null(pid);
+    assert_str(gr_cred_type_vct(pid), "urn:eudi:pid:1");
+    assert_true(gr_cred_type_binding(pid));
+    assert_true(gr_cred_type_key_attestation(pid, GR_STR("jwt")));
+    assert_true(gr_cred_type_proof_type(pid, GR_STR("attestation")));
+    assert_true(gr_cred_type_key_attestation(pid, GR_STR("attestation")));
+    gr_cred_types_free(set);
 }
 
 /* ---- refusals ---- */
@@ -482,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_default_layout_issues),
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_directory_errors),
+        cmocka_unit_test(test_eudi_set),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_file_names),
     };
