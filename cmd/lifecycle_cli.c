@@ -185,9 +185,14 @@ int cmd_audit(int argc, char **argv)
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "verify") != 0 ||
-        settings_parse(&s.set, argc - 1, argv + 1, &next, &help) < 0 || next != argc - 1) {
+        settings_parse(&s.set, argc - 1, argv + 1, &next, &help) < 0 ||
+        (!help && next != argc - 1)) {
         fputs(audit_usage, stderr);
         return 2;
+    }
+    if (help) {
+        fputs(audit_usage, stdout);
+        return 0;
     }
     if (server_open(&s, "", &err) < 0 || s.store.ops->audit_verify(s.store.ctx, &count, &err) < 0) {
         rc = cmd_fail("audit verify", &err);

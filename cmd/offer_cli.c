@@ -150,6 +150,11 @@ int cmd_offer(int argc, char **argv)
         rc = cmd_fail("offer create", &err);
         goto out;
     }
+    {
+        struct req r = { .srv = &s, .now = m.offer.created_at };
+
+        audit(&r, "offer.created", org.id, m.offer.id, "", m.offer.config_id);
+    }
     printf("offer %s for %s\n", m.offer.id, m.offer.config_id);
     if (m.offer.has_tx_code)
         printf("transaction code (send it by another channel): %s\n", m.tx_code);

@@ -75,6 +75,11 @@ int cmd_org(int argc, char **argv)
         rc = cmd_fail("org create", &err);
         goto out;
     }
+    {
+        struct req r = { .srv = &s, .now = org.created_at };
+
+        audit(&r, "org.created", org.id, "", "", org.name);
+    }
     printf("organization %s (%s); its API key, shown once:\n%s\n", org.name, org.id, key);
     OPENSSL_cleanse(key, sizeof(key));
     rc = 0;

@@ -191,6 +191,11 @@ static int default_org(struct server *s, struct gr_err *err)
         return -1;
     if (org_create(s, "default", &org, key, err) < 0)
         return err->code == GR_ERR_CONFLICT ? 0 : -1; /* another process made it meanwhile */
+    {
+        struct req r = { .srv = s, .now = org.created_at };
+
+        audit(&r, "org.created", org.id, "", "", org.name);
+    }
     printf("organization 'default' created; its API key (shown once, store it now):\n%s\n", key);
     OPENSSL_cleanse(key, sizeof(key));
     return 0;

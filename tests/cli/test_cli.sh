@@ -103,6 +103,22 @@ refuse "offer create refuses a subject without the mandatory claims" 1 "mandator
 refuse "offer create refuses a subject with a reserved claim" 1 "iss" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --subject "$(echo "$pid" | sed 's/^{/{"iss":"x",/')" --data-dir "$data"
 refuse "offer create refuses an unknown organization" 1 "organization" "$gramota" offer create --org nobody --vct urn:eudi:pid:1 --subject "$pid" --data-dir "$data"
 refuse "offer create without a subject is a usage error" 1 "subject" "$gramota" offer create --org acme --vct urn:eudi:pid:1 --data-dir "$data"
+# The audit trail: what was done above is in it, and any change to it is found and named.
+check "audit verify passes on an untouched trail" "$gramota" audit verify --data-dir "$data"
+expect "it counts the events" "$tmp/out" "^audit trail intact: [3-9] events"
+db=$data/gramota.db
+tamper() { # tamper NAME SQL: a copy of the database changed by SQL fails audit verify, naming where
+    rm -rf "$tmp/t" && mkdir -p "$tmp/t" && cp "$db" "$tmp/t/gramota.db" && cp "$data/issuer.pem" "$tmp/t/"
+    sqlite3 "$tmp/t/gramota.db" "PRAGMA wal_checkpoint; DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; $2" >/dev/null 2>&1
+    refuse "$1" 1 "broken at event" "$gramota" audit verify --data-dir "$tmp/t"
+}
+"$gramota" audit verify --data-dir "$data" >/dev/null 2>&1 # checkpoints the WAL into the file for the copies
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1
+tamper "an altered event is found" "UPDATE audit SET detail = 'x' WHERE seq = 2;"
+tamper "a deleted event is found" "DELETE FROM audit WHERE seq = 2;"
+tamper "reordered events are found" "UPDATE audit SET seq = 100 WHERE seq = 1; UPDATE audit SET seq = 1 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 100;"
+tamper "a re-hashed event still breaks the chain after it" "UPDATE audit SET kind = 'offer.created', at = at + 1 WHERE seq = 1;"
+check "audit verify --help" bash -c "'$gramota' audit verify --help | grep -q hash"
 check "serve --help names every setting with its variable" bash -c "'$gramota' serve --help | grep -q GRAMOTA_ISSUER_URL"
 
 echo "# pass $pass"
