@@ -608,4 +608,46 @@ await check('admin: a Basic Authorization header is 401 unauthorized', async () 
         assertEqual((await http('GET', `${main.url}/oid4vci/credential-offer/${random(32)}`)).status, 404, 'status'));
 }
 
+// ---- the notification endpoint and the lifecycle API (OID4VCI §11, API.md §2) ----
+{
+    const NOTIFY = `${main.url}/oid4vci/notification`;
+    const t = await freshToken(main);
+    const notify = async (body, { token = t.token, key = t.dpopKey } = {}) => http('POST', NOTIFY, {
+        headers: {
+            'Content-Type': 'application/json', Authorization: `DPoP ${token}`,
+            DPoP: await dpopProof(key, 'POST', NOTIFY, { accessToken: token }),
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    await check('notification: an unknown notification_id is 400 invalid_notification_id', async () =>
+        expectError(await notify({ notification_id: random(), event: 'credential_accepted' }), 400, 'invalid_notification_id'));
+    await check('notification: an unknown event is 400 invalid_notification_request', async () =>
+        expectError(await notify({ notification_id: random(), event: 'credential_lost' }), 400, 'invalid_notification_request'));
+    await check('notification: a malformed body is 400 invalid_notification_request', async () =>
+        expectError(await notify('{"notification_id":'), 400, 'invalid_notification_request'));
+    await check('notification: a description outside the allowed characters is refused', async () =>
+        expectError(await notify({ notification_id: random(), event: 'credential_failure', event_description: 'bad "quote"' }),
+            400, 'invalid_notification_request'));
+    await check('notification: no access token is 401', async () => {
+        const r = await http('POST', NOTIFY, { headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        assertEqual(r.status, 401, `status (${said(r)})`);
+    });
+    await check('lifecycle: an unknown credential is 404', async () =>
+        assertEqual((await admin('GET', `/v1/credentials/${random()}`)).status, 404, 'status'));
+    await check('lifecycle: revoking an unknown credential is 404', async () =>
+        assertEqual((await admin('POST', `/v1/credentials/${random()}/revoke`)).status, 404, 'status'));
+    await check('lifecycle: an unknown action is 404', async () =>
+        assertEqual((await admin('POST', `/v1/credentials/${random()}/destroy`)).status, 404, 'status'));
+    await check('lifecycle: a bad status filter is 400 invalid_request', async () =>
+        expectError(await admin('GET', '/v1/credentials?status=gone'), 400, 'invalid_request'));
+    await check('lifecycle: a forged cursor is 400 invalid_request', async () =>
+        expectError(await admin('GET', '/v1/credentials?cursor=bm9wZQ'), 400, 'invalid_request'));
+    await check('lifecycle: a limit out of range is 400 invalid_request', async () =>
+        expectError(await admin('GET', '/v1/credentials?limit=0'), 400, 'invalid_request'));
+    await check('lifecycle: no API key is 401 unauthorized', async () =>
+        expectError(await admin('GET', '/v1/credentials', { key: 'nope' }), 401, 'unauthorized'));
+    await check('status list: an unknown list is 404', async () =>
+        assertEqual((await http('GET', `${main.url}/status-lists/${random()}`)).status, 404, 'status'));
+}
+
 finish();

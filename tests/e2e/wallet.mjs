@@ -8,12 +8,12 @@
 //   node wallet.mjs        (GR_ISSUER, GR_API_KEY, ... from test_e2e.sh)
 import { createHash, randomBytes } from 'node:crypto';
 import * as jose from 'jose';
-import { inflateSync } from 'node:zlib';
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
 import {
     PID, PID_VCT, assert, assertEqual, batchSize, check, checkIssued, credentialRequest, expectOk,
-    decodeJson, finish, http, keyProof, makeOffer, newKey, now, pidSubject, servers,
+    decodeJson, finish, http, issuerKey, keyProof, makeOffer, newKey, now, pidSubject, servers,
 } from './lib.mjs';
 
 // The servers under test speak plain http on loopback.
@@ -113,13 +113,16 @@ async function issue(label, server, offer, { txCode, proofs = 1, single = false,
 
 // ---- 1.0: a batch, DPoP ----
 
-// The status a Status List Token gives entry idx (TSL §4.1: 2 bits, LSB first).
-async function statusOf(uri, idx) {
+// The Status List Token at `uri`, its signature checked with the issuer's key from
+// jwt-vc-issuer, decoded by @sd-jwt/jwt-status-list.
+async function statusList(server, uri) {
     const r = await http('GET', uri);
     expectOk(r);
-    const payload = decodeJson(r.text.split('.')[1]);
-    const bytes = inflateSync(Buffer.from(payload.status_list.lst, 'base64url'));
-    return (bytes[Math.floor(idx / 4)] >> ((idx % 4) * 2)) & 3;
+    const header = decodeJson(r.text.split('.')[0]);
+    assertEqual(header.typ, 'statuslist+jwt', 'typ');
+    await jose.compactVerify(r.text, await jose.importJWK(await issuerKey(server, header.kid), 'ES256'));
+    assertEqual(decodeJson(r.text.split('.')[1]).sub, uri, 'sub');
+    return getListFromStatusListJWT(r.text);
 }
 
 // The admin API's lifecycle, seen by a relying party in the served status list.
@@ -138,8 +141,7 @@ async function lifecycle(label, server, offer, creds) {
         const r = await post(a.credentialId, 'revoke');
         expectOk(r);
         assertEqual(r.json.status, 'invalid', 'status');
-        assertEqual(await statusOf(a.statusList.uri, a.statusList.idx), 1, 'entry');
-        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 0, 'the other entry');
+        assertEqual((await statusList(server, a.statusList.uri)).getStatus(a.statusList.idx), 1, 'entry');
     });
     await check(`${label}: revoking twice is fine; reinstating a revoked credential is 409`, async () => {
         expectOk(await post(a.credentialId, 'revoke'));
@@ -147,13 +149,22 @@ async function lifecycle(label, server, offer, creds) {
         assertEqual(r.status, 409, 'status');
         assertEqual(r.json?.error, 'conflict', 'error');
     });
-    await check(`${label}: suspend and reinstate go back and forth in the list`, async () => {
+    await check(`${label}: suspend shows 2, and the list holds 1, 2 and 0 elsewhere`, async () => {
         expectOk(await post(b.credentialId, 'suspend'));
-        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 2, 'suspended entry');
+        const list = await statusList(server, b.statusList.uri);
+        assertEqual(list.getStatus(b.statusList.idx), 2, 'suspended entry');
+        if (a.statusList.uri === b.statusList.uri) assertEqual(list.getStatus(a.statusList.idx), 1, 'revoked entry');
+        // Every other entry VALID: no flow revoked anything before this one.
+        assertEqual(list.getBitsPerStatus(), 2, 'bits');
+        const others = list.statusList.filter((v, i) => v !== 0 && i !== a.statusList.idx && i !== b.statusList.idx);
+        assertEqual(others.length, 0, 'entries set elsewhere');
+        assertEqual(list.statusList.length, 1 << 17, 'entries');
+    });
+    await check(`${label}: reinstate brings the entry back to 0`, async () => {
         const r = await post(b.credentialId, 'reinstate');
         expectOk(r);
         assertEqual(r.json.status, 'valid', 'status');
-        assertEqual(await statusOf(b.statusList.uri, b.statusList.idx), 0, 'valid entry');
+        assertEqual((await statusList(server, b.statusList.uri)).getStatus(b.statusList.idx), 0, 'valid entry');
     });
     await check(`${label}: another organization sees none of it`, async () => {
         const other = { headers: { Authorization: `Bearer ${servers.other.apiKey}` } };
