@@ -95,6 +95,32 @@ GR_API int gr_credential_request_parse(struct gr_str body, struct gr_credential_
                                        struct gr_err *err);
 GR_API void gr_credential_request_release(struct gr_credential_request *req);
 
+/* ---- the notification request (OID4VCI 1.0 §11) ---- */
+
+enum gr_notification_event {
+    GR_NOTIFY_ACCEPTED, /* credential_accepted */
+    GR_NOTIFY_FAILURE,  /* credential_failure */
+    GR_NOTIFY_DELETED,  /* credential_deleted */
+};
+
+struct gr_notification_request {
+    void *root; /* the parsed body (json_t), owned */
+    struct gr_str notification_id;
+    enum gr_notification_event event;
+    struct gr_str description; /* event_description; .p NULL when absent */
+};
+
+/*
+ * Parse a notification body: notification_id (a string), event (one of the
+ * three, case-sensitive), event_description (optional, only %x20-21 / %x23-5B
+ * / %x5D-7E); unknown members ignored (§11.1). Code: INVALID_NOTIFICATION_REQUEST.
+ */
+GR_API int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
+                                         struct gr_err *err);
+GR_API void gr_notification_request_release(struct gr_notification_request *req);
+/* "credential_accepted", ... */
+GR_API const char *gr_notification_event_name(enum gr_notification_event e);
+
 /* ---- the admin API's offer request (API.md §2) ---- */
 
 struct gr_offer_request {

@@ -296,6 +296,40 @@ static void test_offer_json_and_url(void **state)
     gr_buf_release(&url);
 }
 
+static void test_notification_request(void **state)
+{
+    static const char *const bad[] = {
+        "[]",
+        "{",
+        "{\"event\":\"credential_accepted\"}",
+        "{\"notification_id\":\"\",\"event\":\"credential_accepted\"}",
+        "{\"notification_id\":\"n\",\"event\":\"CREDENTIAL_ACCEPTED\"}", /* case-sensitive */
+        "{\"notification_id\":\"n\",\"event\":\"credential_accepted\",\"event_description\":1}",
+        "{\"notification_id\":\"n\",\"event\":\"credential_accepted\",\"event_description\":"
+        "\"tab\\there\"}",
+        "{\"notification_id\":1,\"event\":\"credential_accepted\"}",
+    };
+    struct gr_notification_request n;
+    struct gr_err err;
+
+    (void)state;
+    assert_int_equal(gr_notification_request_parse(
+                         GR_STR("{\"notification_id\":\"n-1\",\"event\":\"credential_deleted\","
+                                "\"event_description\":\"Gone\",\"extra\":true}"),
+                         &n, &err),
+                     0);
+    assert_true(gr_str_eq_c(n.notification_id, "n-1"));
+    assert_int_equal(n.event, GR_NOTIFY_DELETED);
+    assert_true(gr_str_eq_c(n.description, "Gone"));
+    gr_notification_request_release(&n);
+    for (size_t i = 0; i < GR_NELEM(bad); i++) {
+        if (gr_notification_request_parse(gr_str_c(bad[i]), &n, &err) == 0)
+            fail_msg("case %zu accepted", i);
+        assert_code(err.code, GR_ERR_INVALID_NOTIFICATION_REQUEST);
+        gr_notification_request_release(&n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_offer_request),
         cmocka_unit_test(test_offer_request_rejects),
         cmocka_unit_test(test_offer_json_and_url),
+        cmocka_unit_test(test_notification_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
