@@ -10,6 +10,7 @@
 #include <gramota/b64url.h>
 #include <gramota/jwk.h>
 #include <gramota/jws.h>
+#include <gramota/x5c.h>
 #include <gramota/signer.h>
 #include <gramota/sdjwt.h>
 #include <gramota/status.h>
