@@ -9,7 +9,7 @@
 
 #define GR_MAX_BODY          (64 * 1024)  /* any request body */
 #define GR_MAX_JWS_LEN       (16 * 1024)  /* compact JWS: proof, DPoP, attestation, KB-JWT */
-#define GR_MAX_JWS_HEADER    (8 * 1024)   /* decoded protected header (x5c makes it large) */
+#define GR_MAX_JWS_HEADER    (16 * 1024)  /* decoded header: x5c, a key attestation in a proof */
 #define GR_MAX_JWK_LEN       (4 * 1024)   /* one JWK as JSON */
 #define GR_MAX_SDJWT_LEN     (256 * 1024) /* an SD-JWT with its disclosures and KB-JWT */
 #define GR_MAX_SDJWT_PAYLOAD (128 * 1024) /* the issuer-signed JWT's decoded payload */
