@@ -18,6 +18,7 @@
 #include <gramota/metadata.h>
 #include <gramota/oid4vci.h>
 #include <gramota/dpop.h>
+#include <gramota/attest.h>
 #include <gramota/proof.h>
 
 #endif

@@ -48,4 +48,32 @@ static inline enum gr__window gr__oid4vci_window(int64_t t, int64_t now, int64_t
     return (uint64_t)t - (uint64_t)now > (uint64_t)max_skew ? GR__TOO_NEW : GR__IN_WINDOW;
 }
 
+/* `exp` has passed at `now`, allowing `skew` seconds (RFC 7519 §4.1.4): exp + skew <= now. */
+static inline bool gr__oid4vci_expired(int64_t exp, int64_t now, int64_t skew)
+{
+    return exp <= now && (uint64_t)now - (uint64_t)exp >= (uint64_t)skew;
+}
+
+/* `t` (an iat or nbf) lies more than `skew` seconds after `now`. */
+static inline bool gr__oid4vci_future(int64_t t, int64_t now, int64_t skew)
+{
+    return t > now && (uint64_t)t - (uint64_t)now > (uint64_t)skew;
+}
+
+/* ---- attestations (keyattest.c, client_attest.c) ---- */
+
+struct gr_jws;
+struct gr_trust;
+
+/*
+ * The key of the `x5c` chain in the header of `jws`, checked against
+ * `anchors` at `now` (x5c.h): the wallet provider's signing key, which the
+ * caller owns and still has to verify `jws` with. Every failure becomes
+ * `code`; an absent chain, an untrusted one and an expired one get sentences
+ * that name `what` ("key attestation"), the others keep the sentence of x5c.h.
+ */
+struct gr_jwk *gr__attest_signer(const struct gr_jws *jws, const struct gr_trust *anchors,
+                                 int64_t now, const char *what, enum gr_errc code,
+                                 struct gr_err *err);
+
 #endif
