@@ -99,6 +99,7 @@ static void verify(const struct gr_proof_check *c)
         return;
     }
     assert(p.key != NULL && !gr_jwk_is_private(p.key));
+    assert(p.key_count == 1 && p.keys[0] == p.key && !p.attested); /* no anchors: no attestation */
     assert(p.has_nonce == (p.nonce[0] != '\0'));
     assert(strlen(p.nonce) <= GR_PROOF_NONCE_MAX);
     assert(gr_jws_parse(c->jwt, &jws, &err) == 0);
