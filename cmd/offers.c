@@ -178,7 +178,7 @@ static void build_urls(const struct server *s, struct offer_made *m)
 int offer_make(const struct server *s, const struct gr_org *org, const struct gr_offer_request *req,
                struct gr_str api_key, int64_t now, struct offer_made *m, struct gr_err *err)
 {
-    const struct gr_cred_type *t;
+    const struct gr_cred_type *t = NULL;
     json_t *subject = json_object_get(req->root, "subject");
     struct gr_offer *o = &m->offer;
     struct gr_buf paths;
