@@ -55,6 +55,8 @@ struct issue {
     const struct gr_cred_type *type;
     struct gr_proof proof[GR_MAX_PROOFS];
     size_t nproofs;
+    const struct gr_jwk *keys[GR_MAX_PROOFS]; /* every proven key, in order: one credential each */
+    size_t nkeys;
     struct gr_offer offer;
 };
 
@@ -86,44 +88,71 @@ static int resolve(struct issue *is, struct gr_err *err)
 }
 
 /* Every proof valid, one shared c_nonce of ours spent, no key twice (SPECS §2.10). */
+/* Take the keys of a verified proof into the request's list, in order, each once. */
+static int add_keys(struct issue *is, const struct gr_proof *p, struct gr_err *err)
+{
+    for (size_t k = 0; k < p->key_count; k++) {
+        if (is->nkeys == GR_MAX_PROOFS || is->nkeys == (size_t)is->r->srv->set.batch_size)
+            return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
+                           "The request proves more keys than the batch size of %d.",
+                           is->r->srv->set.batch_size);
+        for (size_t j = 0; j < is->nkeys; j++) {
+            if (gr_jwk_equal(p->keys[k], is->keys[j]))
+                return gr_fail(err, GR_ERR_INVALID_PROOF, "The same key is proven twice.");
+        }
+        is->keys[is->nkeys++] = p->keys[k];
+    }
+    return 0;
+}
+
+/*
+ * Every proof valid, each of its keys once, one shared c_nonce of ours spent
+ * (SPECS §2.10). A jwt proof may carry a key attestation and an attestation
+ * proof is one; where the configuration requires key attestations, a plain
+ * jwk proof is refused: a requirement not enforced is none (WALLET.md).
+ */
 static int check_proofs(struct issue *is, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
     const struct gr_credential_request *cr = &is->cr;
+    const char *type = cr->proof_type == GR_PROOF_ATTESTATION ? "attestation" : "jwt";
+    const char *storage[8], *auth[8];
     uint8_t hash[32];
 
     if (!gr_cred_type_binding(is->type))
         return 0;
     if (cr->proof_count == 0)
         return gr_fail(err, GR_ERR_INVALID_PROOF, "The request carries no key proof.");
-    if (cr->proof_type != GR_PROOF_JWT)
+    if (!gr_cred_type_proof_type(is->type, gr_str_c(type)))
         return gr_fail(err, GR_ERR_INVALID_PROOF,
-                       "This credential configuration takes jwt proofs.");
-    if (cr->proof_count > (size_t)s->set.batch_size)
-        return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
-                       "The request carries more proofs than the batch size of %d.",
-                       s->set.batch_size);
+                       "This credential configuration does not take %s proofs.", type);
+    gr_cred_type_key_levels(is->type, type, "key_storage", storage, GR_NELEM(storage));
+    gr_cred_type_key_levels(is->type, type, "user_authentication", auth, GR_NELEM(auth));
     for (size_t i = 0; i < cr->proof_count; i++) {
         struct gr_proof_check c = {
             .jwt = cr->proofs[i],
             .audience = s->issuer_url,
             .now = is->r->now,
+            .wallet_providers = s->wallet_providers,
+            .key_storage = storage[0] ? storage : NULL,
+            .user_authentication = auth[0] ? auth : NULL,
+            .require_attestation = gr_cred_type_key_attestation(is->type, gr_str_c(type)),
         };
+        struct gr_proof *p = &is->proof[i];
 
-        gr_proof_init(&is->proof[i]);
+        gr_proof_init(p);
         is->nproofs++;
-        if (gr_proof_verify_jwt(&c, &is->proof[i], err) < 0)
+        if ((cr->proof_type == GR_PROOF_ATTESTATION ? gr_proof_verify_attestation(&c, p, err)
+                                                    : gr_proof_verify_jwt(&c, p, err)) < 0)
             return -1;
-        if (!is->proof[i].has_nonce)
+        if (!p->has_nonce)
             return gr_fail(err, GR_ERR_INVALID_PROOF,
                            "A proof has no nonce: fetch a c_nonce from the nonce endpoint.");
-        if (strcmp(is->proof[i].nonce, is->proof[0].nonce) != 0)
+        if (strcmp(p->nonce, is->proof[0].nonce) != 0)
             return gr_fail(err, GR_ERR_INVALID_PROOF,
                            "The proofs of one request must share one c_nonce.");
-        for (size_t j = 0; j < i; j++) {
-            if (gr_jwk_equal(is->proof[i].key, is->proof[j].key))
-                return gr_fail(err, GR_ERR_INVALID_PROOF, "The same key is proven twice.");
-        }
+        if (add_keys(is, p, err) < 0)
+            return -1;
     }
     /* Spent only once every proof holds: the nonce is the request's, not any one proof's. */
     gr_sha256(is->proof[0].nonce, strlen(is->proof[0].nonce), hash);
@@ -178,8 +207,8 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
         memcpy(rec[i].offer_id, is->tok.offer_id, sizeof(rec[i].offer_id));
         memcpy(rec[i].config_id, is->tok.config_id, sizeof(rec[i].config_id));
         snprintf(rec[i].vct, sizeof(rec[i].vct), "%.*s", (int)vct.len, vct.p);
-        if (is->nproofs)
-            gr_jwk_thumbprint(is->proof[i].key, rec[i].holder_jkt);
+        if (is->nkeys)
+            gr_jwk_thumbprint(is->keys[i], rec[i].holder_jkt);
         rec[i].issued_at = is->r->now;
         rec[i].expires_at = exp;
         rec[i].has_status = true;
@@ -191,7 +220,6 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
 static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
-    const struct gr_jwk *keys[GR_MAX_PROOFS];
     struct gr_sdjwt_vc_issued out[GR_MAX_PROOFS];
     struct gr_status_slot slots[GR_MAX_PROOFS];
     struct gr_audit_event events[GR_MAX_PROOFS];
@@ -200,7 +228,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     struct gr_sdjwt_vc_template *t = NULL;
     struct gr_sdjwt_vc_spec spec;
     struct gr_sdjwt_vc_batch b;
-    size_t n = is->nproofs ? is->nproofs : 1;
+    size_t n = is->nkeys ? is->nkeys : 1;
     int rc = -1;
 
     gr_buf_init(&uris, GR_BUF_UNBOUNDED);
@@ -218,8 +246,6 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         .disclosable_json = gr_str_c(is->offer.disclosable_json),
     };
     gr_cred_type_decoys(is->type, &spec.decoys_min, &spec.decoys_max);
-    for (size_t i = 0; i < is->nproofs; i++)
-        keys[i] = is->proof[i].key;
     /*
      * A fresh random entry in a status list for every credential, taken before
      * signing: a crash after this only wastes entries, never reuses one.
@@ -239,7 +265,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         .iat = is->r->now,
         .exp = is->r->now + is->offer.credential_lifetime,
         .count = n,
-        .holder_keys = is->nproofs ? keys : NULL,
+        .holder_keys = is->nkeys ? is->keys : NULL,
         .status = status,
     };
     if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL ||

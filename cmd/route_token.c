@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include <gramota/attest.h>
 #include <gramota/dpop.h>
 
 #include "core/internal.h"
@@ -83,6 +84,54 @@ out:
     return rc;
 }
 
+/*
+ * Attestation-based client authentication (OID4VCI App. E, ABCA): the wallet
+ * attestation signed by a trusted wallet provider, its PoP by the attested
+ * key for our issuer, and the PoP's jti never seen before. Checked before the
+ * code is touched, so a failed authentication spends nothing.
+ */
+static int client_auth(struct req *r, const struct gr_token_request *tr, struct gr_err *err)
+{
+    const struct server *s = r->srv;
+    unsigned na = req_header_count(r, "OAuth-Client-Attestation");
+    unsigned np = req_header_count(r, "OAuth-Client-Attestation-PoP");
+    struct gr_client_attestation_check c;
+    struct gr_client_attestation ca;
+
+    if (s->meta.client_attestation == GR_CLIENT_ATTESTATION_OFF)
+        return 0; /* not advertised: the headers are ignored like any unknown ones */
+    if (na == 0 && np == 0) {
+        if (s->meta.client_attestation == GR_CLIENT_ATTESTATION_REQUIRED)
+            return gr_fail(err, GR_ERR_INVALID_CLIENT,
+                           "This issuer requires wallet attestation (attest_jwt_client_auth).");
+        return 0;
+    }
+    c = (struct gr_client_attestation_check){
+        .attestation = gr_str_c(req_header(r, "OAuth-Client-Attestation")),
+        .pop = gr_str_c(req_header(r, "OAuth-Client-Attestation-PoP")),
+        .attestation_count = na,
+        .pop_count = np,
+        .anchors = s->wallet_providers,
+        .audience = s->issuer_url,
+        .client_id = tr->client_id,
+        .now = r->now,
+        .max_age = s->set.dpop_window,
+    };
+    if (na == 0)
+        c.attestation = (struct gr_str){ NULL, 0 };
+    if (np == 0)
+        c.pop = (struct gr_str){ NULL, 0 };
+    if (gr_client_attestation_verify(&c, &ca, err) < 0)
+        return -1;
+    if (s->store.ops->jti_add(s->store.ctx, ca.jti_hash, ca.pop_iat + s->set.dpop_window, r->now,
+                              err) < 0)
+        return err->code == GR_ERR_DUPLICATE
+                   ? gr_fail(err, GR_ERR_INVALID_CLIENT_ATTESTATION,
+                             "The client attestation PoP was used before.")
+                   : -1;
+    return 0;
+}
+
 /* see server.h */
 void route_token(struct req *r)
 {
@@ -97,7 +146,7 @@ void route_token(struct req *r)
                 "The token request must be application/x-www-form-urlencoded.");
         goto fail;
     }
-    if (gr_token_request_parse(req_body(r), &tr, &err) < 0)
+    if (gr_token_request_parse(req_body(r), &tr, &err) < 0 || client_auth(r, &tr, &err) < 0)
         goto fail;
     if (req_dpop(r, "/oid4vci/token", (struct gr_str){ NULL, 0 }, &dpop, &bound, &err) < 0)
         goto fail;

@@ -87,6 +87,7 @@ static int build_documents(struct server *s, struct gr_err *err)
         .notification_endpoint = true,
     };
 
+    is.client_attestation = s->meta.client_attestation;
     s->meta = is;
     const struct gr_jwk *keys[1] = { gr_signer_jwk(s->signer) };
     char kid[128];
@@ -114,6 +115,51 @@ static int build_documents(struct server *s, struct gr_err *err)
         gr_metadata_as_json(s->types, &is, &s->as_meta, err) < 0 ||
         gr_metadata_jwt_vc_issuer_json(&is, keys, kids, 1, &s->jwt_vc_meta, err) < 0)
         return -1;
+    return 0;
+}
+
+/*
+ * Wallet providers and what the configuration asks of them: a requirement
+ * nobody can meet is refused at start-up, not discovered by a wallet.
+ */
+static int attestation_policy(struct server *s, struct gr_err *err)
+{
+    const char *mode = s->set.client_attestation;
+    struct gr_buf pem;
+
+    if (!strcmp(mode, "off"))
+        s->meta.client_attestation = GR_CLIENT_ATTESTATION_OFF;
+    else if (!strcmp(mode, "optional"))
+        s->meta.client_attestation = GR_CLIENT_ATTESTATION_OPTIONAL;
+    else if (!strcmp(mode, "required"))
+        s->meta.client_attestation = GR_CLIENT_ATTESTATION_REQUIRED;
+    else
+        return gr_fail(err, GR_ERR_USAGE, "--client-attestation is off, optional or required.");
+    if (s->set.wallet_trust_anchors) {
+        gr_buf_init(&pem, GR_MAX_PEM_LEN);
+        if (gr__read_file(s->set.wallet_trust_anchors, GR_MAX_PEM_LEN, &pem, err) == 0)
+            s->wallet_providers = gr_trust_load_pem(gr_buf_str(&pem), err);
+        gr_buf_release(&pem);
+        if (s->wallet_providers == NULL)
+            return -1;
+        return 0;
+    }
+    /* Without anchors, an optional attestation can never be checked: it is off. */
+    if (s->meta.client_attestation == GR_CLIENT_ATTESTATION_OPTIONAL)
+        s->meta.client_attestation = GR_CLIENT_ATTESTATION_OFF;
+    if (s->meta.client_attestation == GR_CLIENT_ATTESTATION_REQUIRED)
+        return gr_fail(err, GR_ERR_USAGE,
+                       "--client-attestation required needs --wallet-trust-anchors.");
+    for (size_t i = 0; i < gr_cred_types_count(s->types); i++) {
+        const struct gr_cred_type *t = gr_cred_types_at(s->types, i);
+
+        if (gr_cred_type_key_attestation(t, GR_STR("jwt")) ||
+            gr_cred_type_key_attestation(t, GR_STR("attestation")))
+            return gr_fail(err, GR_ERR_USAGE,
+                           "The credential type %.*s requires key attestations: give "
+                           "--wallet-trust-anchors.",
+                           (int)gr_cred_type_id(t).len, gr_cred_type_id(t).p);
+    }
     return 0;
 }
 
@@ -145,7 +191,8 @@ int server_open(struct server *s, const char *bound, struct gr_err *err)
 
     if (set_issuer_url(s, bound, err) < 0 || make_dir(s->set.data_dir, err) < 0 ||
         open_signer(s, err) < 0 ||
-        (s->types = gr_cred_types_load(gr_str_c(s->set.credential_types), err)) == NULL)
+        (s->types = gr_cred_types_load(gr_str_c(s->set.credential_types), err)) == NULL ||
+        attestation_policy(s, err) < 0)
         return -1;
     gr_buf_init(&url, GR_BUF_UNBOUNDED);
     if (s->set.database_url)
@@ -166,6 +213,7 @@ void server_close(struct server *s)
     if (s->store.ops)
         gr_store_close(&s->store);
     gr_cred_types_free(s->types);
+    gr_trust_free(s->wallet_providers);
     status_cache_free(s->status_cache);
     gr_signer_free(s->signer);
     gr_buf_release(&s->issuer_meta);

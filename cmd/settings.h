@@ -14,8 +14,10 @@ struct settings {
     const char *signer;       /* file:PATH */
     const char *cert_chain;   /* PEM file, optional */
     const char *credential_types;
-    const char *log_format; /* text | json */
-    int64_t token_lifetime; /* seconds */
+    const char *log_format;           /* text | json */
+    const char *wallet_trust_anchors; /* PEM: CAs of the wallet providers trusted */
+    const char *client_attestation;   /* off | optional | required */
+    int64_t token_lifetime;           /* seconds */
     int64_t nonce_lifetime;
     int64_t dpop_window;    /* how long a DPoP proof's iat stays acceptable */
     int64_t offer_lifetime; /* default for offers */

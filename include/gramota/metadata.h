@@ -80,6 +80,14 @@ GR_API bool gr_cred_type_proof_type(const struct gr_cred_type *t, struct gr_str 
 /* Does that proof type ask for key attestations (key_attestations_required)? */
 GR_API bool gr_cred_type_key_attestation(const struct gr_cred_type *t, struct gr_str proof_type);
 
+/*
+ * The levels a proof type's key_attestations_required lists under `which`
+ * ("key_storage" or "user_authentication"), NULL-terminated in `out` (room for
+ * `max` pointers, borrowed from the type); the count. None when not required.
+ */
+GR_API size_t gr_cred_type_key_levels(const struct gr_cred_type *t, const char *proof_type,
+                                      const char *which, const char **out, size_t max);
+
 /* ---- the issuer identifier ---- */
 
 /*

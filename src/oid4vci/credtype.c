@@ -590,3 +590,22 @@ bool gr_cred_type_key_attestation(const struct gr_cred_type *t, struct gr_str pr
         return t->ka_jwt;
     return gr_str_eq_c(proof_type, "attestation") && t->ka_attestation;
 }
+
+/* see metadata.h */
+size_t gr_cred_type_key_levels(const struct gr_cred_type *t, const char *proof_type,
+                               const char *which, const char **out, size_t max)
+{
+    const json_t *ka = json_object_get(
+        json_object_get(json_object_get(t->config, "proof_types_supported"), proof_type),
+        "key_attestations_required");
+    const json_t *list = json_object_get(ka, which), *v;
+    size_t i, n = 0;
+
+    json_array_foreach (list, i, v) {
+        if (n + 1 < max && json_is_string(v))
+            out[n++] = json_string_value(v);
+    }
+    if (max)
+        out[n] = NULL;
+    return n;
+}
