@@ -238,7 +238,9 @@ static void figure(const char *prefix, const char *name, double v, const char *u
 {
     char full[64], note[64];
 
-    snprintf(full, sizeof(full), "%s%s", prefix, name);
+    /* Names are ours and short; a cut one would only print shorter. */
+    if ((size_t)snprintf(full, sizeof(full), "%.16s%.46s", prefix, name) >= sizeof(full))
+        full[sizeof(full) - 1] = '\0';
     keep(full, v, note, sizeof(note));
     printf("  %-44s %10.2f %-3s%s\n", full, v, unit, note);
 }
