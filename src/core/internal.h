@@ -45,6 +45,18 @@ gr_sha256_ctx *gr__sha256_ctx_new(void);
 void gr__sha256_ctx_free(gr_sha256_ctx *ctx);
 void gr__sha256(gr_sha256_ctx *ctx, const void *data, size_t len, uint8_t out[32]);
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int gr__hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Read a whole file of at most `max` bytes. Codes: IO, TOO_LARGE. */
 int gr__read_file(const char *path, size_t max, struct gr_buf *out, struct gr_err *err);
 

@@ -7,17 +7,6 @@
 
 #include "core/internal.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode one name or value into the form's buffer; returns its offset, or -1. */
 static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *len)
 {
@@ -28,8 +17,8 @@ static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *le
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < in.len ? hexval(in.p[i + 1]) : -1;
-            int lo = i + 2 < in.len ? hexval(in.p[i + 2]) : -1;
+            int hi = i + 2 < in.len ? gr__hex_value(in.p[i + 1]) : -1;
+            int lo = i + 2 < in.len ? gr__hex_value(in.p[i + 2]) : -1;
 
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -1; /* a broken escape, or an escaped NUL */

@@ -33,17 +33,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -85,8 +74,8 @@ static int copy_part(struct gr_str s, const char *extra, bool fold, struct out *
         }
         if (i + 2 >= s.len)
             return gr_fail(err, GR_ERR_MALFORMED, "The URL has a broken percent-encoding.");
-        hi = hex_value(s.p[i + 1]);
-        lo = hex_value(s.p[i + 2]);
+        hi = gr__hex_value(s.p[i + 1]);
+        lo = gr__hex_value(s.p[i + 2]);
         if (hi < 0 || lo < 0)
             return gr_fail(err, GR_ERR_MALFORMED, "The URL has a broken percent-encoding.");
         c = (char)(hi << 4 | lo);
@@ -153,7 +142,7 @@ static int ip_literal(struct gr_str host, struct out *o, struct gr_err *err)
     for (size_t i = 1; i + 1 < host.len; i++) {
         char c = host.p[i];
 
-        if (hex_value(c) < 0 && c != ':' && c != '.')
+        if (gr__hex_value(c) < 0 && c != ':' && c != '.')
             return gr_fail(err, GR_ERR_MALFORMED, "The URL has an invalid IPv6 address.");
         colon = colon || c == ':';
     }
