@@ -30,12 +30,17 @@ struct gr_signer {
     size_t x5c_count;
 };
 
-/* A certificate that issued itself: the trust anchor, which x5c leaves out (HAIP §6.1.1). */
+/*
+ * A certificate that issued itself: the trust anchor, which x5c leaves out
+ * (HAIP §6.1.1). Its own key verifies its signature; X509_check_issued alone
+ * would miss a self-signed leaf without keyCertSign.
+ */
 static bool self_signed(X509 *cert)
 {
     EVP_PKEY *key = X509_get0_pubkey(cert);
 
-    return X509_check_issued(cert, cert) == X509_V_OK && key && X509_verify(cert, key) == 1;
+    return key && X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0 &&
+           X509_verify(cert, key) == 1;
 }
 
 static int add_x5c(struct gr_signer *s, X509 *cert, struct gr_err *err)
