@@ -8,7 +8,8 @@
 #   refusals.mjs  every refusal the specifications name, status and error code
 #
 # Two servers: "main" (plain) and "nonce" (--dpop-nonce). Both must stop with
-# status 0 on SIGTERM. Prints "ok N - ..." / "not ok N - ..." per check, then
+# status 0 on SIGTERM; the EU profile's settings that must not start are
+# refused. Prints "ok N - ..." / "not ok N - ..." per check, then
 # one "# pass N" and one "# fail N" for scripts/run-tests.sh; exits 1 on any failure.
 set -uo pipefail
 
@@ -147,8 +148,55 @@ run_node() {
     fi
 }
 
+# keygen NAME SUBJECT: $tmp/NAME.pem, $tmp/NAME-chain.pem (leaf first, a fresh
+# CA last, from `gramota keygen --chain`) and $tmp/NAME-ca.pem, the CA alone.
+keygen() {
+    "$gramota" keygen --out "$tmp/$1.pem" --chain "$tmp/$1-chain.pem" --subject "$2" 2>"$tmp/$1.keygen" &&
+        awk '/-----BEGIN CERTIFICATE-----/ { c = "" } { c = c $0 "\n" } END { printf "%s", c }' \
+            "$tmp/$1-chain.pem" >"$tmp/$1-ca.pem" &&
+        [ "$(grep -c 'BEGIN CERTIFICATE' "$tmp/$1-chain.pem")" -ge 2 ]
+}
+
+# refused WHAT WANT ARGS...: `gramota serve ARGS` must refuse to start, saying WANT.
+refused() {
+    local what=$1 want=$2 rc
+    shift 2
+    mkdir -p "$tmp/refused"
+    timeout 20 "$gramota" serve --listen 127.0.0.1:0 --data-dir "$tmp/refused" "$@" \
+        >"$tmp/refused.out" 2>"$tmp/refused.err"
+    rc=$?
+    if [ "$rc" = 124 ]; then
+        not_ok "start-up: $what: still serving after 20 s"
+    elif [ "$rc" = 0 ]; then
+        not_ok "start-up: $what: exits 0"
+    elif ! grep -q -- "$want" "$tmp/refused.err"; then
+        not_ok "start-up: $what: status $rc without naming $want"
+        tail -n 5 "$tmp/refused.err" | sed 's/^/#   /'
+    elif grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/refused.err"; then
+        not_ok "start-up: $what: a sanitizer report"
+    else
+        ok "start-up: $what is refused (status $rc, naming $want)"
+    fi
+}
+
 start main || finish
 start nonce --dpop-nonce || finish
+
+# The EU profile: a test wallet provider (its CA trusted), an untrusted one made
+# the same way, and the issuer's own key with a certificate chain for x5c.
+if keygen wp "Test Wallet Provider" && keygen rogue "Untrusted Wallet Provider" &&
+    keygen issuer "Test Issuer"; then
+    ok "keygen --chain makes the wallet providers' and the issuer's keys and chains"
+    refused "--credential-types eudi without --wallet-trust-anchors" --wallet-trust-anchors \
+        --credential-types eudi
+    refused "--client-attestation required without --wallet-trust-anchors" --wallet-trust-anchors \
+        --client-attestation required
+    refused "--wallet-trust-anchors naming a missing file" "$tmp/none.pem" \
+        --credential-types eudi --wallet-trust-anchors "$tmp/none.pem"
+    refused "--client-attestation sometimes" --client-attestation --client-attestation sometimes
+else
+    not_ok "gramota keygen --chain: $(tail -n 1 "$tmp"/*.keygen 2>/dev/null)"
+fi
 
 if "$gramota" org create acme --data-dir "$tmp/main" >"$tmp/org.out" 2>"$tmp/org.err"; then
     key2=$(tail -n 1 "$tmp/org.out")
