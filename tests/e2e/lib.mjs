@@ -43,7 +43,8 @@ export function assertEqual(got, want, what) {
 
 // ---- the servers under test ----
 
-function env(name) {
+// A setting test_e2e.sh passes; a script run without it exits 2.
+export function env(name) {
     const v = process.env[name];
     if (!v) {
         console.error(`${name} is not set (test_e2e.sh sets it)`);
