@@ -6,11 +6,15 @@
 #   wallet.mjs    the happy paths through the wallet library; every credential
 #                 checked by @sd-jwt/sd-jwt-vc
 #   refusals.mjs  every refusal the specifications name, status and error code
+#   eudi.mjs      the EU reference wallet's three request shapes (WALLET.md §2-§4),
+#                 wallet and key attestations from a test wallet provider made here
 #
-# Two servers: "main" (plain) and "nonce" (--dpop-nonce). Both must stop with
-# status 0 on SIGTERM; the EU profile's settings that must not start are
-# refused. Prints "ok N - ..." / "not ok N - ..." per check, then
-# one "# pass N" and one "# fail N" for scripts/run-tests.sh; exits 1 on any failure.
+# Four servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
+# --credential-types eudi, wallet attestation required, DPoP nonces, an x5c
+# chain) and "abca" (attestation-based client authentication required, the
+# default types, x5c). All must stop with status 0 on SIGTERM. Prints "ok N -
+# ..." / "not ok N - ..." per check, then one "# pass N" and one "# fail N" for
+# scripts/run-tests.sh; exits 1 on any failure.
 set -uo pipefail
 
 src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -184,6 +188,7 @@ start nonce --dpop-nonce || finish
 
 # The EU profile: a test wallet provider (its CA trusted), an untrusted one made
 # the same way, and the issuer's own key with a certificate chain for x5c.
+eudi=no
 if keygen wp "Test Wallet Provider" && keygen rogue "Untrusted Wallet Provider" &&
     keygen issuer "Test Issuer"; then
     ok "keygen --chain makes the wallet providers' and the issuer's keys and chains"
@@ -194,6 +199,12 @@ if keygen wp "Test Wallet Provider" && keygen rogue "Untrusted Wallet Provider" 
     refused "--wallet-trust-anchors naming a missing file" "$tmp/none.pem" \
         --credential-types eudi --wallet-trust-anchors "$tmp/none.pem"
     refused "--client-attestation sometimes" --client-attestation --client-attestation sometimes
+    issuer_signer=(--signer "file:$tmp/issuer.pem" --cert-chain "$tmp/issuer-chain.pem")
+    start eudi --credential-types eudi --wallet-trust-anchors "$tmp/wp-ca.pem" \
+        --client-attestation required --dpop-nonce --batch-size 10 "${issuer_signer[@]}" &&
+        start abca --wallet-trust-anchors "$tmp/wp-ca.pem" --client-attestation required \
+            "${issuer_signer[@]}" &&
+        eudi=yes
 else
     not_ok "gramota keygen --chain: $(tail -n 1 "$tmp"/*.keygen 2>/dev/null)"
 fi
@@ -210,7 +221,16 @@ export GR_ISSUER=${url[main]} GR_API_KEY=${key[main]} GR_API_KEY2=$key2
 export GR_NONCE_ISSUER=${url[nonce]} GR_NONCE_API_KEY=${key[nonce]}
 run_node wallet.mjs wallet.mjs
 run_node refusals.mjs refusals.mjs
+if [ "$eudi" = yes ]; then
+    export GR_EUDI_ISSUER=${url[eudi]} GR_EUDI_API_KEY=${key[eudi]}
+    export GR_ABCA_ISSUER=${url[abca]} GR_ABCA_API_KEY=${key[abca]}
+    export GR_WALLET_PROVIDER_KEY=$tmp/wp.pem GR_WALLET_PROVIDER_CHAIN=$tmp/wp-chain.pem
+    export GR_ROGUE_PROVIDER_KEY=$tmp/rogue.pem GR_ROGUE_PROVIDER_CHAIN=$tmp/rogue-chain.pem
+    export GR_ISSUER_CHAIN=$tmp/issuer-chain.pem
+    run_node eudi.mjs eudi.mjs
+fi
 
-stop main
-stop nonce
+for name in main nonce eudi abca; do
+    [ -n "${pid[$name]:-}" ] && stop "$name"
+done
 finish
