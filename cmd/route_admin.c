@@ -195,6 +195,9 @@ void route_wellknown(struct req *r, const struct gr_buf *doc)
     req_json(r, 200);
     req_add_header(r, "Cache-Control", "public, max-age=300");
     req_add_header(r, "Access-Control-Allow-Origin", "*");
+    /* The issuer metadata's URL also serves the signed form: caches must key on Accept. */
+    if (doc == &r->srv->issuer_meta)
+        req_add_header(r, "Vary", "Accept");
 }
 
 /* see server.h */
@@ -211,6 +214,7 @@ void route_issuer_metadata_signed(struct req *r)
     r->status = 200;
     r->content_type = "application/jwt";
     req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Vary", "Accept");
     req_add_header(r, "Access-Control-Allow-Origin", "*");
 }
 

@@ -137,6 +137,10 @@ static int check_proofs(struct issue *is, struct gr_err *err)
             .key_storage = storage[0] ? storage : NULL,
             .user_authentication = auth[0] ? auth : NULL,
             .require_attestation = gr_cred_type_key_attestation(is->type, gr_str_c(type)),
+            /* An attested client's proofs name it in iss (OID4VCI App. F.1); anonymous ones are not
+               read. */
+            .client_id =
+                is->tok.client_id[0] ? gr_str_c(is->tok.client_id) : (struct gr_str){ NULL, 0 },
         };
         struct gr_proof *p = &is->proof[i];
 

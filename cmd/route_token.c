@@ -39,7 +39,7 @@ static int mint_c_nonce(struct req *r, char nonce[64], struct gr_err *err)
 }
 
 static int grant(struct req *r, const struct gr_token_request *tr, const struct gr_dpop_proof *dpop,
-                 bool bound, struct gr_err *err)
+                 bool bound, const char *client_id, struct gr_err *err)
 {
     const struct server *s = r->srv;
     struct gr_offer offer = { 0 };
@@ -58,6 +58,7 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     if (bound)
         memcpy(tok.jkt, dpop->jkt, sizeof(tok.jkt));
     tok.expires_at = r->now + s->set.token_lifetime;
+    snprintf(tok.client_id, sizeof(tok.client_id), "%s", client_id);
     if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
                                    s->set.max_tx_attempts, &tok, &offer, err) < 0) {
         /* Refusals worth keeping: guesses, replays, wrong transaction codes (never the code). */
@@ -90,14 +91,15 @@ out:
  * key for our issuer, and the PoP's jti never seen before. Checked before the
  * code is touched, so a failed authentication spends nothing.
  */
-static int client_auth(struct req *r, const struct gr_token_request *tr, struct gr_err *err)
+static int client_auth(struct req *r, const struct gr_token_request *tr,
+                       struct gr_client_attestation *ca, bool *attested, struct gr_err *err)
 {
     const struct server *s = r->srv;
     unsigned na = req_header_count(r, "OAuth-Client-Attestation");
     unsigned np = req_header_count(r, "OAuth-Client-Attestation-PoP");
     struct gr_client_attestation_check c;
-    struct gr_client_attestation ca;
 
+    *attested = false;
     if (s->meta.client_attestation == GR_CLIENT_ATTESTATION_OFF)
         return 0; /* not advertised: the headers are ignored like any unknown ones */
     if (na == 0 && np == 0) {
@@ -121,9 +123,21 @@ static int client_auth(struct req *r, const struct gr_token_request *tr, struct 
         c.attestation = (struct gr_str){ NULL, 0 };
     if (np == 0)
         c.pop = (struct gr_str){ NULL, 0 };
-    if (gr_client_attestation_verify(&c, &ca, err) < 0)
+    if (gr_client_attestation_verify(&c, ca, err) < 0)
         return -1;
-    if (s->store.ops->jti_add(s->store.ctx, ca.jti_hash, ca.pop_iat + s->set.dpop_window, r->now,
+    *attested = true;
+    return 0;
+}
+
+/*
+ * The PoP's jti goes into the replay set only once DPoP has passed too: a
+ * use_dpop_nonce round must not spend a PoP the wallet will send again.
+ */
+static int record_pop(struct req *r, const struct gr_client_attestation *ca, struct gr_err *err)
+{
+    const struct server *s = r->srv;
+
+    if (s->store.ops->jti_add(s->store.ctx, ca->jti_hash, ca->pop_iat + s->set.dpop_window, r->now,
                               err) < 0)
         return err->code == GR_ERR_DUPLICATE
                    ? gr_fail(err, GR_ERR_INVALID_CLIENT_ATTESTATION,
@@ -137,8 +151,9 @@ void route_token(struct req *r)
 {
     struct gr_token_request tr;
     struct gr_dpop_proof dpop;
+    struct gr_client_attestation ca;
     struct gr_err err;
-    bool bound = false;
+    bool bound = false, attested = false;
 
     memset(&tr, 0, sizeof(tr));
     if (!req_content_type_is(r, "application/x-www-form-urlencoded")) {
@@ -146,11 +161,11 @@ void route_token(struct req *r)
                 "The token request must be application/x-www-form-urlencoded.");
         goto fail;
     }
-    if (gr_token_request_parse(req_body(r), &tr, &err) < 0 || client_auth(r, &tr, &err) < 0)
-        goto fail;
-    if (req_dpop(r, "/oid4vci/token", (struct gr_str){ NULL, 0 }, &dpop, &bound, &err) < 0)
-        goto fail;
-    if (grant(r, &tr, &dpop, bound, &err) < 0)
+    if (gr_token_request_parse(req_body(r), &tr, &err) < 0 ||
+        client_auth(r, &tr, &ca, &attested, &err) < 0 ||
+        req_dpop(r, "/oid4vci/token", (struct gr_str){ NULL, 0 }, &dpop, &bound, &err) < 0 ||
+        (attested && record_pop(r, &ca, &err) < 0) ||
+        grant(r, &tr, &dpop, bound, attested ? ca.client_id : "", &err) < 0)
         goto fail;
     gr_token_request_release(&tr);
     return;

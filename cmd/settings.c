@@ -54,10 +54,6 @@ static const struct setting table[] = {
       "PEM CA certificates of the wallet providers whose attestations are trusted"),
     S("client-attestation", client_attestation, "optional",
       "wallet attestation at the token endpoint: off, optional or required"),
-    S("wallet-trust-anchors", wallet_trust_anchors, NULL,
-      "PEM CA certificates of the wallet providers whose attestations are trusted"),
-    S("client-attestation", client_attestation, "optional",
-      "wallet attestation at the token endpoint: off, optional or required"),
     L("token-lifetime", token_lifetime, "300", 30, 3600, "seconds an access token lives"),
     L("nonce-lifetime", nonce_lifetime, "300", 30, 3600, "seconds a c_nonce lives"),
     L("dpop-window", dpop_window, "300", 30, 3600, "seconds a DPoP proof stays acceptable"),
@@ -69,8 +65,6 @@ static const struct setting table[] = {
     I("threads", threads, "0", 0, 256, "worker threads (0: one per core)"),
     L("status-list-size", status_list_size, "131072", 1024, 1 << 24,
       "entries in one status list, a multiple of 8"),
-    L("status-list-size", status_list_size, "131072", 1024, 1 << 24,
-      "entries in one status list (a multiple of 8)"),
     B("dpop-nonce", dpop_nonce, "false", "demand DPoP server nonces (use_dpop_nonce)"),
 };
 

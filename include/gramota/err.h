@@ -22,7 +22,7 @@
     /* OAuth 2.0, RFC 6749 §5.2 and RFC 6750 §3.1 */                              \
     X(INVALID_REQUEST, "invalid_request", 400)                                      \
     X(INVALID_GRANT, "invalid_grant", 400)                                          \
-    X(INVALID_CLIENT, "invalid_client", 401)                                        \
+    X(INVALID_CLIENT, "invalid_client", 400)                                        \
     X(UNSUPPORTED_GRANT_TYPE, "unsupported_grant_type", 400)                        \
     X(INVALID_TOKEN, "invalid_token", 401)                                          \
     X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)                                \

@@ -77,6 +77,7 @@ struct gr_token {
     bool dpop_bound;
     uint8_t jkt[32]; /* the DPoP key's RFC 7638 thumbprint, when bound */
     int64_t expires_at;
+    char client_id[257]; /* the client a wallet attestation named; "" when anonymous */
 };
 
 /* A place in a status list (Token Status List §6.2: uri and idx). */

@@ -141,6 +141,7 @@ int gr__store_token_insert(struct gr__store_conn *c, const struct gr_token *t, s
     gr__store_bind_field(st, 4, t->config_id, sizeof(t->config_id));
     gr__store_bind_hash(st, 5, t->dpop_bound ? t->jkt : NULL);
     sqlite3_bind_int64(st, 6, t->expires_at);
+    gr__store_bind_field(st, 7, t->client_id, sizeof(t->client_id));
     step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step == SQLITE_DONE)
@@ -173,7 +174,7 @@ static int read_token(sqlite3_stmt *st, struct gr_token *out, struct gr_err *err
     if (out->dpop_bound && gr__store_col_hash(st, 4, out->jkt, err) < 0)
         return -1;
     out->expires_at = sqlite3_column_int64(st, 5);
-    return 0;
+    return gr__store_col_text(st, 6, out->client_id, sizeof(out->client_id), err);
 }
 
 static int token_get(void *ctx, const uint8_t hash[32], int64_t now, struct gr_token *out,

@@ -127,6 +127,8 @@ const char *const gr__store_sqlite_migrations[] = {
     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    /* 4: the client a token was issued to, when a wallet attestation named it. */
+    "ALTER TABLE tokens ADD COLUMN client_id TEXT NOT NULL DEFAULT '';",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -140,7 +142,7 @@ const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrati
     "id, org_id, config_id, code_hash, tx_code_hash, tx_input_mode, tx_length, " \
     "tx_description, tx_attempts, by_reference, state, created_at, expires_at, " \
     "credential_lifetime, subject_json, disclosable_json, sealed_url"
-#define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at"
+#define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at, client_id"
 #define CRED_COLS                                                               \
     "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
     "status_list, status_idx, status, status_at"
@@ -171,7 +173,7 @@ const char *const gr__store_sql[SQ__COUNT] = {
     [SQ_OFFER_MISS] = "UPDATE offers SET tx_attempts = tx_attempts + 1, "
                       "state = CASE WHEN tx_attempts + 1 >= ?2 THEN 'dead' ELSE state END "
                       "WHERE id = ?1 AND state = 'pending' RETURNING state",
-    [SQ_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1 AND expires_at > ?2",
     [SQ_NONCE_INSERT] = "INSERT INTO nonces (hash, expires_at) VALUES (?1, ?2)",
     [SQ_NONCE_TAKE] = "DELETE FROM nonces WHERE hash = ?1 AND expires_at > ?2",

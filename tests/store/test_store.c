@@ -345,6 +345,7 @@ static void test_redeem_with_token(void **state)
     put_offer(f, &f->org, "offer-t", NULL, NOW + 600);
     hash("the token", tok.hash);
     hash("the key", tok.jkt);
+    snprintf(tok.client_id, sizeof(tok.client_id), "wallet-instance-1");
     hash("code-offer-t", code_h);
     ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err);
     gr_offer_release(&offer);
@@ -353,6 +354,7 @@ static void test_redeem_with_token(void **state)
     assert_string_equal(got.org_id, "org-acme");
     assert_true(got.dpop_bound);
     assert_memory_equal(got.jkt, tok.jkt, 32);
+    assert_string_equal(got.client_id, "wallet-instance-1");
     hash("another token", tok.hash);
     assert_code(
         code_of(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err),
