@@ -149,6 +149,18 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t co
                            struct gr_err *err);
 int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 
+/*
+ * Shared by every backend, so that they hand out, pack and chain alike:
+ * pick `n` free indices of a list of `size` at random, marking them in `used`
+ * (sqlite_status.c); write `value` at `idx` of a packed list, TSL §4.1
+ * (sqlite_lifecycle.c); the hash of audit event number `seq` after `prev`.
+ */
+int gr__store_status_pick(uint8_t *used, size_t size, size_t free_count, size_t n, uint64_t *out,
+                          struct gr_err *err);
+void gr__store_status_pack(uint8_t *statuses, unsigned bits, uint64_t idx, unsigned value);
+void gr__store_audit_hash(const uint8_t prev[32], int64_t seq, const struct gr_audit_event *ev,
+                          uint8_t out[32]);
+
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);
 int gr__store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32], struct gr_err *err);
 /* A copy of a TEXT column (free() it); NULL when the column is NULL. */

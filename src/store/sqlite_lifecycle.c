@@ -117,7 +117,7 @@ out:
 }
 
 /* Write `value` at `idx` of a packed list (TSL §4.1: LSB first within a byte). */
-static void pack(uint8_t *statuses, unsigned bits, uint64_t idx, unsigned value)
+void gr__store_status_pack(uint8_t *statuses, unsigned bits, uint64_t idx, unsigned value)
 {
     unsigned per_byte = 8 / bits, shift = (unsigned)(idx % per_byte) * bits;
     uint8_t mask = (uint8_t)(((1u << bits) - 1) << shift);
@@ -153,7 +153,7 @@ static int write_entry(struct gr__store_conn *c, const struct gr_status_slot *sl
         gr_fail(err, GR_ERR_SERVER_ERROR, "A credential's status list entry is out of range.");
         goto out;
     }
-    pack(statuses, bits, slot->idx, (unsigned)status);
+    gr__store_status_pack(statuses, bits, slot->idx, (unsigned)status);
     if (gr__store_stmt(c, SQ_STATUS_WRITE, &st, err) < 0)
         goto out;
     sqlite3_bind_text(st, 1, slot->list_id, -1, SQLITE_STATIC);
@@ -225,8 +225,8 @@ static void field(gr_sha256_ctx *h, const char *s)
  * the time and every field length-prefixed, so that no two events share an
  * encoding.
  */
-static void event_hash(const uint8_t prev[32], int64_t seq, const struct gr_audit_event *ev,
-                       uint8_t out[32])
+void gr__store_audit_hash(const uint8_t prev[32], int64_t seq, const struct gr_audit_event *ev,
+                          uint8_t out[32])
 {
     uint8_t num[16];
     unsigned int n = 32;
@@ -279,7 +279,7 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t co
     }
     sqlite3_reset(st);
     for (size_t i = 0; i < count; i++, seq++) {
-        event_hash(prev, seq, &ev[i], hash);
+        gr__store_audit_hash(prev, seq, &ev[i], hash);
         if (gr__store_stmt(c, SQ_AUDIT_INSERT, &st, err) < 0)
             goto out;
         sqlite3_bind_int64(st, 1, seq);
@@ -338,7 +338,7 @@ int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err)
         if (read_event(st, &ev, err) < 0 || gr__store_col_hash(st, 8, stored_prev, err) < 0 ||
             gr__store_col_hash(st, 9, stored, err) < 0)
             goto reset;
-        event_hash(prev, seq, &ev, want);
+        gr__store_audit_hash(prev, seq, &ev, want);
         if (seq != expect || !gr_ct_equal(stored_prev, prev, 32) ||
             !gr_ct_equal(stored, want, 32)) {
             gr_fail(err, GR_ERR_SERVER_ERROR,

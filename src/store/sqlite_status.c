@@ -25,8 +25,8 @@ static bool used_bit(const uint8_t *used, uint64_t i)
  * free ones and a random choice among them, so that filling a list never
  * degenerates into endless probing. TSL §12.5 / HAIP §6.1: unpredictable.
  */
-static int pick(uint8_t *used, size_t size, size_t free_count, size_t n, uint64_t *out,
-                struct gr_err *err)
+int gr__store_status_pick(uint8_t *used, size_t size, size_t free_count, size_t n, uint64_t *out,
+                          struct gr_err *err)
 {
     size_t done = 0;
 
@@ -112,7 +112,7 @@ static int take(struct gr__store_conn *c, unsigned bits, size_t size, size_t wan
     n = want < free_count ? want : free_count;
     if (n > GR_NELEM(idx))
         n = GR_NELEM(idx);
-    if (pick(used, size, free_count, n, idx, err) < 0 ||
+    if (gr__store_status_pick(used, size, free_count, n, idx, err) < 0 ||
         gr__store_stmt(c, SQ_STATUS_TAKE, &upd, err) < 0)
         goto out;
     sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
