@@ -6,8 +6,8 @@
  * and their pre-authorized codes, access tokens, c_nonces, the DPoP jti replay
  * set and the record of issued credentials.
  *
- * One interface, several backends: SQLite (the embedded default), and later
- * PostgreSQL + Redis, behind the same const operation table, so that no route
+ * One interface, several backends: SQLite (the embedded default) and
+ * PostgreSQL (src/store/pg*.c), behind the same const operation table, so that no route
  * knows which one it talks to. Every operation may be called from many threads
  * at once; single-use things (a pre-authorized code, a c_nonce, a DPoP jti)
  * are spent by one atomic conditional write, never read-then-write, so that
@@ -269,9 +269,11 @@ struct gr_store {
 
 /*
  * Open the store named by `url`: "sqlite:PATH" (created owner-only, migrated
- * to the current schema). Codes: USAGE (unknown scheme, or a database made by
- * a newer gramota), IO (the file cannot be created, opened or read),
- * TEMPORARILY_UNAVAILABLE.
+ * to the current schema), or "postgres://..." / "postgresql://..." (a libpq
+ * URI; the database must exist, its schema is migrated at open). Codes: USAGE
+ * (unknown scheme, a URL libpq cannot parse, or a database made by a newer
+ * gramota), IO (the file cannot be created, opened or read),
+ * TEMPORARILY_UNAVAILABLE (the server cannot be reached).
  */
 GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
 GR_API void gr_store_close(struct gr_store *store);

@@ -1,8 +1,11 @@
 /* Opening a store by URL (store.h): the one place that knows which backends exist. */
 #include "store/internal.h"
+#include "store/pg_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 static bool has_prefix(struct gr_str s, const char *prefix)
 {
@@ -20,9 +23,16 @@ int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err)
 
     out->ops = NULL;
     out->ctx = NULL;
-    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://"))
-        return gr_fail(err, GR_ERR_USAGE,
-                       "PostgreSQL stores are not built in yet; use sqlite:PATH for now.");
+    /* A PostgreSQL URL is handed to libpq whole: it reads the URI form itself. */
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
+        if (memchr(url.p, '\0', url.len) != NULL)
+            return gr_fail(err, GR_ERR_USAGE, "The store URL cannot be parsed.");
+        path = gr__xstrndup(url.p, url.len);
+        rc = gr__pg_open(path, out, err);
+        OPENSSL_cleanse(path, url.len); /* it may hold a password */
+        free(path);
+        return rc;
+    }
     if (!has_prefix(url, sqlite))
         return gr_fail(err, GR_ERR_USAGE,
                        "The store URL must start with sqlite: followed by a path.");

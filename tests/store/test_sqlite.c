@@ -140,9 +140,11 @@ static void test_urls(void **state)
 
     assert_code(open_code("mysql://localhost/gramota", &err), GR_ERR_USAGE);
     assert_code(open_code("/var/lib/gramota/gramota.db", &err), GR_ERR_USAGE);
-    assert_code(open_code("postgres://localhost/gramota", &err), GR_ERR_USAGE);
-    assert_code(open_code("postgresql://h/db", &err), GR_ERR_USAGE);
+    /* PostgreSQL URLs go to libpq: one it cannot parse is USAGE, a server not there is 503. */
+    assert_code(open_code("postgres://[::1/gramota", &err), GR_ERR_USAGE);
     assert_non_null(strstr(err.desc, "PostgreSQL"));
+    assert_code(open_code("postgresql:///gramota?host=/nonexistent/socket/dir", &err),
+                GR_ERR_TEMPORARILY_UNAVAILABLE);
     assert_code(open_code("sqlite:", &err), GR_ERR_USAGE);
     assert_code(open_code("sqlite::memory:", &err), GR_ERR_USAGE);
     /* The path is told to the log, not in the sentence. */

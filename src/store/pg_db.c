@@ -1,0 +1,493 @@
+/*
+ * The PostgreSQL backend's plumbing: connecting, a small pool of connections
+ * shared by the server's threads (one per worker at a time), statements
+ * prepared once per session, binary parameters and results, the mapping of
+ * SQLSTATEs onto our codes, and the migrations run at open.
+ *
+ * No call may hang: every connection is opened with connect_timeout and a
+ * statement_timeout / lock_timeout, a lost connection is reset once when it is
+ * next borrowed, and a reset that fails answers TEMPORARILY_UNAVAILABLE at
+ * once (503); the next borrower tries again, so service resumes by itself.
+ */
+#include "store/pg_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Connections per store: the server's worker threads, with room to spare. */
+#define POOL_MAX 16
+/* How long a thread waits for a connection to come back before 503. */
+#define WAIT_MS 5000
+/*
+ * Defaults a conninfo may override: a dead server is noticed within seconds,
+ * and no statement or lock wait outlives what a client would wait for.
+ */
+#define CONNECT_TIMEOUT "5"
+#define SESSION_OPTIONS                                                                            \
+    "-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000 " \
+    "-c client_min_messages=warning"
+/* Advisory lock of the migrations: see pg_schema.c for the key space. */
+#define LOCK_MIGRATE "SELECT pg_advisory_xact_lock(1196581229, 1)"
+
+struct gr__pg_db {
+    char *conninfo;
+    pthread_mutex_t lock;
+    pthread_cond_t returned; /* signalled when a connection goes back to `idle` */
+    struct gr__pg_conn *idle;
+    int made; /* connections that exist, idle or lent */
+};
+
+/* Failures that pass: the server is away, restarting, overloaded, or a wait ran out. */
+static bool transient(const char *state)
+{
+    return state[0] == '\0' ||              /* no answer at all: the connection failed */
+           strncmp(state, "08", 2) == 0 ||  /* connection exception */
+           strncmp(state, "53", 2) == 0 ||  /* insufficient resources */
+           strncmp(state, "57P", 3) == 0 || /* server shutting down or restarting */
+           strcmp(state, "57014") == 0 ||   /* statement_timeout */
+           strcmp(state, "55P03") == 0 ||   /* lock_timeout */
+           strcmp(state, "40001") == 0 ||   /* serialization failure */
+           strcmp(state, "40P01") == 0;     /* deadlock detected */
+}
+
+static int fail_with(struct gr__pg_conn *c, const PGresult *r, struct gr_err *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorMessage(r) : "";
+    size_t n;
+
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+    if (msg[0] == '\0')
+        msg = PQerrorMessage(c->pg);
+    if (PQstatus(c->pg) == CONNECTION_BAD || transient(c->sqlstate))
+        gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
+                "The database cannot be reached or is busy; try again shortly.");
+    else if (strncmp(c->sqlstate, "23", 2) == 0) /* the meaningful ones are told by the caller */
+        gr_fail(err, GR_ERR_SERVER_ERROR,
+                "The database refused a record that breaks its rules or refers to nothing.");
+    else
+        gr_fail(err, GR_ERR_SERVER_ERROR, "The database failed unexpectedly.");
+    gr_err_cause(err, "postgres: %s (%s)", msg, c->sqlstate);
+    n = strlen(err->cause);
+    while (n > 0 && (err->cause[n - 1] == '\n' || err->cause[n - 1] == ' '))
+        err->cause[--n] = '\0';
+    return -1;
+}
+
+/* see pg_internal.h */
+int gr__pg_unique(struct gr__pg_conn *c, enum gr_errc code, const char *desc, struct gr_err *err)
+{
+    if (strcmp(c->sqlstate, "23505") == 0) { /* unique_violation: keep the cause */
+        err->code = code;
+        snprintf(err->desc, sizeof(err->desc), "%s", desc);
+    }
+    return -1;
+}
+
+static int prepare(struct gr__pg_conn *c, enum gr__pg_sql_id id, const char *name,
+                   struct gr_err *err)
+{
+    PGresult *r = PQprepare(c->pg, name, gr__pg_sql[id], 0, NULL);
+
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail_with(c, r, err);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    c->prepared[id] = true; /* a session's prepared statements outlive its transactions */
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+               PGresult **res, struct gr_err *err)
+{
+    static const struct gr__pg_args none = { 0 };
+    char name[16];
+    PGresult *r;
+    ExecStatusType st;
+
+    *res = NULL;
+    if (a == NULL)
+        a = &none;
+    snprintf(name, sizeof(name), "g%d", (int)id);
+    if (!c->prepared[id] && prepare(c, id, name, err) < 0)
+        return -1;
+    r = PQexecPrepared(c->pg, name, a->n, a->v, a->len, a->fmt, 1);
+    st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        c->sqlstate[0] = '\0';
+        *res = r;
+        return 0;
+    }
+    fail_with(c, r, err);
+    PQclear(r);
+    return -1;
+}
+
+/* see pg_internal.h */
+int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+              struct gr_err *err)
+{
+    PGresult *r = NULL;
+
+    if (gr__pg_run(c, id, a, &r, err) < 0)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_exec(struct gr__pg_conn *c, const char *sql, struct gr_err *err)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = fail_with(c, r, err);
+    PQclear(r);
+    return rc;
+}
+
+static void arg(struct gr__pg_args *a, const char *v, size_t len)
+{
+    if (a->n >= GR__PG_MAX_ARGS)
+        abort(); /* the statements are ours: more parameters is a bug */
+    a->v[a->n] = v;
+    a->len[a->n] = (int)len;
+    a->fmt[a->n] = 1;
+    a->n++;
+}
+
+/* see pg_internal.h */
+void gr__pg_bytes(struct gr__pg_args *a, const void *p, size_t len)
+{
+    arg(a, p, p ? len : 0);
+}
+
+/* see pg_internal.h */
+void gr__pg_hash(struct gr__pg_args *a, const uint8_t *hash)
+{
+    arg(a, (const char *)hash, 32);
+}
+
+/* see pg_internal.h */
+void gr__pg_str(struct gr__pg_args *a, struct gr_str s)
+{
+    arg(a, s.p, s.len);
+}
+
+/* see pg_internal.h */
+void gr__pg_field(struct gr__pg_args *a, const char *s, size_t cap)
+{
+    arg(a, s, strnlen(s, cap));
+}
+
+/* see pg_internal.h */
+void gr__pg_i64(struct gr__pg_args *a, int64_t v)
+{
+    char *b = a->num[a->n < GR__PG_MAX_ARGS ? a->n : 0];
+
+    for (int i = 0; i < 8; i++)
+        b[i] = (char)(uint8_t)((uint64_t)v >> (56 - 8 * i));
+    arg(a, b, 8);
+}
+
+static int corrupt(struct gr_err *err, int col)
+{
+    gr_fail(err, GR_ERR_SERVER_ERROR, "The database holds a value of an unexpected shape.");
+    return gr_err_cause(err, "postgres: column %d has the wrong type or size", col);
+}
+
+/* see pg_internal.h */
+bool gr__pg_col_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) != 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_col_text(const PGresult *r, int row, int col, char *dst, size_t cap, struct gr_err *err)
+{
+    size_t n = (size_t)PQgetlength(r, row, col);
+
+    if (PQgetisnull(r, row, col)) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (n >= cap)
+        return corrupt(err, col);
+    memcpy(dst, PQgetvalue(r, row, col), n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_col_hash(const PGresult *r, int row, int col, uint8_t out[32], struct gr_err *err)
+{
+    if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 32)
+        return corrupt(err, col);
+    memcpy(out, PQgetvalue(r, row, col), 32);
+    return 0;
+}
+
+/* see pg_internal.h: BIGINT, INTEGER and BOOLEAN alike, as binary results send them. */
+int64_t gr__pg_col_i64(const PGresult *r, int row, int col)
+{
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    int n = PQgetlength(r, row, col);
+    uint64_t v = 0;
+
+    if (PQgetisnull(r, row, col) || n < 1 || n > 8)
+        return 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    if (n < 8 && (p[0] & 0x80))
+        v |= ~(uint64_t)0 << (8 * n);
+    return (int64_t)v;
+}
+
+/* see pg_internal.h */
+char *gr__pg_col_dup(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return gr__xstrndup(PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+static void conn_free(struct gr__pg_conn *c)
+{
+    if (c == NULL)
+        return;
+    PQfinish(c->pg);
+    free(c);
+}
+
+/*
+ * Our defaults come first and the operator's conninfo (expanded from dbname)
+ * after, so that a URL's own connect_timeout or options win.
+ */
+static struct gr__pg_conn *conn_new(const char *conninfo, struct gr_err *err)
+{
+    const char *const keys[] = { "connect_timeout", "options", "application_name", "dbname", NULL };
+    const char *const values[] = { CONNECT_TIMEOUT, SESSION_OPTIONS, "gramota", conninfo, NULL };
+    struct gr__pg_conn *c = gr__xcalloc(1, sizeof(*c));
+
+    c->pg = PQconnectdbParams(keys, values, 1);
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        return c;
+    gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
+            "The database cannot be reached; try again shortly.");
+    gr_err_cause(err, "postgres: %s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+    conn_free(c);
+    return NULL;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void give_back(struct gr__pg_db *db, struct gr__pg_conn *c)
+{
+    pthread_mutex_lock(&db->lock);
+    c->next = db->idle;
+    db->idle = c;
+    pthread_cond_signal(&db->returned);
+    pthread_mutex_unlock(&db->lock);
+}
+
+/*
+ * A connection found lost (the server restarted, a network cut): reset it
+ * once, which forgets its prepared statements. If the server is still away
+ * the caller gets 503 now, within connect_timeout, and the connection goes
+ * back to the pool to be tried again by the next borrower.
+ */
+static int revive(struct gr__pg_db *db, struct gr__pg_conn *c, struct gr_err *err)
+{
+    if (PQstatus(c->pg) != CONNECTION_BAD)
+        return 0;
+    PQreset(c->pg);
+    memset(c->prepared, 0, sizeof(c->prepared));
+    if (PQstatus(c->pg) == CONNECTION_OK)
+        return 0;
+    gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
+            "The database cannot be reached; try again shortly.");
+    gr_err_cause(err, "postgres: %s", PQerrorMessage(c->pg));
+    give_back(db, c);
+    return -1;
+}
+
+/* see pg_internal.h */
+int gr__pg_get(struct gr__pg_db *db, struct gr__pg_conn **out, struct gr_err *err)
+{
+    struct gr__pg_conn *c;
+    struct timespec deadline;
+    int rc = 0;
+
+    deadline_in(&deadline, WAIT_MS);
+    pthread_mutex_lock(&db->lock);
+    while (db->idle == NULL && db->made >= POOL_MAX && rc == 0)
+        rc = pthread_cond_timedwait(&db->returned, &db->lock, &deadline);
+    c = db->idle;
+    if (c != NULL) {
+        db->idle = c->next;
+        c->next = NULL;
+        pthread_mutex_unlock(&db->lock);
+        if (revive(db, c, err) < 0)
+            return -1;
+        *out = c;
+        return 0;
+    }
+    if (db->made >= POOL_MAX) {
+        pthread_mutex_unlock(&db->lock);
+        return gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
+                       "Every database connection is busy; try again shortly.");
+    }
+    db->made++; /* counted before connecting, so that the cap holds while the lock is dropped */
+    pthread_mutex_unlock(&db->lock);
+    c = conn_new(db->conninfo, err);
+    if (c == NULL) {
+        pthread_mutex_lock(&db->lock);
+        db->made--;
+        pthread_cond_signal(&db->returned);
+        pthread_mutex_unlock(&db->lock);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+/* see pg_internal.h */
+void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
+{
+    if (c == NULL)
+        return;
+    /* An error path left its transaction open: undo it before anyone else uses the connection. */
+    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    give_back(db, c);
+}
+
+static int schema_version(struct gr__pg_conn *c, int64_t *out, struct gr_err *err)
+{
+    PGresult *r = PQexec(c->pg, "SELECT version FROM gramota_schema");
+    int rc = 0;
+
+    *out = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = fail_with(c, r, err);
+    else if (PQntuples(r) > 0)
+        *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+/*
+ * Bring the schema to the version this code knows, all steps in one
+ * transaction (PostgreSQL's DDL is transactional: a failure halfway leaves the
+ * old version whole). The transaction-level advisory lock is taken before the
+ * version is read, so that of two processes starting together the second
+ * waits for the first's COMMIT and then finds nothing left to do. A database
+ * from a newer gramota is refused.
+ */
+static int migrate(struct gr__pg_conn *c, struct gr_err *err)
+{
+    int64_t have = 0, want = (int64_t)gr__pg_migrations_len;
+    char set[96];
+
+    if (gr__pg_exec(c, "BEGIN", err) < 0)
+        return -1;
+    if (gr__pg_exec(c, LOCK_MIGRATE, err) < 0 ||
+        gr__pg_exec(c, "CREATE TABLE IF NOT EXISTS gramota_schema (version BIGINT NOT NULL)", err) <
+            0 ||
+        schema_version(c, &have, err) < 0)
+        goto fail;
+    if (have > want) {
+        gr_fail(err, GR_ERR_USAGE,
+                "The database was made by a newer gramota (schema %lld, this one knows %lld).",
+                (long long)have, (long long)want);
+        goto fail;
+    }
+    for (int64_t v = have; v < want; v++) {
+        if (gr__pg_exec(c, gr__pg_migrations[v], err) < 0)
+            goto fail;
+    }
+    snprintf(set, sizeof(set),
+             "DELETE FROM gramota_schema; INSERT INTO gramota_schema VALUES (%lld)",
+             (long long)want);
+    if ((have < want && gr__pg_exec(c, set, err) < 0) || gr__pg_exec(c, "COMMIT", err) < 0)
+        goto fail;
+    return 0;
+fail:
+    PQclear(PQexec(c->pg, "ROLLBACK"));
+    return -1;
+}
+
+/* see pg_internal.h */
+void gr__pg_close(void *ctx)
+{
+    struct gr__pg_db *db = ctx;
+    struct gr__pg_conn *c, *next;
+
+    if (db == NULL)
+        return;
+    for (c = db->idle; c != NULL; c = next) {
+        next = c->next;
+        conn_free(c);
+    }
+    pthread_cond_destroy(&db->returned);
+    pthread_mutex_destroy(&db->lock);
+    free(db->conninfo);
+    free(db);
+}
+
+/* see pg_internal.h */
+int gr__pg_open(const char *conninfo, struct gr_store *out, struct gr_err *err)
+{
+    struct gr__pg_db *db;
+    struct gr__pg_conn *c;
+    PQconninfoOption *opts;
+    pthread_condattr_t attr;
+    char *why = NULL;
+
+    if (!PQisthreadsafe())
+        return gr_fail(err, GR_ERR_USAGE, "This libpq was built without thread support.");
+    opts = PQconninfoParse(conninfo, &why);
+    if (opts == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "The PostgreSQL URL cannot be parsed.");
+        gr_err_cause(err, "postgres: %s", why ? why : "out of memory");
+        PQfreemem(why);
+        return -1;
+    }
+    PQconninfoFree(opts);
+    c = conn_new(conninfo, err);
+    if (c == NULL)
+        return -1;
+    if (migrate(c, err) < 0) {
+        conn_free(c);
+        return -1;
+    }
+    db = gr__xcalloc(1, sizeof(*db));
+    db->conninfo = gr__xstrndup(conninfo, strlen(conninfo));
+    pthread_mutex_init(&db->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&db->returned, &attr);
+    pthread_condattr_destroy(&attr);
+    db->idle = c;
+    db->made = 1;
+    out->ops = &gr__pg_ops;
+    out->ctx = db;
+    return 0;
+}

@@ -1,0 +1,250 @@
+/*
+ * The PostgreSQL schema, as migrations, and the statements over it. The table
+ * gramota_schema holds the number of steps applied; pg_db.c runs the missing
+ * ones in one transaction at open, under an advisory lock. A step once
+ * released never changes: a new column or index is a new step.
+ *
+ * The tables mirror the SQLite ones (sqlite_schema.c) column for column, so
+ * that both backends keep the same facts: secrets are 32-byte SHA-256 BYTEAs
+ * (store.h), times are Unix seconds in BIGINTs, and a thing is expired when
+ * expires_at <= now.
+ */
+#include "store/pg_internal.h"
+
+const char *const gr__pg_migrations[] = {
+    /* 1: the whole schema of SQLite's steps 1 to 4. */
+    "CREATE TABLE orgs ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL CONSTRAINT orgs_name_key UNIQUE,"
+    "  key_hash BYTEA NOT NULL UNIQUE CHECK (length(key_hash) = 32),"
+    "  created_at BIGINT NOT NULL"
+    ");"
+    "CREATE TABLE offers ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  config_id TEXT NOT NULL,"
+    "  code_hash BYTEA NOT NULL UNIQUE CHECK (length(code_hash) = 32),"
+    "  tx_code_hash BYTEA CHECK (tx_code_hash IS NULL OR length(tx_code_hash) = 32),"
+    "  tx_input_mode TEXT CHECK (tx_input_mode IN ('numeric', 'text')),"
+    "  tx_length BIGINT,"
+    "  tx_description TEXT,"
+    "  tx_attempts BIGINT NOT NULL DEFAULT 0,"
+    "  by_reference BIGINT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'redeemed', 'dead')),"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  redeemed_at BIGINT,"
+    "  credential_lifetime BIGINT NOT NULL,"
+    "  subject_json TEXT,"
+    "  disclosable_json TEXT,"
+    "  sealed_url BYTEA"
+    ");"
+    "CREATE INDEX offers_org ON offers (org_id);"
+    "CREATE INDEX offers_holding ON offers (expires_at) WHERE subject_json IS NOT NULL;"
+    "CREATE TABLE tokens ("
+    "  hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),"
+    "  offer_id TEXT NOT NULL REFERENCES offers (id),"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  config_id TEXT NOT NULL,"
+    "  jkt BYTEA CHECK (jkt IS NULL OR length(jkt) = 32),"
+    "  expires_at BIGINT NOT NULL,"
+    "  client_id TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX tokens_offer ON tokens (offer_id, expires_at);"
+    "CREATE INDEX tokens_expiry ON tokens (expires_at);"
+    "CREATE TABLE nonces ("
+    "  hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),"
+    "  expires_at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX nonces_expiry ON nonces (expires_at);"
+    "CREATE TABLE jtis ("
+    "  hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),"
+    "  expires_at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX jtis_expiry ON jtis (expires_at);"
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BYTEA NOT NULL CHECK (length(value) = 32)"
+    ");"
+    "CREATE TABLE status_lists ("
+    "  id TEXT PRIMARY KEY,"
+    "  bits BIGINT NOT NULL CHECK (bits IN (1, 2, 4, 8)),"
+    "  size BIGINT NOT NULL CHECK (size > 0 AND size % 8 = 0),"
+    "  used BYTEA NOT NULL,"
+    "  free BIGINT NOT NULL CHECK (free >= 0),"
+    "  statuses BYTEA NOT NULL,"
+    "  version BIGINT NOT NULL DEFAULT 1,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX status_lists_open ON status_lists (bits, size, created_at) WHERE free > 0;"
+    /* seq orders a batch as it was recorded, as SQLite's rowid does. */
+    "CREATE TABLE issued ("
+    "  seq BIGSERIAL UNIQUE,"
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs (id),"
+    "  offer_id TEXT NOT NULL REFERENCES offers (id),"
+    "  config_id TEXT NOT NULL,"
+    "  vct TEXT NOT NULL,"
+    "  holder_jkt BYTEA NOT NULL CHECK (length(holder_jkt) = 32),"
+    "  issued_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  status_list TEXT REFERENCES status_lists (id),"
+    "  status_idx BIGINT,"
+    "  status BIGINT NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
+    "  status_at BIGINT"
+    ");"
+    "CREATE INDEX issued_offer ON issued (offer_id);"
+    "CREATE UNIQUE INDEX issued_status ON issued (status_list, status_idx) "
+    "WHERE status_list IS NOT NULL;"
+    "CREATE INDEX issued_org_time ON issued (org_id, issued_at DESC, id DESC);"
+    /*
+     * The audit trail: each row carries the hash of the one before it
+     * (store.h); the trigger makes the table append-only for anything that
+     * goes through SQL, and the chain makes any other change visible.
+     */
+    "CREATE TABLE audit ("
+    "  seq BIGINT PRIMARY KEY,"
+    "  at BIGINT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL,"
+    "  offer_id TEXT NOT NULL,"
+    "  credential_id TEXT NOT NULL,"
+    "  client TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  prev BYTEA NOT NULL CHECK (length(prev) = 32),"
+    "  hash BYTEA NOT NULL CHECK (length(hash) = 32)"
+    ");"
+    "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END$$;"
+    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+};
+
+const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
+
+#define OFFER_COLS                                                               \
+    "id, org_id, config_id, code_hash, tx_code_hash, tx_input_mode, tx_length, " \
+    "tx_description, tx_attempts, by_reference, state, created_at, expires_at, " \
+    "credential_lifetime, subject_json, disclosable_json, sealed_url"
+#define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at, client_id"
+#define CRED_COLS                                                               \
+    "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
+    "status_list, status_idx, status, status_at"
+#define AUDIT_COLS "seq, at, kind, org_id, offer_id, credential_id, client, detail, prev, hash"
+
+/*
+ * Advisory lock keys (pg_advisory_xact_lock(int, int)): the first number is
+ * gramota's ("GRam"), the second says what is serialized. pg_db.c uses 1 for
+ * migrations.
+ */
+#define LOCK_NS     "1196581229"
+#define LOCK_AUDIT  "2"
+#define LOCK_STATUS "3"
+
+/* see pg_internal.h */
+const char *const gr__pg_sql[PQ__COUNT] = {
+    [PQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at) "
+                      "VALUES ($1::text, $2::text, $3::bytea, $4::bigint)",
+    [PQ_ORG_BY_KEY] = "SELECT id, name, created_at FROM orgs WHERE key_hash = $1::bytea",
+    [PQ_ORG_BY_NAME] = "SELECT id, name, created_at FROM orgs WHERE name = $1::text",
+    [PQ_OFFER_INSERT] = "INSERT INTO offers (" OFFER_COLS ") VALUES ($1::text, $2::text, "
+                        "$3::text, $4::bytea, $5::bytea, $6::text, $7::bigint, $8::text, "
+                        "$9::bigint, $10::bigint, $11::text, $12::bigint, $13::bigint, "
+                        "$14::bigint, $15::text, $16::text, $17::bytea)",
+    [PQ_OFFER_GET] = "SELECT " OFFER_COLS " FROM offers WHERE id = $1::text AND org_id = $2::text",
+    [PQ_OFFER_BY_CODE] = "SELECT " OFFER_COLS " FROM offers WHERE code_hash = $1::bytea "
+                         "AND state = 'pending' AND expires_at > $2::bigint",
+    /*
+     * The redemption itself: every condition in one statement. Under READ
+     * COMMITTED a racing UPDATE waits for the row lock of the first and then
+     * re-checks this WHERE on the row as committed, so only one ever matches.
+     * The transaction codes are compared as SHA-256(hash || $4), $4 fresh
+     * random bytes per call: bytea = stops at the first differing byte, and
+     * blinding both sides keeps that from timing the stored hash's prefix
+     * (STYLE §3.3; sqlite_db.c's tx_match does the same in constant time).
+     */
+    [PQ_OFFER_REDEEM] = "UPDATE offers SET state = 'redeemed', redeemed_at = $2::bigint "
+                        "WHERE code_hash = $1::bytea AND state = 'pending' "
+                        "AND expires_at > $2::bigint AND ((tx_code_hash IS NULL AND "
+                        "$3::bytea IS NULL) OR sha256(tx_code_hash || $4::bytea) = "
+                        "sha256($3::bytea || $4::bytea)) RETURNING " OFFER_COLS,
+    /* FOR UPDATE: the diagnosis and the attempt count see the row as it stays until COMMIT. */
+    [PQ_OFFER_DIAGNOSE] = "SELECT id, state, expires_at, tx_code_hash IS NOT NULL "
+                          "FROM offers WHERE code_hash = $1::bytea FOR UPDATE",
+    [PQ_OFFER_MISS] = "UPDATE offers SET tx_attempts = tx_attempts + 1, "
+                      "state = CASE WHEN tx_attempts + 1 >= $2::bigint THEN 'dead' ELSE state END "
+                      "WHERE id = $1::text AND state = 'pending' RETURNING state",
+    [PQ_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES ($1::bytea, $2::text, "
+                        "$3::text, $4::text, $5::bytea, $6::bigint, $7::text)",
+    [PQ_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = $1::bytea "
+                     "AND expires_at > $2::bigint",
+    [PQ_NONCE_INSERT] = "INSERT INTO nonces (hash, expires_at) VALUES ($1::bytea, $2::bigint)",
+    /* One DELETE spends the nonce: of racing takers, only the one that deleted the row has it. */
+    [PQ_NONCE_TAKE] = "DELETE FROM nonces WHERE hash = $1::bytea AND expires_at > $2::bigint",
+    /*
+     * A jti seen before counts only while unexpired; an expired row is reused
+     * in place. ON CONFLICT makes a racing insert of the same key wait for the
+     * first and then take the DO UPDATE path, whose WHERE refuses it.
+     */
+    [PQ_JTI_ADD] = "INSERT INTO jtis (hash, expires_at) VALUES ($1::bytea, $2::bigint) "
+                   "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
+                   "WHERE jtis.expires_at <= $3::bigint",
+    [PQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
+                         "issued_at, expires_at, status_list, status_idx) VALUES ($1::text, "
+                         "$2::text, $3::text, $4::text, $5::text, $6::bytea, $7::bigint, "
+                         "$8::bigint, $9::text, $10::bigint)",
+    [PQ_ISSUED_IDS] = "SELECT id FROM issued WHERE org_id = $1::text AND offer_id = $2::text "
+                      "ORDER BY issued_at, seq LIMIT $3::bigint",
+    /* One allocator at a time, across every process (pg_status.c). */
+    [PQ_STATUS_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_STATUS ")",
+    [PQ_STATUS_OPEN] = "SELECT id, used, free FROM status_lists WHERE bits = $1::bigint "
+                       "AND size = $2::bigint AND free > 0 ORDER BY created_at, id LIMIT 1 "
+                       "FOR UPDATE",
+    [PQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, "
+                      "created_at, updated_at) VALUES ($1::text, $2::bigint, $3::bigint, "
+                      "decode(repeat('00', ($3::bigint / 8)::int), 'hex'), $3::bigint, "
+                      "decode(repeat('00', ($3::bigint * $2::bigint / 8)::int), 'hex'), "
+                      "$4::bigint, $4::bigint)",
+    [PQ_STATUS_TAKE] = "UPDATE status_lists SET used = $2::bytea, free = free - $3::bigint "
+                       "WHERE id = $1::text",
+    [PQ_STATUS_GET] = "SELECT id, bits, size, statuses, version, updated_at FROM status_lists "
+                      "WHERE id = $1::text",
+    [PQ_CRED_GET] = "SELECT " CRED_COLS " FROM issued WHERE org_id = $1::text AND id = $2::text",
+    /* Newest first; the cursor is the (issued_at, id) of the last row shown. */
+    [PQ_CRED_LIST] = "SELECT " CRED_COLS " FROM issued WHERE org_id = $1::text "
+                     "AND ($2::text IS NULL OR offer_id = $2::text) "
+                     "AND ($3::text IS NULL OR vct = $3::text) "
+                     "AND ($4::bigint < 0 OR status = $4::bigint) "
+                     "AND ($5::text = '' OR issued_at < $6::bigint OR "
+                     "(issued_at = $6::bigint AND id < $5::text)) "
+                     "ORDER BY issued_at DESC, id DESC LIMIT $7::bigint",
+    /* FOR UPDATE: a status change reads the record it is about to change under its lock. */
+    [PQ_CRED_LOCK] = "SELECT " CRED_COLS " FROM issued WHERE org_id = $1::text AND id = $2::text "
+                     "FOR UPDATE",
+    [PQ_CRED_SET] = "UPDATE issued SET status = $3::bigint, status_at = $4::bigint "
+                    "WHERE org_id = $1::text AND id = $2::text",
+    [PQ_STATUS_VALUES] = "SELECT bits, statuses FROM status_lists WHERE id = $1::text FOR UPDATE",
+    [PQ_STATUS_WRITE] = "UPDATE status_lists SET statuses = $2::bytea, version = version + 1, "
+                        "updated_at = $3::bigint WHERE id = $1::text",
+    [PQ_AUDIT_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_AUDIT ")",
+    [PQ_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [PQ_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES ($1::bigint, $2::bigint, "
+                        "$3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bytea, "
+                        "$10::bytea)",
+    [PQ_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
+    [PQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1::text, $2::bytea) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [PQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = $1::text",
+    [PQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= $1::bigint",
+    [PQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= $1::bigint",
+    [PQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= $1::bigint",
+    /* As SQ_SWEEP_OFFERS in sqlite_schema.c: $2 is now less the redemption grace. */
+    [PQ_SWEEP_OFFERS] =
+        "UPDATE offers SET subject_json = NULL, disclosable_json = NULL, sealed_url = NULL "
+        "WHERE subject_json IS NOT NULL "
+        "AND (state = 'dead' "
+        "OR (state = 'pending' AND expires_at <= $1::bigint) "
+        "OR (state = 'redeemed' AND redeemed_at <= $2::bigint AND NOT EXISTS "
+        "(SELECT 1 FROM tokens WHERE offer_id = offers.id AND expires_at > $1::bigint)))",
+};

@@ -1,0 +1,453 @@
+/*
+ * Status lists, the credential lifecycle and the audit trail in the
+ * PostgreSQL store (store.h). The picking, packing and chaining are the
+ * SQLite backend's own functions (store/internal.h), so both backends hand
+ * out, publish and chain exactly alike; what differs is how concurrent
+ * writers, possibly in several processes, are kept apart, said at each one.
+ */
+#include "store/internal.h"
+#include "store/pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gramota/b64url.h>
+#include <gramota/crypto.h>
+
+#define MAX_LIST_SIZE (1u << 24) /* entries in one list, as sqlite_status.c */
+
+static int new_list(struct gr__pg_conn *c, unsigned bits, size_t size, int64_t now,
+                    struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    uint8_t raw[16];
+    char id[GR_STORE_ID_LEN + 1];
+
+    /* A random id: the list's URL says nothing about how many lists came before. */
+    if (gr_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    gr_b64url_encode(raw, sizeof(raw), id);
+    id[GR_STORE_ID_LEN] = '\0';
+    gr__pg_field(&a, id, sizeof(id));
+    gr__pg_i64(&a, bits);
+    gr__pg_i64(&a, (int64_t)size);
+    gr__pg_i64(&a, now);
+    return gr__pg_do(c, PQ_STATUS_NEW, &a, err);
+}
+
+/* Take up to `want` entries of the open list; *got says how many. 1 when no list is open. */
+static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
+                struct gr_status_slot *out, size_t *got, struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 }, b = { 0 };
+    PGresult *r = NULL;
+    uint64_t idx[64];
+    uint8_t *used = NULL;
+    size_t free_count, n;
+    char id[GR_STORE_ID_LEN + 1];
+    int rc = -1;
+
+    gr__pg_i64(&a, bits);
+    gr__pg_i64(&a, (int64_t)size);
+    if (gr__pg_run(c, PQ_STATUS_OPEN, &a, &r, err) < 0)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 1;
+    }
+    if ((size_t)PQgetlength(r, 0, 1) != size / 8 ||
+        gr__pg_col_text(r, 0, 0, id, sizeof(id), err) < 0) {
+        PQclear(r);
+        return gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
+    }
+    used = gr__xmalloc(size / 8);
+    memcpy(used, PQgetvalue(r, 0, 1), size / 8);
+    free_count = (size_t)gr__pg_col_i64(r, 0, 2);
+    PQclear(r);
+    n = want < free_count ? want : free_count;
+    if (n > GR_NELEM(idx))
+        n = GR_NELEM(idx);
+    if (gr__store_status_pick(used, size, free_count, n, idx, err) < 0)
+        goto out;
+    gr__pg_field(&b, id, sizeof(id));
+    gr__pg_bytes(&b, used, size / 8);
+    gr__pg_i64(&b, (int64_t)n);
+    if (gr__pg_do(c, PQ_STATUS_TAKE, &b, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out[i].list_id, id, sizeof(id));
+        out[i].idx = idx[i];
+    }
+    *got = n;
+    rc = 0;
+out:
+    free(used);
+    return rc;
+}
+
+/*
+ * see store.h. One transaction. The read-pick-write of the `used` bitmap is
+ * made exclusive twice over: a transaction-level advisory lock serializes
+ * allocators (in every process) before they look for the open list, so that
+ * two of them never both find none and open two lists, and SELECT ... FOR
+ * UPDATE on that list's row keeps anything else from writing it meanwhile.
+ * The loser of the lock reads the bitmap the winner committed, so no index
+ * is handed out twice; the unique index on issued is the backstop.
+ */
+int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
+                        struct gr_status_slot *out, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    size_t done = 0;
+    int rc = -1;
+
+    if ((bits != 1 && bits != 2 && bits != 4 && bits != 8) || size == 0 || size % 8 ||
+        size > MAX_LIST_SIZE)
+        return gr_fail(err, GR_ERR_USAGE,
+                       "A status list has 1, 2, 4 or 8 bits and a size that is a multiple of 8.");
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__pg_exec(c, "BEGIN", err) < 0 || gr__pg_do(c, PQ_STATUS_LOCK, NULL, err) < 0)
+        goto out;
+    while (done < count) {
+        size_t got = 0;
+        int t = take(c, bits, size, count - done, out + done, &got, err);
+
+        if (t < 0)
+            goto out;
+        if (t == 1 && new_list(c, bits, size, now, err) < 0)
+            goto out;
+        done += got;
+    }
+    rc = gr__pg_exec(c, "COMMIT", err);
+out:
+    gr__pg_put(ctx, c); /* rolls back what did not commit */
+    return rc;
+}
+
+/* see store.h */
+int gr__pg_status_list_get(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
+                           struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (id.len == 0 || id.len > GR_STORE_ID_LEN)
+        return gr_fail(err, GR_ERR_NOT_FOUND, "There is no such status list.");
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    gr__pg_str(&a, id);
+    if (gr__pg_run(c, PQ_STATUS_GET, &a, &r, err) < 0)
+        goto out;
+    if (PQntuples(r) == 0) {
+        gr_fail(err, GR_ERR_NOT_FOUND, "There is no such status list.");
+    } else if (gr__pg_col_text(r, 0, 0, out->id, sizeof(out->id), err) == 0) {
+        out->bits = (unsigned)gr__pg_col_i64(r, 0, 1);
+        out->size = (size_t)gr__pg_col_i64(r, 0, 2);
+        out->statuses_len = (size_t)PQgetlength(r, 0, 3);
+        out->statuses = gr__xmalloc(out->statuses_len ? out->statuses_len : 1);
+        memcpy(out->statuses, PQgetvalue(r, 0, 3), out->statuses_len);
+        out->version = gr__pg_col_i64(r, 0, 4);
+        out->updated_at = gr__pg_col_i64(r, 0, 5);
+        rc = out->statuses_len == out->size * out->bits / 8
+                 ? 0
+                 : gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
+    }
+out:
+    PQclear(r);
+    if (rc < 0)
+        gr_status_list_rec_release(out);
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
+static int read_cred(const PGresult *r, int row, struct gr_credential_rec *out, struct gr_err *err)
+{
+    struct gr_issued *i = &out->issued;
+
+    memset(out, 0, sizeof(*out));
+    if (gr__pg_col_text(r, row, 0, i->id, sizeof(i->id), err) < 0 ||
+        gr__pg_col_text(r, row, 1, i->org_id, sizeof(i->org_id), err) < 0 ||
+        gr__pg_col_text(r, row, 2, i->offer_id, sizeof(i->offer_id), err) < 0 ||
+        gr__pg_col_text(r, row, 3, i->config_id, sizeof(i->config_id), err) < 0 ||
+        gr__pg_col_text(r, row, 4, i->vct, sizeof(i->vct), err) < 0 ||
+        gr__pg_col_hash(r, row, 5, i->holder_jkt, err) < 0)
+        return -1;
+    i->issued_at = gr__pg_col_i64(r, row, 6);
+    i->expires_at = gr__pg_col_i64(r, row, 7);
+    i->has_status = !gr__pg_col_null(r, row, 8);
+    if (i->has_status &&
+        gr__pg_col_text(r, row, 8, i->status.list_id, sizeof(i->status.list_id), err) < 0)
+        return -1;
+    i->status.idx = (uint64_t)gr__pg_col_i64(r, row, 9);
+    out->status = (enum gr_cred_status)gr__pg_col_i64(r, row, 10);
+    out->status_at = gr__pg_col_i64(r, row, 11);
+    return 0;
+}
+
+/* One credential of `org_id` by PQ_CRED_GET or, inside a transaction, PQ_CRED_LOCK. */
+static int get_on(struct gr__pg_conn *c, enum gr__pg_sql_id sql, struct gr_str org_id,
+                  struct gr_str id, struct gr_credential_rec *out, struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    int rc = -1;
+
+    gr__pg_str(&a, org_id);
+    gr__pg_str(&a, id);
+    if (gr__pg_run(c, sql, &a, &r, err) < 0)
+        return -1;
+    if (PQntuples(r) == 0)
+        gr_fail(err, GR_ERR_NOT_FOUND, "There is no such credential.");
+    else
+        rc = read_cred(r, 0, out, err);
+    PQclear(r);
+    return rc;
+}
+
+/* see store.h */
+int gr__pg_credential_get(void *ctx, struct gr_str org_id, struct gr_str id,
+                          struct gr_credential_rec *out, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    int rc;
+
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    rc = get_on(c, PQ_CRED_GET, org_id, id, out, err);
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
+/* see store.h */
+int gr__pg_credential_list(void *ctx, struct gr_str org_id, const struct gr_credential_filter *f,
+                           struct gr_credential_cursor *cursor, struct gr_credential_rec *out,
+                           size_t max, size_t *count, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    int rc = -1;
+
+    *count = 0;
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    gr__pg_str(&a, org_id);
+    gr__pg_str(&a, f->offer_id);
+    gr__pg_str(&a, f->vct);
+    gr__pg_i64(&a, f->status);
+    gr__pg_field(&a, cursor->id, sizeof(cursor->id));
+    gr__pg_i64(&a, cursor->issued_at);
+    gr__pg_i64(&a, (int64_t)max);
+    if (gr__pg_run(c, PQ_CRED_LIST, &a, &r, err) < 0)
+        goto out;
+    for (int i = 0; i < PQntuples(r) && *count < max; i++) {
+        if (read_cred(r, i, &out[*count], err) < 0)
+            goto out;
+        (*count)++;
+    }
+    if (*count) {
+        cursor->issued_at = out[*count - 1].issued.issued_at;
+        memcpy(cursor->id, out[*count - 1].issued.id, sizeof(cursor->id));
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
+/* Rewrite one entry of a list, its row locked by FOR UPDATE until the caller's COMMIT. */
+static int write_entry(struct gr__pg_conn *c, const struct gr_status_slot *slot,
+                       enum gr_cred_status status, int64_t now, struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 }, b = { 0 };
+    PGresult *r = NULL;
+    uint8_t *statuses = NULL;
+    size_t len;
+    unsigned bits;
+    int rc = -1;
+
+    gr__pg_field(&a, slot->list_id, sizeof(slot->list_id));
+    if (gr__pg_run(c, PQ_STATUS_VALUES, &a, &r, err) < 0)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return gr_fail(err, GR_ERR_SERVER_ERROR, "A credential's status list is missing.");
+    }
+    bits = (unsigned)gr__pg_col_i64(r, 0, 0);
+    len = (size_t)PQgetlength(r, 0, 1);
+    statuses = gr__xmalloc(len ? len : 1);
+    memcpy(statuses, PQgetvalue(r, 0, 1), len);
+    PQclear(r);
+    if (bits < 2 || slot->idx * bits / 8 >= len) {
+        gr_fail(err, GR_ERR_SERVER_ERROR, "A credential's status list entry is out of range.");
+        goto out;
+    }
+    gr__store_status_pack(statuses, bits, slot->idx, (unsigned)status);
+    gr__pg_field(&b, slot->list_id, sizeof(slot->list_id));
+    gr__pg_bytes(&b, statuses, len);
+    gr__pg_i64(&b, now);
+    rc = gr__pg_do(c, PQ_STATUS_WRITE, &b, err);
+out:
+    free(statuses);
+    return rc;
+}
+
+/*
+ * see store.h. One transaction: the record is read with SELECT ... FOR UPDATE
+ * (so that a concurrent revocation cannot slip between the check that it is
+ * not revoked and the change), and the list's row is locked the same way
+ * before its packed bytes are rewritten, so that two status changes on one
+ * list, in any processes, each rewrite the bytes the other committed.
+ */
+int gr__pg_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str id,
+                                 enum gr_cred_status status, int64_t now,
+                                 struct gr_credential_rec *out, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    struct gr__pg_args a = { 0 };
+    int rc = -1;
+
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__pg_exec(c, "BEGIN", err) < 0 || get_on(c, PQ_CRED_LOCK, org_id, id, out, err) < 0)
+        goto out;
+    if (out->status == status) {
+        rc = gr__pg_exec(c, "COMMIT", err); /* nothing to change: idempotent */
+        goto out;
+    }
+    if (out->status == GR_CRED_INVALID) {
+        gr_fail(err, GR_ERR_CONFLICT, "The credential is revoked; revocation is final.");
+        goto out;
+    }
+    gr__pg_str(&a, org_id);
+    gr__pg_str(&a, id);
+    gr__pg_i64(&a, (int64_t)status);
+    gr__pg_i64(&a, now);
+    if (gr__pg_do(c, PQ_CRED_SET, &a, err) < 0 ||
+        (out->issued.has_status && write_entry(c, &out->issued.status, status, now, err) < 0) ||
+        gr__pg_exec(c, "COMMIT", err) < 0)
+        goto out;
+    out->status = status;
+    out->status_at = now;
+    rc = 0;
+out:
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
+static int append_one(struct gr__pg_conn *c, int64_t seq, const struct gr_audit_event *ev,
+                      const uint8_t prev[32], const uint8_t hash[32], struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+
+    gr__pg_i64(&a, seq);
+    gr__pg_i64(&a, ev->at);
+    gr__pg_field(&a, ev->kind, sizeof(ev->kind));
+    gr__pg_field(&a, ev->org_id, sizeof(ev->org_id));
+    gr__pg_field(&a, ev->offer_id, sizeof(ev->offer_id));
+    gr__pg_field(&a, ev->credential_id, sizeof(ev->credential_id));
+    gr__pg_field(&a, ev->client, sizeof(ev->client));
+    gr__pg_field(&a, ev->detail, sizeof(ev->detail));
+    gr__pg_hash(&a, prev);
+    gr__pg_hash(&a, hash);
+    return gr__pg_do(c, PQ_AUDIT_INSERT, &a, err);
+}
+
+/*
+ * see store.h. Appends are serialized by a transaction-level advisory lock
+ * taken before the last hash is read: a second appender, in any process,
+ * waits for the first's COMMIT and then reads the row it added, so the chain
+ * never forks. (FOR UPDATE on the last row would not do for an empty table,
+ * and two first appenders would both start from zero.) The primary key on
+ * seq is the backstop.
+ */
+int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
+                        struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    PGresult *r = NULL;
+    uint8_t prev[32] = { 0 }, hash[32];
+    int64_t seq = 1;
+    int rc = -1;
+
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__pg_exec(c, "BEGIN", err) < 0 || gr__pg_do(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+        gr__pg_run(c, PQ_AUDIT_LAST, NULL, &r, err) < 0)
+        goto out;
+    if (PQntuples(r) == 1) {
+        seq = gr__pg_col_i64(r, 0, 0) + 1;
+        if (gr__pg_col_hash(r, 0, 1, prev, err) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < count; i++, seq++) {
+        gr__store_audit_hash(prev, seq, &ev[i], hash);
+        if (append_one(c, seq, &ev[i], prev, hash, err) < 0)
+            goto out;
+        memcpy(prev, hash, sizeof(prev));
+    }
+    rc = gr__pg_exec(c, "COMMIT", err);
+out:
+    PQclear(r);
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
+static int read_event(const PGresult *r, int row, struct gr_audit_event *ev, struct gr_err *err)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->at = gr__pg_col_i64(r, row, 1);
+    if (gr__pg_col_text(r, row, 2, ev->kind, sizeof(ev->kind), err) < 0 ||
+        gr__pg_col_text(r, row, 3, ev->org_id, sizeof(ev->org_id), err) < 0 ||
+        gr__pg_col_text(r, row, 4, ev->offer_id, sizeof(ev->offer_id), err) < 0 ||
+        gr__pg_col_text(r, row, 5, ev->credential_id, sizeof(ev->credential_id), err) < 0 ||
+        gr__pg_col_text(r, row, 6, ev->client, sizeof(ev->client), err) < 0 ||
+        gr__pg_col_text(r, row, 7, ev->detail, sizeof(ev->detail), err) < 0)
+        return -1;
+    return 0;
+}
+
+/* see store.h */
+int gr__pg_audit_verify(void *ctx, size_t *count, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    PGresult *r = NULL;
+    uint8_t prev[32] = { 0 }, stored_prev[32], stored[32], want[32];
+    struct gr_audit_event ev;
+    int64_t expect = 1;
+    int rc = -1;
+
+    *count = 0;
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__pg_run(c, PQ_AUDIT_ALL, NULL, &r, err) < 0)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++) {
+        int64_t seq = gr__pg_col_i64(r, i, 0);
+
+        if (read_event(r, i, &ev, err) < 0 || gr__pg_col_hash(r, i, 8, stored_prev, err) < 0 ||
+            gr__pg_col_hash(r, i, 9, stored, err) < 0)
+            goto out;
+        gr__store_audit_hash(prev, seq, &ev, want);
+        if (seq != expect || !gr_ct_equal(stored_prev, prev, 32) ||
+            !gr_ct_equal(stored, want, 32)) {
+            gr_fail(err, GR_ERR_SERVER_ERROR,
+                    "The audit trail is broken at event %lld: it was changed or removed.",
+                    (long long)expect);
+            goto out;
+        }
+        memcpy(prev, stored, 32);
+        expect++;
+        (*count)++;
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    gr__pg_put(ctx, c);
+    return rc;
+}
