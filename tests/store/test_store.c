@@ -3,6 +3,10 @@
  * each test gets a fresh store and drives it only through the ops table, so a
  * new backend joins by adding a row. Races use real threads. What only
  * SQLite has (URLs, migrations, the file) is in test_sqlite.c.
+ *
+ * The PostgreSQL row runs when GR_TEST_PG holds the libpq conninfo of a
+ * server (tests/store/test_pg.sh starts a private one): each test gets a
+ * database of its own there, made from the conninfo's maintenance database.
  */
 #include "testutil.h"
 
@@ -11,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include <gramota/store.h>
 
@@ -31,8 +37,41 @@ static void sqlite_url(const char *dir, char *out, size_t cap)
     snprintf(out, cap, "sqlite:%s/gramota.db", dir);
 }
 
+/* The value of option `key` in the conninfo `info`, or "". */
+static const char *conninfo_get(PQconninfoOption *opts, const char *key)
+{
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, key) == 0 && o->val != NULL)
+            return o->val;
+    }
+    return "";
+}
+
+/* A fresh database named after `dir`'s last part, on the server of GR_TEST_PG. */
+static void pg_url(const char *dir, char *out, size_t cap)
+{
+    const char *info = getenv("GR_TEST_PG"), *name = strrchr(dir, '/') + 1;
+    PQconninfoOption *opts = PQconninfoParse(info, NULL);
+    PGconn *pg = PQconnectdb(info);
+    char sql[128];
+    PGresult *r;
+
+    if (opts == NULL || PQstatus(pg) != CONNECTION_OK)
+        fail_msg("GR_TEST_PG: %s", PQerrorMessage(pg));
+    snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
+    r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    snprintf(out, cap, "postgresql:///%s?host=%s&user=%s&port=%s", name, conninfo_get(opts, "host"),
+             conninfo_get(opts, "user"),
+             conninfo_get(opts, "port")[0] ? conninfo_get(opts, "port") : "5432");
+    PQconninfoFree(opts);
+}
+
 static const struct backend backends[] = {
-    { "sqlite", sqlite_url },
+    { "sqlite", sqlite_url }, { "postgres", pg_url }, /* only with GR_TEST_PG */
 };
 
 static const struct backend *backend; /* the one the running group tests */
@@ -1111,6 +1150,8 @@ int main(void)
 
     for (size_t i = 0; i < GR_NELEM(backends); i++) {
         backend = &backends[i];
+        if (backend->url == pg_url && getenv("GR_TEST_PG") == NULL)
+            continue;
         failed += _cmocka_run_group_tests(backend->name, contract, GR_NELEM(contract), NULL, NULL);
     }
     return failed;

@@ -1,0 +1,186 @@
+/*
+ * What only the PostgreSQL store has, against the server of GR_TEST_PG
+ * (tests/store/test_pg.sh): migrations raced by stores opening at once, a
+ * connection lost under the store and reset, a lock wait cut short by
+ * lock_timeout, and a server that is not there. Every wait is bounded: the
+ * store answers TEMPORARILY_UNAVAILABLE quickly instead of hanging. Prints
+ * one line per check and exits non-zero if any failed.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include <gramota/err.h>
+#include <gramota/store.h>
+
+#define OPENERS 8
+
+static char url[512];
+static int failures;
+
+static void check(bool ok, const char *what, const struct gr_err *err)
+{
+    printf("%s %s", ok ? "ok  " : "FAIL", what);
+    if (!ok && err != NULL)
+        printf(" (%s: %s; %s)", gr_errc_name(err->code), err->desc, err->cause);
+    printf("\n");
+    failures += !ok;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static PGresult *sql(PGconn *pg, const char *q)
+{
+    PGresult *r = PQexec(pg, q);
+
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "%s: %s", q, PQerrorMessage(pg));
+        exit(1);
+    }
+    return r;
+}
+
+static void *open_one(void *arg)
+{
+    struct gr_store s;
+    struct gr_err *err = arg;
+
+    if (gr_store_open(gr_str_c(url), &s, err) == 0) {
+        gr_store_close(&s);
+        err->code = GR_ERR_OK;
+    }
+    return NULL;
+}
+
+/* Stores opening at once on an empty database: one migrates, the others wait and find it done. */
+static void migration_race(PGconn *db)
+{
+    pthread_t t[OPENERS];
+    struct gr_err err[OPENERS];
+    PGresult *r;
+    bool all = true;
+
+    for (int i = 0; i < OPENERS; i++) {
+        memset(&err[i], 0, sizeof(err[i]));
+        err[i].code = GR_ERR_SERVER_ERROR;
+        pthread_create(&t[i], NULL, open_one, &err[i]);
+    }
+    for (int i = 0; i < OPENERS; i++) {
+        pthread_join(t[i], NULL);
+        if (err[i].code != GR_ERR_OK) {
+            check(false, "a store opened during the migration race", &err[i]);
+            all = false;
+        }
+    }
+    r = sql(db, "SELECT count(*), min(version) FROM gramota_schema");
+    check(all && strcmp(PQgetvalue(r, 0, 0), "1") == 0 && strcmp(PQgetvalue(r, 0, 1), "1") == 0,
+          "8 stores opening at once migrate once", NULL);
+    PQclear(r);
+}
+
+/* The server drops every connection of the store: the next call may fail fast, then it works. */
+static void lost_connection(PGconn *db, struct gr_store *s)
+{
+    uint8_t a[32], b[32];
+    struct gr_err err;
+    int rc;
+
+    if (s->ops->secret(s->ctx, "k", a, &err) < 0)
+        check(false, "secret before the cut", &err);
+    PQclear(sql(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+    rc = s->ops->secret(s->ctx, "k", b, &err);
+    check(rc == 0 || err.code == GR_ERR_TEMPORARILY_UNAVAILABLE,
+          "the first call after a cut fails with 503 at worst", &err);
+    rc = s->ops->secret(s->ctx, "k", b, &err);
+    check(rc == 0 && memcmp(a, b, 32) == 0, "the next call reconnects and works", &err);
+}
+
+/* Another session holds the audit lock: the append gives up at lock_timeout with 503. */
+static void lock_timeout(PGconn *db, struct gr_store *s)
+{
+    struct gr_audit_event ev = { .at = 1, .kind = "test.lock" };
+    struct gr_err err;
+    double t0;
+    int rc;
+
+    PQclear(sql(db, "BEGIN"));
+    PQclear(sql(db, "SELECT pg_advisory_xact_lock(1196581229, 2)"));
+    t0 = now_s();
+    rc = s->ops->audit_append(s->ctx, &ev, 1, &err);
+    check(rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE && now_s() - t0 < 10,
+          "a lock held elsewhere ends in 503 within the lock timeout", rc < 0 ? &err : NULL);
+    PQclear(sql(db, "ROLLBACK"));
+    rc = s->ops->audit_append(s->ctx, &ev, 1, &err);
+    check(rc == 0, "the append works once the lock is free", &err);
+}
+
+static void no_server(void)
+{
+    struct gr_store s;
+    struct gr_err err;
+    double t0 = now_s();
+    int rc = gr_store_open(GR_STR("postgresql:///gramota?host=/nonexistent/socket/dir"), &s, &err);
+
+    check(rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE && now_s() - t0 < 5,
+          "a server that is not there is 503 at once", rc < 0 ? &err : NULL);
+}
+
+int main(void)
+{
+    const char *info = getenv("GR_TEST_PG");
+    PQconninfoOption *opts = info ? PQconninfoParse(info, NULL) : NULL;
+    const char *host = "", *user = "";
+    char dbinfo[512];
+    struct gr_store s;
+    struct gr_err err;
+    PGconn *admin, *db;
+
+    if (opts == NULL) {
+        fprintf(stderr, "tool_pg_faults: GR_TEST_PG must hold a libpq conninfo\n");
+        return 1;
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "host") == 0 && o->val)
+            host = o->val;
+        if (strcmp(o->keyword, "user") == 0 && o->val)
+            user = o->val;
+    }
+    admin = PQconnectdb(info);
+    if (PQstatus(admin) != CONNECTION_OK) {
+        fprintf(stderr, "tool_pg_faults: %s", PQerrorMessage(admin));
+        return 1;
+    }
+    PQclear(sql(admin, "CREATE DATABASE gr_faults"));
+    snprintf(url, sizeof(url), "postgresql:///gr_faults?host=%s&user=%s", host, user);
+    snprintf(dbinfo, sizeof(dbinfo), "host=%s user=%s dbname=gr_faults", host, user);
+    db = PQconnectdb(dbinfo);
+    if (PQstatus(db) != CONNECTION_OK) {
+        fprintf(stderr, "tool_pg_faults: %s", PQerrorMessage(db));
+        return 1;
+    }
+    migration_race(db);
+    if (gr_store_open(gr_str_c(url), &s, &err) < 0) {
+        check(false, "open", &err);
+        return 1;
+    }
+    lost_connection(db, &s);
+    lock_timeout(db, &s);
+    gr_store_close(&s);
+    no_server();
+    PQfinish(db);
+    PQfinish(admin);
+    PQconninfoFree(opts);
+    printf("%s\n", failures ? "tool_pg_faults: FAILED" : "tool_pg_faults: all passed");
+    return failures ? 1 : 0;
+}
