@@ -53,7 +53,7 @@ static int org_create(void *ctx, const struct gr_org *org, const uint8_t api_key
     gr__pg_hash(&a, api_key_hash);
     gr__pg_i64(&a, org->created_at);
     rc = gr__pg_do(c, PQ_ORG_INSERT, &a, err);
-    if (rc < 0 && strstr(err->cause, "orgs_name_key") != NULL)
+    if (rc < 0 && strcmp(c->constraint, "orgs_name_key") == 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "An organization with this name already exists.", err);
     else if (rc < 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "The organization's id or API key is already in use.",

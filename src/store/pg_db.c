@@ -56,12 +56,13 @@ static bool transient(const char *state)
 static int fail_with(struct gr__pg_conn *c, const PGresult *r, struct gr_err *err)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = r ? PQresultErrorMessage(r) : "";
-    size_t n;
+    const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
-    if (msg[0] == '\0')
-        msg = PQerrorMessage(c->pg);
+    snprintf(c->constraint, sizeof(c->constraint), "%s", constraint ? constraint : "");
+    if (msg == NULL)
+        msg = PQerrorMessage(c->pg); /* no server message: libpq's own */
     if (PQstatus(c->pg) == CONNECTION_BAD || transient(c->sqlstate))
         gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
                 "The database cannot be reached or is busy; try again shortly.");
@@ -71,9 +72,11 @@ static int fail_with(struct gr__pg_conn *c, const PGresult *r, struct gr_err *er
     else
         gr_fail(err, GR_ERR_SERVER_ERROR, "The database failed unexpectedly.");
     gr_err_cause(err, "postgres: %s (%s)", msg, c->sqlstate);
-    n = strlen(err->cause);
-    while (n > 0 && (err->cause[n - 1] == '\n' || err->cause[n - 1] == ' '))
-        err->cause[--n] = '\0';
+    /* One line in the log: libpq's messages end in, and may hold, newlines. */
+    for (char *p = err->cause; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    }
     return -1;
 }
 
@@ -121,6 +124,7 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
     st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         c->sqlstate[0] = '\0';
+        c->constraint[0] = '\0';
         *res = r;
         return 0;
     }

@@ -77,6 +77,7 @@ struct gr__pg_conn {
     PGconn *pg;
     bool prepared[PQ__COUNT]; /* PQprepare'd on this session (a reset forgets them) */
     char sqlstate[6];         /* of the last failure, "" when it had none */
+    char constraint[64];      /* the constraint the last failure broke, or "" */
     struct gr__pg_conn *next; /* in the pool's idle list */
 };
 
@@ -110,7 +111,8 @@ void gr__pg_i64(struct gr__pg_args *a, int64_t v);
  * Run the prepared statement `id` (prepared on first use on this session).
  * On success *res holds the result (PQclear it). On failure err says why:
  * a lost connection, a timeout, a lock or serialization failure are
- * TEMPORARILY_UNAVAILABLE, the rest SERVER_ERROR; c->sqlstate keeps the code.
+ * TEMPORARILY_UNAVAILABLE, the rest SERVER_ERROR; c->sqlstate and
+ * c->constraint keep what the server said.
  */
 int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                PGresult **res, struct gr_err *err);
