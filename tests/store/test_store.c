@@ -1002,6 +1002,51 @@ static void test_audit_chain(void **state)
     assert_int_equal(n, 5);
 }
 
+static int race_audit(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_audit_event ev = { .at = NOW + i, .kind = "credential.issued" };
+
+    snprintf(ev.detail, sizeof(ev.detail), "racer %d", i);
+    return OPS(r->f)->audit_append(CTX(r->f), &ev, 1, err);
+}
+
+/* Appenders at once: every event lands, and the chain does not fork. */
+static void test_audit_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_audit };
+    struct gr_err err;
+    size_t n = 0;
+
+    assert_int_equal(run_race(&r), RACERS);
+    ok(OPS(r.f)->audit_verify(CTX(r.f), &n, &err), &err);
+    assert_int_equal(n, RACERS);
+}
+
+#define RACE_CREDS 8
+
+static int race_suspend(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_credential_rec rec;
+    char id[16];
+
+    snprintf(id, sizeof(id), "cred-%d", i % RACE_CREDS);
+    return OPS(r->f)->credential_set_status(CTX(r->f), GR_STR("org-acme"), gr_str_c(id),
+                                            GR_CRED_SUSPENDED, NOW + 1, &rec, err);
+}
+
+/* Status changes at once on one list: none overwrites another's entry. */
+static void test_status_change_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_suspend };
+    struct gr_issued made[RACE_CREDS];
+
+    put_offer(r.f, &r.f->org, "offer-1", NULL, NOW + 600);
+    issue_some(r.f, RACE_CREDS, "urn:eudi:pid:1", made);
+    assert_int_equal(run_race(&r), RACERS);
+    for (int i = 0; i < RACE_CREDS; i++)
+        assert_int_equal(entry(r.f, &made[i].status), GR_CRED_SUSPENDED);
+}
+
 static void test_secret(void **state)
 {
     struct fixture *f = *state;
@@ -1138,6 +1183,8 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown(test_credential_list, setup, teardown),
     cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_audit_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_status_change_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
