@@ -31,11 +31,16 @@ as_pg "$bin/initdb" -D "$tmp/pg" -A trust -U gramota -E UTF8 --no-sync >"$tmp/in
     { cat "$tmp/initdb.log" >&2; exit 1; }
 # fsync off: the data dies with the test; max_connections: 20 racing threads
 # per store, and a store or two open at once.
-as_pg "$bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 30 \
-    -o "-k $tmp -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null ||
+opts="-k $tmp -c listen_addresses= -c fsync=off -c max_connections=200"
+as_pg "$bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 30 -o "$opts" start >/dev/null ||
     { cat "$tmp/pg.log" >&2; exit 1; }
 
 export GR_TEST_PG="host=$tmp user=gramota dbname=postgres"
+# Shell commands that stop and start this server, for tests of an outage.
+pre=""
+[ "$(id -u)" != 0 ] || pre="runuser -u postgres --"
+export GR_TEST_PG_STOP="$pre $bin/pg_ctl -D $tmp/pg -m fast -w stop >/dev/null"
+export GR_TEST_PG_START="$pre $bin/pg_ctl -D $tmp/pg -l $tmp/pg.log -w -t 30 -o '$opts' start >/dev/null"
 status=0
 "$@" || status=$?
 exit "$status"

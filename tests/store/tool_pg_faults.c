@@ -2,7 +2,9 @@
  * What only the PostgreSQL store has, against the server of GR_TEST_PG
  * (tests/store/test_pg.sh): migrations raced by stores opening at once, a
  * connection lost under the store and reset, a lock wait cut short by
- * lock_timeout, and a server that is not there. Every wait is bounded: the
+ * lock_timeout, the server stopped and started again under an open store
+ * (GR_TEST_PG_STOP and GR_TEST_PG_START, from scripts/pg-test.sh), and a
+ * server that is not there. Every wait is bounded: the
  * store answers TEMPORARILY_UNAVAILABLE quickly instead of hanging. Prints
  * one line per check and exits non-zero if any failed.
  */
@@ -125,6 +127,43 @@ static void lock_timeout(PGconn *db, struct gr_store *s)
     check(rc == 0, "the append works once the lock is free", &err);
 }
 
+/* The server goes away and comes back: 503 quickly meanwhile, then service resumes by itself. */
+static void outage(struct gr_store *s)
+{
+    const char *stop = getenv("GR_TEST_PG_STOP"), *start = getenv("GR_TEST_PG_START");
+    uint8_t a[32], b[32];
+    struct gr_err err;
+    double t0;
+    bool fast = true;
+    int rc = -1;
+
+    if (stop == NULL || start == NULL) {
+        check(false, "GR_TEST_PG_STOP and GR_TEST_PG_START are set", NULL);
+        return;
+    }
+    if (s->ops->secret(s->ctx, "outage", a, &err) < 0)
+        check(false, "secret before the outage", &err);
+    if (system(stop) != 0) {
+        check(false, "the server stops", NULL);
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        t0 = now_s();
+        rc = s->ops->secret(s->ctx, "outage", b, &err);
+        fast = fast && rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE && now_s() - t0 < 2;
+    }
+    check(fast, "every call while the server is down is 503 within 2 s", rc < 0 ? &err : NULL);
+    if (system(start) != 0) {
+        check(false, "the server starts again", NULL);
+        return;
+    }
+    /* The first call may meet a connection not yet known to be dead; the next must work. */
+    rc = s->ops->secret(s->ctx, "outage", b, &err);
+    if (rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE)
+        rc = s->ops->secret(s->ctx, "outage", b, &err);
+    check(rc == 0 && memcmp(a, b, 32) == 0, "service resumes when the server is back", &err);
+}
+
 static void no_server(void)
 {
     struct gr_store s;
@@ -176,9 +215,11 @@ int main(void)
     }
     lost_connection(db, &s);
     lock_timeout(db, &s);
+    PQfinish(db); /* the outage ends every session */
+    db = NULL;
+    outage(&s);
     gr_store_close(&s);
     no_server();
-    PQfinish(db);
     PQfinish(admin);
     PQconninfoFree(opts);
     printf("%s\n", failures ? "tool_pg_faults: FAILED" : "tool_pg_faults: all passed");
