@@ -3,7 +3,7 @@
 #   scripts/pg-test.sh COMMAND [ARG...]
 # initdb in a temporary directory, postgres listening on a Unix socket there
 # only (no TCP port, so parallel runs cannot collide), GR_TEST_PG set to its
-# libpq conninfo for COMMAND, and everything stopped and removed afterwards.
+# libpq conninfo for COMMAND (GR_TEST_PG_URL: the same as a URL), and everything stopped and removed afterwards.
 # Run as root, the server runs as the postgres user. Exits with COMMAND's
 # status, or 1 if PostgreSQL cannot be started: a test that needs it fails,
 # it is never skipped.
@@ -36,6 +36,8 @@ as_pg "$bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 30 -o "$opts" start >/de
     { cat "$tmp/pg.log" >&2; exit 1; }
 
 export GR_TEST_PG="host=$tmp user=gramota dbname=postgres"
+# The same server as a URL, the form gramota --database-url takes.
+export GR_TEST_PG_URL="postgresql://gramota@/postgres?host=$tmp"
 # Shell commands that stop and start this server, for tests of an outage.
 pre=""
 [ "$(id -u)" != 0 ] || pre="runuser -u postgres --"

@@ -9,15 +9,18 @@
 #   eudi.mjs      the EU reference wallet's three request shapes (WALLET.md §2-§4),
 #                 wallet and key attestations from a test wallet provider made here
 #
-# Four servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
+# Five servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
 # --credential-types eudi, wallet attestation required, DPoP nonces, an x5c
-# chain) and "abca" (attestation-based client authentication required, the
-# default types, x5c). All must stop with status 0 on SIGTERM. Prints "ok N -
+# chain), "abca" (attestation-based client authentication required, the
+# default types, x5c) and "pg" (plain, its store in a private PostgreSQL from
+# scripts/pg-test.sh; wallet.mjs and refusals.mjs run again against it). All must stop with status 0 on SIGTERM. Prints "ok N -
 # ..." / "not ok N - ..." per check, then one "# pass N" and one "# fail N" for
 # scripts/run-tests.sh; exits 1 on any failure.
 set -uo pipefail
 
 src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+# The "pg" server needs a private PostgreSQL: run beside one.
+[ -n "${GR_TEST_PG_URL:-}" ] || exec "$src/scripts/pg-test.sh" bash "$0" "$@"
 gramota=${GRAMOTA:-$src/build/current/gramota}
 here=$src/tests/e2e
 
@@ -135,13 +138,14 @@ stop() {
 
 # Run a Node script and count its "ok - ..." / "not ok - ..." lines as checks; a
 # script that fails without saying which check failed counts as one failure.
+# Check names get the prefix in $label, if set.
 run_node() {
     local what=$1 line rc before=$fail
     shift
     while IFS= read -r line; do
         case $line in
-        "ok - "*) ok "${line#ok - }" ;;
-        "not ok - "*) not_ok "${line#not ok - }" ;;
+        "ok - "*) ok "${label:-}${line#ok - }" ;;
+        "not ok - "*) not_ok "${label:-}${line#not ok - }" ;;
         *) echo "# $line" ;;
         esac
     done < <(cd "$here" && timeout 120 node "$@" </dev/null 2>&1)
@@ -185,6 +189,7 @@ refused() {
 
 start main || finish
 start nonce --dpop-nonce || finish
+start pg --database-url "$GR_TEST_PG_URL" || finish
 
 # The EU profile: a test wallet provider (its CA trusted), an untrusted one made
 # the same way, and the issuer's own key with a certificate chain for x5c.
@@ -230,7 +235,22 @@ if [ "$eudi" = yes ]; then
     run_node eudi.mjs eudi.mjs
 fi
 
-for name in main nonce eudi abca; do
+# The same wallet and refusals against the PostgreSQL store (the DPoP-nonce
+# checks still use the "nonce" server).
+if "$gramota" org create acme --data-dir "$tmp/pg" --database-url "$GR_TEST_PG_URL" \
+    >"$tmp/pgorg.out" 2>"$tmp/pgorg.err"; then
+    ok "pg: org create beside the running server prints a key on its last line"
+    GR_ISSUER=${url[pg]} GR_API_KEY=${key[pg]} GR_API_KEY2=$(tail -n 1 "$tmp/pgorg.out")
+    export GR_ISSUER GR_API_KEY GR_API_KEY2
+    label="pg: "
+    run_node "pg: wallet.mjs" wallet.mjs
+    run_node "pg: refusals.mjs" refusals.mjs
+    label=
+else
+    not_ok "pg: org create beside the running server: $(tail -n 1 "$tmp/pgorg.err")"
+fi
+
+for name in main nonce eudi abca pg; do
     [ -n "${pid[$name]:-}" ] && stop "$name"
 done
 finish
