@@ -9,12 +9,15 @@
 #   eudi.mjs      the EU reference wallet's three request shapes (WALLET.md §2-§4),
 #                 wallet and key attestations from a test wallet provider made here
 #
-# Five servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
+# Six servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
 # --credential-types eudi, wallet attestation required, DPoP nonces, an x5c
 # chain), "abca" (attestation-based client authentication required, the
-# default types, x5c) and "pg" (plain, its store in a private PostgreSQL from
-# scripts/pg-test.sh; wallet.mjs and refusals.mjs run again against it). All must stop with status 0 on SIGTERM. Prints "ok N -
-# ..." / "not ok N - ..." per check, then one "# pass N" and one "# fail N" for
+# default types, x5c), "pg" (plain, its store in a private PostgreSQL from
+# scripts/pg-test.sh; wallet.mjs and refusals.mjs run again against it) and
+# "pg-twin", a second process on pg's database, issuer URL and key: wallet.mjs
+# once more with its requests alternating between the two (spread.mjs). All
+# must stop with status 0 on SIGTERM. Prints "ok N - ..." / "not ok N - ..."
+# per check, then one "# pass N" and one "# fail N" for
 # scripts/run-tests.sh; exits 1 on any failure.
 set -uo pipefail
 
@@ -67,7 +70,8 @@ healthy() {
 }
 
 # start NAME ARGS...: a server on a free port with its own data directory; sets
-# url[NAME], key[NAME] (the first-start API key) and pid[NAME]. Retries once
+# url[NAME], key[NAME] (the first-start API key) and pid[NAME]. A NAME ending in
+# "-twin" shares a store that already has its organizations: no key expected. Retries once
 # when the port was taken in between.
 start() {
     local name=$1 try port i
@@ -85,7 +89,10 @@ start() {
             kill -0 "${pid[$name]}" 2>/dev/null || break
             sleep 0.1
         done
-        if healthy "${url[$name]}"; then
+        if healthy "${url[$name]}" && [[ $name == *-twin ]]; then
+            ok "$name server: started on ${url[$name]}"
+            return 0
+        elif healthy "${url[$name]}"; then
             key[$name]=$(awk 'f { print; exit } /API key/ { f = 1 }' "$tmp/$name.out")
             if [[ ${key[$name]} =~ ^[A-Za-z0-9_.~-]{20,}$ ]]; then
                 ok "$name server: started on ${url[$name]}, printed the default organization's API key"
@@ -245,12 +252,27 @@ if "$gramota" org create acme --data-dir "$tmp/pg" --database-url "$GR_TEST_PG_U
     label="pg: "
     run_node "pg: wallet.mjs" wallet.mjs
     run_node "pg: refusals.mjs" refusals.mjs
+    # Two processes as one: a second server on the same database, issuer URL
+    # and key; the wallet's requests alternate between the two (spread.mjs).
+    if start pg-twin --database-url "$GR_TEST_PG_URL" --issuer-url "${url[pg]}" \
+        --signer "file:$tmp/pg/issuer.pem"; then
+        label="pg, two processes: "
+        GR_ISSUER_TWIN=${url[pg-twin]} run_node "two processes: wallet.mjs" \
+            --import ./spread.mjs wallet.mjs
+        # The twin must really have served its half of the flows (its request log).
+        served=$(grep -cE ' (token|credential) 200 ' "$tmp/pg-twin.out")
+        if [ "$served" -ge 10 ]; then
+            ok "pg, two processes: the twin answered $served token and credential requests with 200"
+        else
+            not_ok "pg, two processes: the twin answered $served token and credential requests with 200"
+        fi
+    fi
     label=
 else
     not_ok "pg: org create beside the running server: $(tail -n 1 "$tmp/pgorg.err")"
 fi
 
-for name in main nonce eudi abca pg; do
+for name in main nonce eudi abca pg pg-twin; do
     [ -n "${pid[$name]:-}" ] && stop "$name"
 done
 finish
