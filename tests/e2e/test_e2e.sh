@@ -8,6 +8,8 @@
 #   refusals.mjs  every refusal the specifications name, status and error code
 #   eudi.mjs      the EU reference wallet's three request shapes (WALLET.md §2-§4),
 #                 wallet and key attestations from a test wallet provider made here
+#   twin.mjs      two processes on one database: codes, tokens, nonces and DPoP
+#                 replays across them, racing redemptions and status allocation
 #
 # Six servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
 # --credential-types eudi, wallet attestation required, DPoP nonces, an x5c
@@ -15,7 +17,8 @@
 # default types, x5c), "pg" (plain, its store in a private PostgreSQL from
 # scripts/pg-test.sh; wallet.mjs and refusals.mjs run again against it) and
 # "pg-twin", a second process on pg's database, issuer URL and key: wallet.mjs
-# once more with its requests alternating between the two (spread.mjs). All
+# once more with its requests alternating between the two (spread.mjs), then
+# twin.mjs, what must hold across the two. All
 # must stop with status 0 on SIGTERM. Prints "ok N - ..." / "not ok N - ..."
 # per check, then one "# pass N" and one "# fail N" for
 # scripts/run-tests.sh; exits 1 on any failure.
@@ -265,6 +268,13 @@ if "$gramota" org create acme --data-dir "$tmp/pg" --database-url "$GR_TEST_PG_U
             ok "pg, two processes: the twin answered $served token and credential requests with 200"
         else
             not_ok "pg, two processes: the twin answered $served token and credential requests with 200"
+        fi
+        GR_ISSUER_TWIN=${url[pg-twin]} run_node "twin.mjs" twin.mjs
+        if "$gramota" audit verify --data-dir "$tmp/pg" --database-url "$GR_TEST_PG_URL" \
+            >"$tmp/pgaudit.out" 2>&1; then
+            ok "pg, two processes: the audit chain both wrote verifies ($(head -n 1 "$tmp/pgaudit.out"))"
+        else
+            not_ok "pg, two processes: audit verify: $(tail -n 1 "$tmp/pgaudit.out")"
         fi
     fi
     label=
