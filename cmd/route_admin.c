@@ -218,10 +218,21 @@ void route_issuer_metadata_signed(struct req *r)
     req_add_header(r, "Access-Control-Allow-Origin", "*");
 }
 
-/* see server.h */
+/*
+ * see server.h. /healthz: the process answers. /readyz: and so does its
+ * store, so that a balancer stops sending work while the database is away
+ * (503 temporarily_unavailable), and sends it again once it is back.
+ */
 void route_health(struct req *r)
 {
-    gr_buf_adds(&r->out, "{\"status\":\"ok\"}");
-    req_json(r, 200);
+    struct gr_err err = { 0 };
+
+    if (strcmp(r->route, "readyz") == 0 && r->srv->store.ops->ping(r->srv->store.ctx, &err) < 0) {
+        gr_err_recode(&err, GR_ERR_TEMPORARILY_UNAVAILABLE);
+        req_error(r, &err);
+    } else {
+        gr_buf_adds(&r->out, "{\"status\":\"ok\"}");
+        req_json(r, 200);
+    }
     req_add_header(r, "Cache-Control", "no-store");
 }

@@ -94,6 +94,7 @@ bool req_content_type_is(const struct req *r, const char *type);
 void route_wellknown(struct req *r, const struct gr_buf *doc);
 /* The issuer metadata, signed, for Accept: application/jwt (OID4VCI §12.2.3). */
 void route_issuer_metadata_signed(struct req *r);
+/* /healthz and /readyz (r->route says which); /readyz asks the store too. */
 void route_health(struct req *r);
 void route_token(struct req *r);
 void route_nonce(struct req *r);

@@ -250,6 +250,9 @@ struct gr_store_ops {
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);
 
+    /* One round trip to the database (readiness). Code: TEMPORARILY_UNAVAILABLE or IO. */
+    int (*ping)(void *ctx, struct gr_err *err);
+
     /*
      * Delete the nonces, jtis and tokens expired at `now`. Keep every offer,
      * but forget the claims and sealed URL of one past its use: dead, expired

@@ -64,6 +64,7 @@ enum gr__store_sql_id {
     SQ_AUDIT_ALL,
     SQ_SECRET_INSERT,
     SQ_SECRET_GET,
+    SQ_PING,
     SQ_SWEEP_NONCES,
     SQ_SWEEP_JTIS,
     SQ_SWEEP_TOKENS,

@@ -64,6 +64,7 @@ enum gr__pg_sql_id {
     PQ_AUDIT_ALL,
     PQ_SECRET_INSERT,
     PQ_SECRET_GET,
+    PQ_PING,
     PQ_SWEEP_NONCES,
     PQ_SWEEP_JTIS,
     PQ_SWEEP_TOKENS,

@@ -236,6 +236,7 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1::text, $2::bytea) "
                          "ON CONFLICT (name) DO NOTHING",
     [PQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = $1::text",
+    [PQ_PING] = "SELECT 1",
     [PQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= $1::bigint",

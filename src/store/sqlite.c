@@ -439,6 +439,25 @@ out:
     return rc;
 }
 
+/* see store.h */
+static int ping(void *ctx, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+
+    if (gr__store_get(ctx, &c, err) < 0 || gr__store_stmt(c, SQ_PING, &st, err) < 0)
+        goto out;
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = 0;
+    else
+        gr__store_dberr(c, step, err);
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
 const struct gr_store_ops gr__store_sqlite_ops = {
     .name = "sqlite",
     .org_create = org_create,
@@ -463,6 +482,7 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .audit_append = gr__store_audit_append,
     .audit_verify = gr__store_audit_verify,
     .secret = secret,
+    .ping = ping,
     .sweep = sweep,
     .close = gr__store_sqlite_close,
 };

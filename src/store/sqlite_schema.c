@@ -212,6 +212,8 @@ const char *const gr__store_sql[SQ__COUNT] = {
     [SQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES (?1, ?2) "
                          "ON CONFLICT (name) DO NOTHING",
     [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
+    /* Reads a table, so that a database file gone unreadable fails it. */
+    [SQ_PING] = "SELECT count(*) FROM secrets",
     [SQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= ?1",
     [SQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= ?1",
     [SQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= ?1",

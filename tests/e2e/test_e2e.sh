@@ -72,6 +72,17 @@ healthy() {
     [[ $line == "HTTP/1."?" 200"* ]]
 }
 
+# get URL PATH: the whole answer to GET URL/PATH in $answer (at most 5 s).
+get() {
+    local hp=${1#http://}
+    answer=
+    { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$hp" >&3
+    IFS= read -r -d '' -t 5 answer <&3
+    exec 3<&-
+    [ -n "$answer" ]
+}
+
 # start NAME ARGS...: a server on a free port with its own data directory; sets
 # url[NAME], key[NAME] (the first-start API key) and pid[NAME]. A NAME ending in
 # "-twin" shares a store that already has its organizations: no key expected. Retries once
@@ -232,6 +243,10 @@ else
     not_ok "org create beside the running server: $(tail -n 1 "$tmp/org.err")"
 fi
 
+get "${url[main]}" /readyz
+[[ $answer == "HTTP/1.1 200"* && $answer == *'{"status":"ok"}'* ]] &&
+    ok "main: /readyz is 200 with its store answering" || not_ok "main: /readyz: ${answer%%$'\r'*}"
+
 export GR_ISSUER=${url[main]} GR_API_KEY=${key[main]} GR_API_KEY2=$key2
 export GR_NONCE_ISSUER=${url[nonce]} GR_NONCE_API_KEY=${key[nonce]}
 run_node wallet.mjs wallet.mjs
@@ -275,6 +290,27 @@ if "$gramota" org create acme --data-dir "$tmp/pg" --database-url "$GR_TEST_PG_U
             ok "pg, two processes: the audit chain both wrote verifies ($(head -n 1 "$tmp/pgaudit.out"))"
         else
             not_ok "pg, two processes: audit verify: $(tail -n 1 "$tmp/pgaudit.out")"
+        fi
+        # PostgreSQL away: the processes stay up but are not ready; then ready by themselves.
+        if eval "$GR_TEST_PG_STOP"; then
+            get "${url[pg]}" /healthz
+            [[ $answer == "HTTP/1.1 200"* ]] && ok "pg away: /healthz still 200" ||
+                not_ok "pg away: /healthz: ${answer%%$'\r'*}"
+            SECONDS=0
+            get "${url[pg-twin]}" /readyz
+            if [[ $answer == "HTTP/1.1 503"* && $answer == *'"error":"temporarily_unavailable"'* ]] &&
+                [ "$SECONDS" -le 3 ]; then
+                ok "pg away: /readyz is 503 temporarily_unavailable at once"
+            else
+                not_ok "pg away: /readyz after ${SECONDS} s: ${answer%%$'\r'*} ${answer##*$'\n'}"
+            fi
+            eval "$GR_TEST_PG_START"
+            get "${url[pg-twin]}" /readyz # may meet a connection not yet known to be dead
+            get "${url[pg-twin]}" /readyz
+            [[ $answer == "HTTP/1.1 200"* ]] && ok "pg back: /readyz is 200 again" ||
+                not_ok "pg back: /readyz: ${answer%%$'\r'*} ${answer##*$'\n'}"
+        else
+            not_ok "pg away: PostgreSQL did not stop"
         fi
     fi
     label=

@@ -1062,6 +1062,15 @@ static void test_secret(void **state)
     assert_code(code_of(OPS(f)->secret(CTX(f), "", c, &err), &err), GR_ERR_USAGE);
 }
 
+static void test_ping(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_err err;
+
+    ok(OPS(f)->ping(CTX(f), &err), &err);
+    ok(OPS(f)->ping(CTX(f), &err), &err);
+}
+
 static int race_secret(struct race *r, int i, struct gr_err *err)
 {
     return OPS(r->f)->secret(CTX(r->f), "race", r->secret[i], err);
@@ -1187,6 +1196,7 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_status_change_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 };

@@ -153,6 +153,10 @@ static void outage(struct gr_store *s)
         fast = fast && rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE && now_s() - t0 < 2;
     }
     check(fast, "every call while the server is down is 503 within 2 s", rc < 0 ? &err : NULL);
+    t0 = now_s();
+    rc = s->ops->ping(s->ctx, &err);
+    check(rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE && now_s() - t0 < 2,
+          "ping (readiness) while the server is down is 503 within 2 s", rc < 0 ? &err : NULL);
     if (system(start) != 0) {
         check(false, "the server starts again", NULL);
         return;
@@ -162,6 +166,8 @@ static void outage(struct gr_store *s)
     if (rc < 0 && err.code == GR_ERR_TEMPORARILY_UNAVAILABLE)
         rc = s->ops->secret(s->ctx, "outage", b, &err);
     check(rc == 0 && memcmp(a, b, 32) == 0, "service resumes when the server is back", &err);
+    rc = s->ops->ping(s->ctx, &err);
+    check(rc == 0, "ping answers again once the server is back", &err);
 }
 
 static void no_server(void)
