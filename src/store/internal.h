@@ -151,6 +151,20 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t co
 int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 
 /*
+ * Offer states and transaction-code input modes as every backend stores them
+ * (names.c); a stored name back into its enum (SERVER_ERROR naming `backend`
+ * and `col` when it is none of them); and emptying `out` after a failed read,
+ * so that it holds nothing, not even an id read halfway (store.h).
+ */
+#define GR__STORE_OFFER_STATES 3
+#define GR__STORE_TX_MODES     2
+extern const char *const gr__store_offer_state_names[GR__STORE_OFFER_STATES];
+extern const char *const gr__store_tx_mode_names[GR__STORE_TX_MODES];
+int gr__store_name_index(const char *text, const char *const *names, size_t n, int *out,
+                         const char *backend, int col, struct gr_err *err);
+void gr__store_offer_forget(struct gr_offer *out);
+
+/*
  * Shared by every backend, so that they hand out, pack and chain alike:
  * pick `n` free indices of a list of `size` at random, marking them in `used`
  * (sqlite_status.c); write `value` at `idx` of a packed list, TSL §4.1

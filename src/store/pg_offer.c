@@ -4,31 +4,13 @@
  * UPDATE ... RETURNING; when it changes nothing, the same transaction locks
  * the row, says why, and counts a wrong transaction code.
  */
+#include "store/internal.h"
 #include "store/pg_internal.h"
 
 #include <string.h>
 
 #include <gramota/crypto.h>
 
-static const char *const state_names[] = {
-    [GR_OFFER_PENDING] = "pending",
-    [GR_OFFER_REDEEMED] = "redeemed",
-    [GR_OFFER_DEAD] = "dead",
-};
-
-static const char *const input_mode_names[] = {
-    [GR_TX_NUMERIC] = "numeric", /* OID4VCI §4.1.1 tx_code.input_mode */
-    [GR_TX_TEXT] = "text",
-};
-
-/* After a failure `out` holds nothing, not even an id read halfway (store.h). */
-static void forget(struct gr_offer *out)
-{
-    gr_offer_release(out);
-    memset(out, 0, sizeof(*out));
-}
-
-/* Text of a column into an enum, by a table of names. */
 static int col_enum(const PGresult *r, int col, const char *const *names, size_t n, int *out,
                     struct gr_err *err)
 {
@@ -36,14 +18,7 @@ static int col_enum(const PGresult *r, int col, const char *const *names, size_t
 
     if (gr__pg_col_text(r, 0, col, t, sizeof(t), err) < 0)
         return -1;
-    for (size_t k = 0; k < n; k++) {
-        if (strcmp(t, names[k]) == 0) {
-            *out = (int)k;
-            return 0;
-        }
-    }
-    gr_fail(err, GR_ERR_SERVER_ERROR, "The database holds a value of an unexpected shape.");
-    return gr_err_cause(err, "postgres: column %d holds no known name", col);
+    return gr__store_name_index(t, names, n, out, "postgres", col, err);
 }
 
 /* Row 0 of OFFER_COLS into `out`, which then owns its JSON texts and sealed URL. */
@@ -56,12 +31,12 @@ static int read_offer(const PGresult *r, struct gr_offer *out, struct gr_err *er
         gr__pg_col_text(r, 0, 1, out->org_id, sizeof(out->org_id), err) < 0 ||
         gr__pg_col_text(r, 0, 2, out->config_id, sizeof(out->config_id), err) < 0 ||
         gr__pg_col_hash(r, 0, 3, out->code_hash, err) < 0 ||
-        col_enum(r, 10, state_names, GR_NELEM(state_names), &state, err) < 0)
+        col_enum(r, 10, gr__store_offer_state_names, GR__STORE_OFFER_STATES, &state, err) < 0)
         return -1;
     out->has_tx_code = !gr__pg_col_null(r, 0, 4);
     if (out->has_tx_code) {
         if (gr__pg_col_hash(r, 0, 4, out->tx_code_hash, err) < 0 ||
-            col_enum(r, 5, input_mode_names, GR_NELEM(input_mode_names), &mode, err) < 0 ||
+            col_enum(r, 5, gr__store_tx_mode_names, GR__STORE_TX_MODES, &mode, err) < 0 ||
             gr__pg_col_text(r, 0, 7, out->tx_description, sizeof(out->tx_description), err) < 0)
             return -1;
         out->tx_input_mode = (enum gr_tx_input_mode)mode;
@@ -91,7 +66,7 @@ static void bind_offer(struct gr__pg_args *a, const struct gr_offer *o)
     gr__pg_hash(a, o->code_hash);
     if (o->has_tx_code) { /* otherwise the tx_* columns stay NULL */
         gr__pg_hash(a, o->tx_code_hash);
-        gr__pg_field(a, input_mode_names[o->tx_input_mode], 16);
+        gr__pg_field(a, gr__store_tx_mode_names[o->tx_input_mode], 16);
         gr__pg_i64(a, o->tx_length);
         gr__pg_field(a, o->tx_description, sizeof(o->tx_description));
     } else {
@@ -100,7 +75,7 @@ static void bind_offer(struct gr__pg_args *a, const struct gr_offer *o)
     }
     gr__pg_i64(a, o->tx_attempts);
     gr__pg_i64(a, o->by_reference);
-    gr__pg_field(a, state_names[o->state], 16);
+    gr__pg_field(a, gr__store_offer_state_names[o->state], 16);
     gr__pg_i64(a, o->created_at);
     gr__pg_i64(a, o->expires_at);
     gr__pg_i64(a, o->credential_lifetime);
@@ -116,9 +91,8 @@ int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err
     struct gr__pg_args a = { 0 };
     int rc;
 
-    if ((unsigned)offer->state >= GR_NELEM(state_names) ||
-        (unsigned)offer->tx_input_mode >= GR_NELEM(input_mode_names) ||
-        offer->sealed_url_len > GR_MAX_BODY)
+    if ((unsigned)offer->state >= GR__STORE_OFFER_STATES ||
+        (unsigned)offer->tx_input_mode >= GR__STORE_TX_MODES || offer->sealed_url_len > GR_MAX_BODY)
         return gr_fail(err, GR_ERR_USAGE, "The offer has a field out of range.");
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
@@ -144,7 +118,7 @@ static int offer_select(void *ctx, enum gr__pg_sql_id id, const struct gr__pg_ar
         if (PQntuples(r) == 0)
             gr_fail(err, GR_ERR_NOT_FOUND, "%s", desc);
         else if (read_offer(r, out, err) < 0)
-            forget(out);
+            gr__store_offer_forget(out);
         else
             rc = 0;
     }
@@ -236,7 +210,7 @@ static int refuse(struct gr__pg_conn *c, const uint8_t code_hash[32], const uint
         return gr_fail(err, GR_ERR_INVALID_GRANT, "The pre-authorized code is not known.");
     }
     if (gr__pg_col_text(r, 0, 0, id, sizeof(id), err) < 0 ||
-        col_enum(r, 1, state_names, GR_NELEM(state_names), &state, err) < 0) {
+        col_enum(r, 1, gr__store_offer_state_names, GR__STORE_OFFER_STATES, &state, err) < 0) {
         PQclear(r);
         return -1;
     }
@@ -311,7 +285,7 @@ int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *t
 out:
     PQclear(r);
     if (rc < 0)
-        forget(out);
+        gr__store_offer_forget(out);
     gr__pg_put(ctx, c); /* rolls back whatever did not commit */
     return rc;
 }

@@ -8,38 +8,13 @@
 
 #include <string.h>
 
-static const char *const state_names[] = {
-    [GR_OFFER_PENDING] = "pending",
-    [GR_OFFER_REDEEMED] = "redeemed",
-    [GR_OFFER_DEAD] = "dead",
-};
-
-static const char *const input_mode_names[] = {
-    [GR_TX_NUMERIC] = "numeric", /* OID4VCI §4.1.1 tx_code.input_mode */
-    [GR_TX_TEXT] = "text",
-};
-
-/* After a failure `out` holds nothing, not even an id read halfway (store.h). */
-static void forget(struct gr_offer *out)
-{
-    gr_offer_release(out);
-    memset(out, 0, sizeof(*out));
-}
-
 /* Text of a column into an enum, by a table of names. */
 static int col_enum(sqlite3_stmt *st, int i, const char *const *names, size_t n, int *out,
                     struct gr_err *err)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
 
-    for (size_t k = 0; t != NULL && k < n; k++) {
-        if (strcmp(t, names[k]) == 0) {
-            *out = (int)k;
-            return 0;
-        }
-    }
-    gr_fail(err, GR_ERR_SERVER_ERROR, "The database holds a value of an unexpected shape.");
-    return gr_err_cause(err, "sqlite: column %d holds no known name", i);
+    return gr__store_name_index(t, names, n, out, "sqlite", i, err);
 }
 
 /* A row of OFFER_COLS into `out`, which then owns its JSON texts and sealed URL. */
@@ -52,12 +27,12 @@ static int read_offer(sqlite3_stmt *st, struct gr_offer *out, struct gr_err *err
         gr__store_col_text(st, 1, out->org_id, sizeof(out->org_id), err) < 0 ||
         gr__store_col_text(st, 2, out->config_id, sizeof(out->config_id), err) < 0 ||
         gr__store_col_hash(st, 3, out->code_hash, err) < 0 ||
-        col_enum(st, 10, state_names, GR_NELEM(state_names), &state, err) < 0)
+        col_enum(st, 10, gr__store_offer_state_names, GR__STORE_OFFER_STATES, &state, err) < 0)
         return -1;
     out->has_tx_code = sqlite3_column_type(st, 4) != SQLITE_NULL;
     if (out->has_tx_code) {
         if (gr__store_col_hash(st, 4, out->tx_code_hash, err) < 0 ||
-            col_enum(st, 5, input_mode_names, GR_NELEM(input_mode_names), &mode, err) < 0 ||
+            col_enum(st, 5, gr__store_tx_mode_names, GR__STORE_TX_MODES, &mode, err) < 0 ||
             gr__store_col_text(st, 7, out->tx_description, sizeof(out->tx_description), err) < 0)
             return -1;
         out->tx_input_mode = (enum gr_tx_input_mode)mode;
@@ -87,13 +62,13 @@ static void bind_offer(sqlite3_stmt *st, const struct gr_offer *o)
     gr__store_bind_hash(st, 4, o->code_hash);
     if (o->has_tx_code) { /* otherwise the tx_* columns stay NULL */
         gr__store_bind_hash(st, 5, o->tx_code_hash);
-        sqlite3_bind_text(st, 6, input_mode_names[o->tx_input_mode], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, gr__store_tx_mode_names[o->tx_input_mode], -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 7, o->tx_length);
         gr__store_bind_field(st, 8, o->tx_description, sizeof(o->tx_description));
     }
     sqlite3_bind_int(st, 9, o->tx_attempts);
     sqlite3_bind_int(st, 10, o->by_reference);
-    sqlite3_bind_text(st, 11, state_names[o->state], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, gr__store_offer_state_names[o->state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, o->created_at);
     sqlite3_bind_int64(st, 13, o->expires_at);
     sqlite3_bind_int64(st, 14, o->credential_lifetime);
@@ -110,9 +85,8 @@ int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
 
-    if ((unsigned)offer->state >= GR_NELEM(state_names) ||
-        (unsigned)offer->tx_input_mode >= GR_NELEM(input_mode_names) ||
-        offer->sealed_url_len > GR_MAX_BODY)
+    if ((unsigned)offer->state >= GR__STORE_OFFER_STATES ||
+        (unsigned)offer->tx_input_mode >= GR__STORE_TX_MODES || offer->sealed_url_len > GR_MAX_BODY)
         return gr_fail(err, GR_ERR_USAGE, "The offer has a field out of range.");
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
@@ -141,7 +115,7 @@ static int offer_select(struct gr__store_conn *c, sqlite3_stmt *st, const char *
     if (step != SQLITE_ROW)
         return gr__store_dberr(c, step, err);
     if (read_offer(st, out, err) < 0) {
-        forget(out);
+        gr__store_offer_forget(out);
         return -1;
     }
     return 0;
@@ -250,7 +224,7 @@ static int refuse(struct gr__store_conn *c, const uint8_t code_hash[32], const u
     if (step != SQLITE_ROW)
         return gr__store_dberr(c, step, err);
     if (gr__store_col_text(st, 0, id, sizeof(id), err) < 0 ||
-        col_enum(st, 1, state_names, GR_NELEM(state_names), &state, err) < 0)
+        col_enum(st, 1, gr__store_offer_state_names, GR__STORE_OFFER_STATES, &state, err) < 0)
         return -1;
     expires_at = sqlite3_column_int64(st, 2);
     has_tx = sqlite3_column_int(st, 3) != 0;
@@ -322,7 +296,7 @@ int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t
     rc = 0;
 out:
     if (rc < 0)
-        forget(out);
+        gr__store_offer_forget(out);
     gr__store_put(ctx, c); /* rolls back whatever did not commit */
     return rc;
 }
