@@ -77,7 +77,6 @@ extern const char *const gr__store_sql[SQ__COUNT];
 struct gr__store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ__COUNT]; /* prepared on first use, kept until close */
-    struct gr__store_conn *next;   /* in the pool's idle list */
     double busy_since;             /* when the current wait for the write lock began */
 };
 

@@ -10,6 +10,7 @@
  * once (503); the next borrower tries again, so service resumes by itself.
  */
 #include "store/pg_internal.h"
+#include "store/pool.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,8 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Connections per store: the server's worker threads, with room to spare. */
-#define POOL_MAX 16
 /* How long a thread waits for a connection to come back before 503. */
 #define WAIT_MS 5000
 /*
@@ -34,10 +33,7 @@
 
 struct gr__pg_db {
     char *conninfo;
-    pthread_mutex_t lock;
-    pthread_cond_t returned; /* signalled when a connection goes back to `idle` */
-    struct gr__pg_conn *idle;
-    int made; /* connections that exist, idle or lent */
+    struct gr__pool pool; /* of struct gr__pg_conn */
 };
 
 /* Failures that pass: the server is away, restarting, overloaded, or a wait ran out. */
@@ -291,26 +287,6 @@ static struct gr__pg_conn *conn_new(const char *conninfo, struct gr_err *err)
     return NULL;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static void give_back(struct gr__pg_db *db, struct gr__pg_conn *c)
-{
-    pthread_mutex_lock(&db->lock);
-    c->next = db->idle;
-    db->idle = c;
-    pthread_cond_signal(&db->returned);
-    pthread_mutex_unlock(&db->lock);
-}
-
 /*
  * A connection found lost (the server restarted, a network cut): reset it
  * once, which forgets its prepared statements. If the server is still away
@@ -328,44 +304,29 @@ static int revive(struct gr__pg_db *db, struct gr__pg_conn *c, struct gr_err *er
     gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
             "The database cannot be reached; try again shortly.");
     gr_err_cause(err, "postgres: %s", PQerrorMessage(c->pg));
-    give_back(db, c);
+    gr__pool_give(&db->pool, c);
     return -1;
 }
 
 /* see pg_internal.h */
 int gr__pg_get(struct gr__pg_db *db, struct gr__pg_conn **out, struct gr_err *err)
 {
+    void *idle;
     struct gr__pg_conn *c;
-    struct timespec deadline;
-    int rc = 0;
+    int rc = gr__pool_take(&db->pool, &idle, err);
 
-    deadline_in(&deadline, WAIT_MS);
-    pthread_mutex_lock(&db->lock);
-    while (db->idle == NULL && db->made >= POOL_MAX && rc == 0)
-        rc = pthread_cond_timedwait(&db->returned, &db->lock, &deadline);
-    c = db->idle;
-    if (c != NULL) {
-        db->idle = c->next;
-        c->next = NULL;
-        pthread_mutex_unlock(&db->lock);
-        if (revive(db, c, err) < 0)
+    *out = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        if (revive(db, idle, err) < 0)
             return -1;
-        *out = c;
+        *out = idle;
         return 0;
     }
-    if (db->made >= POOL_MAX) {
-        pthread_mutex_unlock(&db->lock);
-        return gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
-                       "Every database connection is busy; try again shortly.");
-    }
-    db->made++; /* counted before connecting, so that the cap holds while the lock is dropped */
-    pthread_mutex_unlock(&db->lock);
     c = conn_new(db->conninfo, err);
     if (c == NULL) {
-        pthread_mutex_lock(&db->lock);
-        db->made--;
-        pthread_cond_signal(&db->returned);
-        pthread_mutex_unlock(&db->lock);
+        gr__pool_unmade(&db->pool);
         return -1;
     }
     *out = c;
@@ -380,7 +341,7 @@ void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
     /* An error path left its transaction open: undo it before anyone else uses the connection. */
     if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
-    give_back(db, c);
+    gr__pool_give(&db->pool, c);
 }
 
 static int schema_version(struct gr__pg_conn *c, int64_t *out, struct gr_err *err)
@@ -438,20 +399,19 @@ fail:
     return -1;
 }
 
+static void free_conn(void *c)
+{
+    conn_free(c);
+}
+
 /* see pg_internal.h */
 void gr__pg_close(void *ctx)
 {
     struct gr__pg_db *db = ctx;
-    struct gr__pg_conn *c, *next;
 
     if (db == NULL)
         return;
-    for (c = db->idle; c != NULL; c = next) {
-        next = c->next;
-        conn_free(c);
-    }
-    pthread_cond_destroy(&db->returned);
-    pthread_mutex_destroy(&db->lock);
+    gr__pool_destroy(&db->pool, free_conn);
     free(db->conninfo);
     free(db);
 }
@@ -462,7 +422,6 @@ int gr__pg_open(const char *conninfo, struct gr_store *out, struct gr_err *err)
     struct gr__pg_db *db;
     struct gr__pg_conn *c;
     PQconninfoOption *opts;
-    pthread_condattr_t attr;
     char *why = NULL;
 
     if (!PQisthreadsafe())
@@ -484,13 +443,7 @@ int gr__pg_open(const char *conninfo, struct gr_store *out, struct gr_err *err)
     }
     db = gr__xcalloc(1, sizeof(*db));
     db->conninfo = gr__xstrndup(conninfo, strlen(conninfo));
-    pthread_mutex_init(&db->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&db->returned, &attr);
-    pthread_condattr_destroy(&attr);
-    db->idle = c;
-    db->made = 1;
+    gr__pool_init(&db->pool, WAIT_MS, c);
     out->ops = &gr__pg_ops;
     out->ctx = db;
     return 0;

@@ -79,7 +79,6 @@ struct gr__pg_conn {
     bool prepared[PQ__COUNT]; /* PQprepare'd on this session (a reset forgets them) */
     char sqlstate[6];         /* of the last failure, "" when it had none */
     char constraint[64];      /* the constraint the last failure broke, or "" */
-    struct gr__pg_conn *next; /* in the pool's idle list */
 };
 
 struct gr__pg_db;

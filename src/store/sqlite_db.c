@@ -10,6 +10,7 @@
  * busy timeout makes a second writer wait for the first instead of failing.
  */
 #include "store/internal.h"
+#include "store/pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,20 +24,16 @@
 #include <gramota/crypto.h>
 
 /*
- * Connections per store. SQLite admits one writer at a time anyway, so more
- * connections only buy concurrent readers; a thread past the cap waits for a
- * connection to come back rather than opening files without bound.
+ * SQLite admits one writer at a time anyway, so the pool's connections only
+ * buy concurrent readers; a thread past its cap waits for a connection to come
+ * back rather than opening files without bound. BUSY_MS: how long a writer
+ * waits for the lock, and a thread for a connection, before 503.
  */
-#define POOL_MAX 16
-/* How long a writer waits for the lock, and a thread for a connection, before 503. */
 #define BUSY_MS 5000
 
 struct gr__store_db {
     char *path;
-    pthread_mutex_t lock;
-    pthread_cond_t returned; /* signalled when a connection goes back to `idle` */
-    struct gr__store_conn *idle;
-    int made; /* connections that exist, idle or lent */
+    struct gr__pool pool; /* of struct gr__store_conn */
 };
 
 /* see internal.h */
@@ -281,50 +278,20 @@ char *gr__store_col_dup(sqlite3_stmt *st, int i)
     return gr__xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i));
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* see internal.h */
 int gr__store_get(struct gr__store_db *db, struct gr__store_conn **out, struct gr_err *err)
 {
+    void *idle;
     struct gr__store_conn *c;
-    struct timespec deadline;
-    int rc = 0;
+    int rc = gr__pool_take(&db->pool, &idle, err);
 
-    deadline_in(&deadline, BUSY_MS);
-    pthread_mutex_lock(&db->lock);
-    while (db->idle == NULL && db->made >= POOL_MAX && rc == 0)
-        rc = pthread_cond_timedwait(&db->returned, &db->lock, &deadline);
-    c = db->idle;
-    if (c != NULL) {
-        db->idle = c->next;
-        c->next = NULL;
-        pthread_mutex_unlock(&db->lock);
-        *out = c;
-        return 0;
+    if (rc != 0) {
+        *out = idle;
+        return rc < 0 ? -1 : 0;
     }
-    if (db->made >= POOL_MAX) {
-        pthread_mutex_unlock(&db->lock);
-        gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
-                "Every database connection is busy; try again shortly.");
-        return -1;
-    }
-    db->made++; /* counted before opening, so that the cap holds while the lock is dropped */
-    pthread_mutex_unlock(&db->lock);
     c = conn_new(db->path, err);
     if (c == NULL) {
-        pthread_mutex_lock(&db->lock);
-        db->made--;
-        pthread_cond_signal(&db->returned);
-        pthread_mutex_unlock(&db->lock);
+        gr__pool_unmade(&db->pool);
         return -1;
     }
     *out = c;
@@ -345,11 +312,7 @@ void gr__store_put(struct gr__store_db *db, struct gr__store_conn *c)
     /* An error path left its transaction open: undo it before anyone else uses the connection. */
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_lock(&db->lock);
-    c->next = db->idle;
-    db->idle = c;
-    pthread_cond_signal(&db->returned);
-    pthread_mutex_unlock(&db->lock);
+    gr__pool_give(&db->pool, c);
 }
 
 static int user_version(struct gr__store_conn *c, int *out, struct gr_err *err)
@@ -437,38 +400,22 @@ static int set_wal(struct gr__store_conn *c, struct gr_err *err)
     return rc == SQLITE_OK ? 0 : gr__store_dberr(c, rc, err);
 }
 
+static void free_conn(void *c)
+{
+    conn_free(c);
+}
+
 /* see internal.h */
 void gr__store_sqlite_close(void *ctx)
 {
     struct gr__store_db *db = ctx;
-    struct gr__store_conn *c, *next;
 
     if (db == NULL)
         return;
     /* Every connection is back by now: closing a store in use is the caller's bug. */
-    for (c = db->idle; c != NULL; c = next) {
-        next = c->next;
-        conn_free(c);
-    }
-    pthread_cond_destroy(&db->returned);
-    pthread_mutex_destroy(&db->lock);
+    gr__pool_destroy(&db->pool, free_conn);
     free(db->path);
     free(db);
-}
-
-static struct gr__store_db *db_new(const char *path)
-{
-    struct gr__store_db *db = gr__xcalloc(1, sizeof(*db));
-    pthread_condattr_t attr;
-
-    db->path = gr__xstrndup(path, strlen(path));
-    pthread_mutex_init(&db->lock, NULL);
-    /* A monotonic clock for the wait, so that a clock step does not cut it short or stretch it. */
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&db->returned, &attr);
-    pthread_condattr_destroy(&attr);
-    return db;
 }
 
 /* At open, trouble with the file is the operator's to fix: IO, not "try again". */
@@ -526,10 +473,9 @@ int gr__store_sqlite_open(const char *path, struct gr_store *out, struct gr_err 
         conn_free(c);
         return open_failed(err, path);
     }
-    db = db_new(path);
-    c->next = NULL;
-    db->idle = c;
-    db->made = 1;
+    db = gr__xcalloc(1, sizeof(*db));
+    db->path = gr__xstrndup(path, strlen(path));
+    gr__pool_init(&db->pool, BUSY_MS, c);
     out->ops = &gr__store_sqlite_ops;
     out->ctx = db;
     return 0;
