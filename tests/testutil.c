@@ -56,3 +56,34 @@ void t_fixture(const char *rel, struct gr_buf *out)
         gr_buf_add(out, chunk, n);
     fclose(f);
 }
+
+/* see testutil.h */
+void t_each_flipped_signature(const char *jws, enum gr_errc (*answer)(const char *text),
+                              enum gr_errc want)
+{
+    static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+    const char *dot = strrchr(jws, '.');
+    size_t head = (size_t)(dot - jws) + 1, n = 0;
+    uint8_t sig[64];
+    struct gr_buf b;
+    struct gr_err err;
+
+    assert_int_equal(gr_b64url_decode(gr_str_c(dot + 1), sig, sizeof(sig), &n, &err), 0);
+    assert_int_equal(n, sizeof(sig));
+    gr_buf_init(&b, GR_BUF_UNBOUNDED);
+    for (size_t i = 0; i < sizeof(sig); i++) {
+        for (size_t m = 0; m < GR_NELEM(masks); m++) {
+            sig[i] ^= masks[m];
+            gr_buf_reset(&b);
+            gr_buf_add(&b, jws, head);
+            gr_buf_add_b64url(&b, sig, sizeof(sig));
+            assert_code(answer(b.data), want);
+            sig[i] ^= masks[m];
+        }
+    }
+    gr_buf_reset(&b);
+    gr_buf_add(&b, jws, head);
+    gr_buf_add_b64url(&b, sig, sizeof(sig));
+    assert_string_equal(b.data, jws);
+    gr_buf_release(&b);
+}

@@ -33,6 +33,14 @@ struct gr_signer *t_signer(const char *json);
 /* The code a call left in `err`, or GR_ERR_OK when it returned 0. */
 enum gr_errc t_code(int rc, const struct gr_err *err);
 
+/*
+ * STYLE §4.2: each byte of the ES256 signature of the compact JWS `jws` flipped
+ * by 0x01, 0x80 and 0xff in turn; `answer(text)` sees every altered text
+ * and must give `want`. The text rebuilt unflipped must be `jws` again.
+ */
+void t_each_flipped_signature(const char *jws, enum gr_errc (*answer)(const char *text),
+                              enum gr_errc want);
+
 /* Read tests/<rel> from the source tree into `out` (NUL-terminated). */
 void t_fixture(const char *rel, struct gr_buf *out);
 

@@ -95,33 +95,18 @@ static void test_t5(void **state)
     assert_code(verify(&c, NULL), GR_ERR_USAGE);
 }
 
+static enum gr_errc verify_t5_text(const char *text)
+{
+    struct gr_proof_check c = check_for(text, T5_AUD, T5_IAT);
+
+    return verify(&c, NULL);
+}
+
 /* STYLE §4.2: each byte of the signature flipped. */
 static void test_flipped_signature(void **state)
 {
-    static const uint8_t masks[] = { 0x01, 0x80, 0xff };
-    const char *dot = strrchr(t5_proof, '.');
-    size_t head = (size_t)(dot - t5_proof) + 1, n = 0;
-    uint8_t sig[64];
-    struct gr_buf b;
-    struct gr_err err;
-
     (void)state;
-    assert_int_equal(gr_b64url_decode(gr_str_c(dot + 1), sig, sizeof(sig), &n, &err), 0);
-    gr_buf_init(&b, GR_BUF_UNBOUNDED);
-    for (size_t i = 0; i < sizeof(sig); i++) {
-        for (size_t m = 0; m < GR_NELEM(masks); m++) {
-            struct gr_proof_check c;
-
-            sig[i] ^= masks[m];
-            gr_buf_reset(&b);
-            gr_buf_add(&b, t5_proof, head);
-            gr_buf_add_b64url(&b, sig, sizeof(sig));
-            c = check_for(b.data, T5_AUD, T5_IAT);
-            assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
-            sig[i] ^= masks[m];
-        }
-    }
-    gr_buf_release(&b);
+    t_each_flipped_signature(t5_proof, verify_t5_text, GR_ERR_INVALID_PROOF);
 }
 
 #define HDR    "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}"
