@@ -102,9 +102,12 @@ int gr__store_stmt(struct gr__store_conn *c, enum gr__store_sql_id id, sqlite3_s
  */
 int gr__store_dberr(struct gr__store_conn *c, int rc, struct gr_err *err);
 
-/* A unique key taken becomes `code` with `desc`; any other failure is gr__store_dberr(). */
-int gr__store_insert_failed(struct gr__store_conn *c, int rc, enum gr_errc code, const char *desc,
-                            struct gr_err *err);
+/*
+ * Step an INSERT and reset it: a unique key taken becomes `code` with `desc`;
+ * any other failure is gr__store_dberr().
+ */
+int gr__store_insert(struct gr__store_conn *c, sqlite3_stmt *st, enum gr_errc code,
+                     const char *desc, struct gr_err *err);
 /* Step a statement that returns no row, and reset it. */
 int gr__store_step_done(struct gr__store_conn *c, sqlite3_stmt *st, struct gr_err *err);
 

@@ -67,13 +67,9 @@ static int org_create(void *ctx, const struct gr_org *org, const uint8_t api_key
     gr__store_bind_field(st, 2, org->name, sizeof(org->name));
     gr__store_bind_hash(st, 3, api_key_hash);
     sqlite3_bind_int64(st, 4, org->created_at);
-    step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        gr__store_insert_failed(c, step, GR_ERR_CONFLICT,
-                                "The organization's id or API key is already in use.", err);
+    if (gr__store_insert(c, st, GR_ERR_CONFLICT,
+                         "The organization's id or API key is already in use.", err) < 0)
         goto out;
-    }
     rc = gr__store_run(c, SQ_COMMIT, err);
 out:
     gr__store_put(ctx, c);
@@ -131,7 +127,6 @@ static int org_by_name(void *ctx, struct gr_str name, struct gr_org *out, struct
 int gr__store_token_insert(struct gr__store_conn *c, const struct gr_token *t, struct gr_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int step;
 
     if (gr__store_stmt(c, SQ_TOKEN_INSERT, &st, err) < 0)
         return -1;
@@ -142,12 +137,7 @@ int gr__store_token_insert(struct gr__store_conn *c, const struct gr_token *t, s
     gr__store_bind_hash(st, 5, t->dpop_bound ? t->jkt : NULL);
     sqlite3_bind_int64(st, 6, t->expires_at);
     gr__store_bind_field(st, 7, t->client_id, sizeof(t->client_id));
-    step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
-        return 0;
-    return gr__store_insert_failed(c, step, GR_ERR_DUPLICATE,
-                                   "This access token is already stored.", err);
+    return gr__store_insert(c, st, GR_ERR_DUPLICATE, "This access token is already stored.", err);
 }
 
 static int token_put(void *ctx, const struct gr_token *t, struct gr_err *err)
@@ -206,20 +196,14 @@ static int nonce_put(void *ctx, const uint8_t hash[32], int64_t expires_at, stru
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = -1, step;
+    int rc = -1;
 
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
     if (gr__store_stmt(c, SQ_NONCE_INSERT, &st, err) == 0) {
         gr__store_bind_hash(st, 1, hash);
         sqlite3_bind_int64(st, 2, expires_at);
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step == SQLITE_DONE)
-            rc = 0;
-        else
-            gr__store_insert_failed(c, step, GR_ERR_DUPLICATE, "This c_nonce is already stored.",
-                                    err);
+        rc = gr__store_insert(c, st, GR_ERR_DUPLICATE, "This c_nonce is already stored.", err);
     }
     gr__store_put(ctx, c);
     return rc;
@@ -283,7 +267,7 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = -1, step;
+    int rc = -1;
 
     if (count == 0)
         return 0;
@@ -309,13 +293,9 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
             sqlite3_bind_null(st, 9);
             sqlite3_bind_null(st, 10);
         }
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE) {
-            gr__store_insert_failed(c, step, GR_ERR_CONFLICT,
-                                    "A credential with this id is already recorded.", err);
+        if (gr__store_insert(c, st, GR_ERR_CONFLICT,
+                             "A credential with this id is already recorded.", err) < 0)
             goto out;
-        }
     }
     rc = gr__store_run(c, SQ_COMMIT, err);
 out:

@@ -194,9 +194,14 @@ int gr__store_run(struct gr__store_conn *c, enum gr__store_sql_id id, struct gr_
 }
 
 /* see internal.h */
-int gr__store_insert_failed(struct gr__store_conn *c, int rc, enum gr_errc code, const char *desc,
-                            struct gr_err *err)
+int gr__store_insert(struct gr__store_conn *c, sqlite3_stmt *st, enum gr_errc code,
+                     const char *desc, struct gr_err *err)
 {
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
     if (rc != SQLITE_CONSTRAINT_UNIQUE && rc != SQLITE_CONSTRAINT_PRIMARYKEY)
         return gr__store_dberr(c, rc, err);
     gr_fail(err, code, "%s", desc);

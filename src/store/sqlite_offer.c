@@ -83,7 +83,7 @@ int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = -1, step;
+    int rc = -1;
 
     if ((unsigned)offer->state >= GR__STORE_OFFER_STATES ||
         (unsigned)offer->tx_input_mode >= GR__STORE_TX_MODES || offer->sealed_url_len > GR_MAX_BODY)
@@ -92,13 +92,8 @@ int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *
         return -1;
     if (gr__store_stmt(c, SQ_OFFER_INSERT, &st, err) == 0) {
         bind_offer(st, offer);
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step == SQLITE_DONE)
-            rc = 0;
-        else
-            gr__store_insert_failed(c, step, GR_ERR_CONFLICT,
-                                    "An offer with this id or code already exists.", err);
+        rc = gr__store_insert(c, st, GR_ERR_CONFLICT,
+                              "An offer with this id or code already exists.", err);
     }
     gr__store_put(ctx, c);
     return rc;
