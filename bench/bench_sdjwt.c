@@ -21,6 +21,7 @@
 #include <gramota/gramota.h>
 
 #include "jose/internal.h"
+#include "previous.h"
 
 #define PID_CLAIMS                                                                           \
     "{\"given_name\":\"Erika\",\"family_name\":\"Mustermann\",\"birthdate\":\"1964-08-12\"," \
@@ -140,21 +141,6 @@ static void op_verify(struct ctx *c)
         die("verify", &c->err);
 }
 
-static double previous(const char *file, const char *name)
-{
-    FILE *f = file ? fopen(file, "r") : NULL;
-    char line[256], key[128];
-    double v, found = 0;
-
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%127s %lf", key, &v) == 2 && strcmp(key, name) == 0)
-            found = v;
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
 int main(int argc, char **argv)
 {
     static struct ctx c;
@@ -240,7 +226,7 @@ int main(int argc, char **argv)
            "%zu bytes\n",
            c.verified.disclosures, c.credential.len);
     for (size_t i = 0; i < GR_NELEM(fig); i++) {
-        double p = previous(prev, fig[i].name);
+        double p = bench_previous(prev, fig[i].name);
 
         printf("%-40s %9.2f us", fig[i].name, fig[i].us);
         if (p > 0)

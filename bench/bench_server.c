@@ -52,6 +52,7 @@
 #include <gramota/gramota.h>
 
 #include "jose/internal.h"
+#include "previous.h"
 
 #ifndef GR_BENCH_GRAMOTA
 #define GR_BENCH_GRAMOTA "gramota"
@@ -206,17 +207,7 @@ static void die(const char *what, const struct gr_err *err)
 
 static double previous(const char *name)
 {
-    FILE *f = g.previous ? fopen(g.previous, "r") : NULL;
-    char line[256], key[128];
-    double v, found = 0;
-
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%127s %lf", key, &v) == 2 && strcmp(key, name) == 0)
-            found = v;
-    }
-    if (f)
-        fclose(f);
-    return found;
+    return bench_previous(g.previous, name);
 }
 
 /* Keep figure `name` and write its change against the previous run into `note`. */

@@ -10,6 +10,8 @@
  *
  *   bench_status [--seconds S] [--previous FILE] [--save FILE]
  */
+#include "previous.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,21 +117,6 @@ static struct gr_status_list *make_list(unsigned percent, struct gr_err *err)
     return l;
 }
 
-static double previous(const char *file, const char *name)
-{
-    FILE *f = file ? fopen(file, "r") : NULL;
-    char line[256], key[128];
-    double v, found = 0;
-
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%127s %lf", key, &v) == 2 && strcmp(key, name) == 0)
-            found = v;
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
 int main(int argc, char **argv)
 {
     static const struct {
@@ -188,7 +175,7 @@ int main(int argc, char **argv)
         gr_status_list_free(c.list);
     }
     for (size_t i = 0; i < nfig; i++) {
-        double p = previous(prev, fig[i].name);
+        double p = bench_previous(prev, fig[i].name);
 
         printf("%-40s %9.2f us", fig[i].name, fig[i].us);
         if (p > 0)
