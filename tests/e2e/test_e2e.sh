@@ -30,15 +30,8 @@ src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 gramota=${GRAMOTA:-$src/build/current/gramota}
 here=$src/tests/e2e
 
-n=0 pass=0 fail=0
-ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
-finish() {
-    echo "1..$n"
-    echo "# pass $pass"
-    echo "# fail $fail"
-    exit $((fail > 0))
-}
+# shellcheck source=../tap.sh
+source "$src/tests/tap.sh"
 
 if [ ! -d "$here/node_modules/@openid4vc/openid4vci" ] || [ ! -d "$here/node_modules/@sd-jwt/sd-jwt-vc" ]; then
     not_ok "tests/e2e/node_modules is missing: run scripts/deps.sh test (make test does)"
@@ -154,26 +147,6 @@ stop() {
         grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/$name.err" | sed 's/^/#   /'
     else
         ok "$name server: no sanitizer report"
-    fi
-}
-
-# Run a Node script and count its "ok - ..." / "not ok - ..." lines as checks; a
-# script that fails without saying which check failed counts as one failure.
-# Check names get the prefix in $label, if set.
-run_node() {
-    local what=$1 line rc before=$fail
-    shift
-    while IFS= read -r line; do
-        case $line in
-        "ok - "*) ok "${label:-}${line#ok - }" ;;
-        "not ok - "*) not_ok "${label:-}${line#not ok - }" ;;
-        *) echo "# $line" ;;
-        esac
-    done < <(cd "$here" && timeout 120 node "$@" </dev/null 2>&1)
-    wait $!
-    rc=$?
-    if [ "$rc" != 0 ] && [ "$fail" = "$before" ]; then
-        not_ok "$what exited with status $rc"
     fi
 }
 

@@ -15,15 +15,8 @@ build=${GR_BUILD_DIR:-$src/build/current}
 here=$src/tests/interop
 tool=$build/tests/tool_interop
 
-n=0 pass=0 fail=0
-ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
-finish() {
-    echo "1..$n"
-    echo "# pass $pass"
-    echo "# fail $fail"
-    exit $((fail > 0))
-}
+# shellcheck source=../tap.sh
+source "$src/tests/tap.sh"
 
 if [ ! -d "$here/node_modules/@sd-jwt/sd-jwt-vc" ] || [ ! -d "$here/node_modules/jose" ]; then
     not_ok "tests/interop/node_modules is missing: run scripts/deps.sh test (make test does)"
@@ -41,25 +34,6 @@ trap 'rm -rf "$tmp"' EXIT
 # (a leak on an error path) exits with by default: give those their own status.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=99
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=99:print_stacktrace=1
-
-# Run a Node script and count its "ok - ..." / "not ok - ..." lines as checks; a
-# script that fails without saying which check failed counts as one failure.
-run_node() {
-    local what=$1 line rc before=$fail
-    shift
-    while IFS= read -r line; do
-        case $line in
-        "ok - "*) ok "${line#ok - }" ;;
-        "not ok - "*) not_ok "${line#not ok - }" ;;
-        *) echo "# $line" ;;
-        esac
-    done < <(cd "$here" && node "$@" </dev/null 2>&1)
-    wait $!
-    rc=$?
-    if [ "$rc" != 0 ] && [ "$fail" = "$before" ]; then
-        not_ok "$what exited with status $rc"
-    fi
-}
 
 # ---- 1. gramota issues, @sd-jwt verifies ----
 
