@@ -87,3 +87,26 @@ void t_each_flipped_signature(const char *jws, enum gr_errc (*answer)(const char
     assert_string_equal(b.data, jws);
     gr_buf_release(&b);
 }
+
+/* see testutil.h */
+void t_keys_init(struct t_keys *k)
+{
+    k->key = t_keygen();
+    k->other = t_keygen();
+    gr_buf_init(&k->pub, GR_BUF_UNBOUNDED);
+    gr_buf_init(&k->priv, GR_BUF_UNBOUNDED);
+    gr_buf_init(&k->other_pub, GR_BUF_UNBOUNDED);
+    gr_jwk_to_json(k->key, false, &k->pub);
+    gr_jwk_to_json(k->key, true, &k->priv);
+    gr_jwk_to_json(k->other, false, &k->other_pub);
+}
+
+/* see testutil.h */
+void t_keys_release(struct t_keys *k)
+{
+    gr_jwk_free(k->key);
+    gr_jwk_free(k->other);
+    gr_buf_release(&k->pub);
+    gr_buf_release(&k->priv);
+    gr_buf_release(&k->other_pub);
+}

@@ -30,6 +30,17 @@ struct gr_jwk *t_keygen(void);
 /* A signer over a copy of `json` (a private JWK). */
 struct gr_signer *t_signer(const char *json);
 
+/*
+ * Two fresh key pairs for proofs made in a test: `key` (its public and private
+ * JWK as JSON in `pub` and `priv`) and `other` (public JWK in `other_pub`).
+ */
+struct t_keys {
+    struct gr_jwk *key, *other;
+    struct gr_buf pub, priv, other_pub;
+};
+void t_keys_init(struct t_keys *k);
+void t_keys_release(struct t_keys *k);
+
 /* The code a call left in `err`, or GR_ERR_OK when it returned 0. */
 enum gr_errc t_code(int rc, const struct gr_err *err);
 

@@ -252,11 +252,6 @@ static void test_header_count_and_shape(void **state)
 }
 
 /* Proof key, and the variables of the templates below. */
-struct fixture {
-    struct gr_jwk *key, *other;
-    struct gr_buf pub, priv, other_pub;
-};
-
 #define HDR      "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":{JWK}}"
 #define CLAIMS   "\"jti\":\"j-1\",\"htm\":\"POST\",\"htu\":\"" TOKEN "\",\"iat\":1700000000"
 #define JTI_256  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -381,29 +376,8 @@ static const struct {
     { HDR, "{" CLAIMS ",\"nonce\":1}", NULL, GR_ERR_OK },
 };
 
-static void fixture_init(struct fixture *f)
-{
-    f->key = t_keygen();
-    f->other = t_keygen();
-    gr_buf_init(&f->pub, GR_BUF_UNBOUNDED);
-    gr_buf_init(&f->priv, GR_BUF_UNBOUNDED);
-    gr_buf_init(&f->other_pub, GR_BUF_UNBOUNDED);
-    gr_jwk_to_json(f->key, false, &f->pub);
-    gr_jwk_to_json(f->key, true, &f->priv);
-    gr_jwk_to_json(f->other, false, &f->other_pub);
-}
-
-static void fixture_release(struct fixture *f)
-{
-    gr_jwk_free(f->key);
-    gr_jwk_free(f->other);
-    gr_buf_release(&f->pub);
-    gr_buf_release(&f->priv);
-    gr_buf_release(&f->other_pub);
-}
-
 /* Build the proof of one case: templates filled, then signed by the proof key. */
-static void build(const struct fixture *f, const char *header, const char *payload, const char *sig,
+static void build(const struct t_keys *f, const char *header, const char *payload, const char *sig,
                   const char *ath, const char *nonce, struct gr_buf *out)
 {
     const char *vars[] = {
@@ -423,13 +397,13 @@ static void build(const struct fixture *f, const char *header, const char *paylo
 
 static void test_token_endpoint_cases(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf proof;
     struct gr_dpop_proof p;
     uint8_t jkt[32];
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     gr_jwk_thumbprint(f.key, jkt);
     for (size_t i = 0; i < GR_NELEM(token_cases); i++) {
@@ -447,18 +421,18 @@ static void test_token_endpoint_cases(void **state)
             assert_memory_equal(p.jkt, jkt, 32);
     }
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* A proof past GR_MAX_JWS_LEN is refused before it is parsed. */
 static void test_size(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf payload, proof;
     struct gr_dpop_check c;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&payload, GR_BUF_UNBOUNDED);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     for (size_t pad = 11000; pad <= 12500; pad += 1500) {
@@ -476,7 +450,7 @@ static void test_size(void **state)
     assert_true(proof.len > GR_MAX_JWS_LEN);
     gr_buf_release(&payload);
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* Check 12: ath = base64url(SHA-256(access token)) at a resource. */
@@ -500,13 +474,13 @@ static void test_resource_ath(void **state)
           GR_ERR_INVALID_DPOP_PROOF },
         { AT(",\"ath\":\"tok-123\""), GR_ERR_INVALID_DPOP_PROOF },
     };
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf proof;
     uint8_t digest[32];
     char ath[44];
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     gr_sha256("tok-123", 7, digest);
     jkt_b64(digest, ath);
@@ -532,7 +506,7 @@ static void test_resource_ath(void **state)
         assert_code(verify(&c, NULL), GR_ERR_INVALID_DPOP_PROOF);
     }
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 static void test_nonce_format(void **state)
@@ -609,12 +583,12 @@ static void test_nonce_required(void **state)
         { "{\"jti\":\"j\",\"htm\":\"POST\",\"htu\":\"https://x.y/\",\"iat\":1700000000}", NOW, 0,
           false, false, GR_ERR_INVALID_DPOP_PROOF },
     };
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf proof;
     struct gr_err err;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     for (size_t i = 0; i < GR_NELEM(cases); i++) {
         char nonce[GR_DPOP_NONCE_LEN + 1];
@@ -636,19 +610,19 @@ static void test_nonce_required(void **state)
                      gr_errc_name(cases[i].code));
     }
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* Every character of a good nonce matters. */
 static void test_nonce_each_char(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf proof;
     char nonce[GR_DPOP_NONCE_LEN + 1];
     struct gr_err err;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     assert_int_equal(gr_dpop_nonce_make(secret, NOW, nonce, &err), 0);
     for (size_t i = 0; i < GR_DPOP_NONCE_LEN; i++) {
@@ -663,7 +637,7 @@ static void test_nonce_each_char(void **state)
         nonce[i] = was;
     }
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 static enum gr_errc verify_t7_text(const char *text)
@@ -692,13 +666,13 @@ static void test_jti_hash(void **state)
         /* URL and jti run together would equal the first case's */
         { "https://issuer.example.com/tokenj", "https://issuer.example.com/tokenj", "-1" },
     };
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf proof, payload;
     uint8_t seen[GR_NELEM(cases)][32];
     struct gr_dpop_proof p;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&proof, GR_BUF_UNBOUNDED);
     gr_buf_init(&payload, GR_BUF_UNBOUNDED);
     for (size_t i = 0; i < GR_NELEM(cases); i++) {
@@ -728,7 +702,7 @@ static void test_jti_hash(void **state)
     }
     gr_buf_release(&payload);
     gr_buf_release(&proof);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 int main(void)

@@ -225,34 +225,8 @@ static const struct {
     { HDR, "{" CLAIMS ",\"exp\":1,\"jti\":1,\"sub\":[]}", NULL, NULL, GR_ERR_OK },
 };
 
-struct fixture {
-    struct gr_jwk *key, *other;
-    struct gr_buf pub, priv, other_pub;
-};
-
-static void fixture_init(struct fixture *f)
-{
-    f->key = t_keygen();
-    f->other = t_keygen();
-    gr_buf_init(&f->pub, GR_BUF_UNBOUNDED);
-    gr_buf_init(&f->priv, GR_BUF_UNBOUNDED);
-    gr_buf_init(&f->other_pub, GR_BUF_UNBOUNDED);
-    gr_jwk_to_json(f->key, false, &f->pub);
-    gr_jwk_to_json(f->key, true, &f->priv);
-    gr_jwk_to_json(f->other, false, &f->other_pub);
-}
-
-static void fixture_release(struct fixture *f)
-{
-    gr_jwk_free(f->key);
-    gr_jwk_free(f->other);
-    gr_buf_release(&f->pub);
-    gr_buf_release(&f->priv);
-    gr_buf_release(&f->other_pub);
-}
-
 /* `tmpl` with {JWK}, {PRIV} and {OTHER} replaced by the fixture's keys. */
-static void subst(const struct fixture *f, const char *tmpl, struct gr_buf *out)
+static void subst(const struct t_keys *f, const char *tmpl, struct gr_buf *out)
 {
     const char *vars[] = { "{JWK}",      f->pub.data, "{PRIV}",
                            f->priv.data, "{OTHER}",   f->other_pub.data };
@@ -273,7 +247,7 @@ static void subst(const struct fixture *f, const char *tmpl, struct gr_buf *out)
     }
 }
 
-static void build(const struct fixture *f, const char *header, const char *payload, const char *sig,
+static void build(const struct t_keys *f, const char *header, const char *payload, const char *sig,
                   struct gr_buf *out)
 {
     struct gr_buf h, p;
@@ -300,11 +274,11 @@ static void build(const struct fixture *f, const char *header, const char *paylo
 
 static void test_cases(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf jwt;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
     for (size_t i = 0; i < GR_NELEM(cases); i++) {
         struct gr_proof_check c;
@@ -327,19 +301,19 @@ static void test_cases(void **state)
         gr_proof_release(&p);
     }
     gr_buf_release(&jwt);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* The nonce comes back as given, or has_nonce says there was none. */
 static void test_nonce_reported(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf jwt;
     struct gr_proof_check c;
     struct gr_proof p;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
     build(&f, HDR, "{" CLAIMS "}", NULL, &jwt);
     c = check_for(jwt.data, AUD, NOW);
@@ -362,7 +336,7 @@ static void test_nonce_reported(void **state)
     assert_string_equal(p.nonce, "caf\xc3\xa9 \"q\"");
     gr_proof_release(&p);
     gr_buf_release(&jwt);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* Refusals of kinds of key say so, without echoing the header. */
@@ -383,11 +357,11 @@ static void test_key_kind_sentences(void **state)
         { "{\"typ\":\"openid4vci-proof+jwt\",\"alg\":\"ES256\",\"x5c\":[\"MIIB\"],\"jwk\":{JWK}}",
           "exactly one" },
     };
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf jwt;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
     for (size_t i = 0; i < GR_NELEM(kinds); i++) {
         struct gr_proof_check c;
@@ -403,7 +377,7 @@ static void test_key_kind_sentences(void **state)
         assert_null(strstr(err.desc, "did:"));
     }
     gr_buf_release(&jwt);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* A proof past GR_MAX_JWS_LEN, and texts that are no JWT at all. */
@@ -411,12 +385,12 @@ static void test_shape(void **state)
 {
     static const char *const bad[] = { "",        "a",        "a.b.c",
                                        "a.b.c.d", "eyJ.eyJ.", " eyJhbGciOiJFUzI1NiJ9.e30.e30" };
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf jwt, payload;
     struct gr_proof_check c;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
     gr_buf_init(&payload, GR_BUF_UNBOUNDED);
     gr_buf_adds(&payload, "{" CLAIMS ",\"pad\":\"");
@@ -437,7 +411,7 @@ static void test_shape(void **state)
     assert_code(verify(&c, NULL), GR_ERR_INVALID_PROOF);
     gr_buf_release(&payload);
     gr_buf_release(&jwt);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* ---- key attestations: jwt proofs that carry one, and the attestation proof type ---- */
@@ -721,13 +695,13 @@ static void test_attested_refusals(void **state)
 /* require_attestation refuses the plain kind; without it, the plain kind works as before. */
 static void test_require_attestation(void **state)
 {
-    struct fixture f;
+    struct t_keys f;
     struct gr_buf jwt;
     struct gr_proof_check c;
     struct gr_proof p;
 
     (void)state;
-    fixture_init(&f);
+    t_keys_init(&f);
     gr_buf_init(&jwt, GR_BUF_UNBOUNDED);
     build(&f, HDR, "{" CLAIMS ",\"nonce\":\"n\"}", NULL, &jwt);
     c = check_for(jwt.data, AUD, NOW);
@@ -741,7 +715,7 @@ static void test_require_attestation(void **state)
     assert_false(p.has_attestation_nonce);
     gr_proof_release(&p);
     gr_buf_release(&jwt);
-    fixture_release(&f);
+    t_keys_release(&f);
 }
 
 /* F.3: the key attestation alone; its nonce and its age make the proof. */
