@@ -147,6 +147,23 @@ struct gr_audit_event {
     char detail[128]; /* a reason worth keeping; never a secret or a claim */
 };
 
+/*
+ * Failures a store has met since it was opened, for /metrics: calls that
+ * answered TEMPORARILY_UNAVAILABLE or SERVER_ERROR because the database (or
+ * Redis, when the short-lived state lives there) failed or could not be
+ * reached. A refusal (NOT_FOUND, INVALID_GRANT, ...) is not a failure.
+ */
+struct gr_store_stats {
+    uint64_t db_errors;
+    uint64_t redis_errors;
+};
+
+/* A token bucket's answer (see rate_take). */
+struct gr_rate {
+    bool allowed;
+    int64_t retry_after_ms; /* when refused: how long until one more is allowed */
+};
+
 struct gr_store_ops {
     const char *name; /* "sqlite", ... */
 
@@ -261,6 +278,18 @@ struct gr_store_ops {
      * stored right after the redemption finds them).
      */
     int (*sweep)(void *ctx, int64_t now, struct gr_err *err);
+
+    /*
+     * Take one from the token bucket `key` (at most 128 bytes: "offer:ORG",
+     * "code:HASH", ...), which holds `burst` and gains one every `interval_ms`;
+     * `now_ms` is the caller's clock in milliseconds. Shared by every process on
+     * this store; a refusal takes nothing. Codes: the store's failures only.
+     */
+    int (*rate_take)(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
+                     int64_t now_ms, struct gr_rate *out, struct gr_err *err);
+
+    /* The failures counted so far (see gr_store_stats). */
+    void (*stats)(void *ctx, struct gr_store_stats *out);
 
     void (*close)(void *ctx);
 };
