@@ -272,7 +272,7 @@ static void run(struct server *s)
         if (sig == SIGINT || sig == SIGTERM)
             return;
         if (sig < 0 && errno == EAGAIN &&
-            s->store.ops->sweep(s->store.ctx, (int64_t)time(NULL), &err) < 0)
+            s->store.ops->sweep(s->store.ctx, (int64_t)time(NULL), s->set.token_lifetime, &err) < 0)
             fprintf(stderr, "gramota: sweep: %s (%s)\n", err.desc, err.cause);
     }
 }

@@ -32,6 +32,9 @@ struct gr_org {
     char id[GR_STORE_ID_LEN + 1];
     char name[GR_STORE_NAME_MAX + 1];
     int64_t created_at;
+    /* Its own limit on offer creation: offers per minute and burst; 0: the server's default. */
+    int64_t offer_rate;
+    int64_t offer_burst;
 };
 
 enum gr_offer_state {
@@ -173,6 +176,9 @@ struct gr_store_ops {
     /* The organization whose API key hashes to `hash`. Code: UNAUTHORIZED. */
     int (*org_by_key)(void *ctx, const uint8_t hash[32], struct gr_org *out, struct gr_err *err);
     int (*org_by_name)(void *ctx, struct gr_str name, struct gr_org *out, struct gr_err *err);
+    /* Set an organization's offer_rate and offer_burst (0: the default). Code: NOT_FOUND. */
+    int (*org_set_limits)(void *ctx, struct gr_str org_id, int64_t offer_rate, int64_t offer_burst,
+                          struct gr_err *err);
 
     /*
      * Offers. offer_get: NOT_FOUND unless it exists and belongs to `org_id`.
@@ -271,22 +277,24 @@ struct gr_store_ops {
     int (*ping)(void *ctx, struct gr_err *err);
 
     /*
-     * Delete the nonces, jtis and tokens expired at `now`. Keep every offer,
-     * but forget the claims and sealed URL of one past its use: dead, expired
-     * unredeemed, or redeemed with every access token expired (a redeemed
-     * offer keeps them for a minute even with no token yet, so that the token
-     * stored right after the redemption finds them).
+     * Delete the nonces, jtis, tokens and rate buckets expired at `now`. Keep
+     * every offer, but forget the claims and sealed URL of one past its use:
+     * dead, expired unredeemed, or redeemed `token_lifetime` seconds ago or
+     * more (its access token, made at the redemption, can no longer fetch a
+     * credential then, wherever that token is kept).
      */
-    int (*sweep)(void *ctx, int64_t now, struct gr_err *err);
+    int (*sweep)(void *ctx, int64_t now, int64_t token_lifetime, struct gr_err *err);
 
     /*
-     * Take one from the token bucket `key` (at most 128 bytes: "offer:ORG",
-     * "code:HASH", ...), which holds `burst` and gains one every `interval_ms`;
-     * `now_ms` is the caller's clock in milliseconds. Shared by every process on
-     * this store; a refusal takes nothing. Codes: the store's failures only.
+     * The token bucket `key` (1 to 128 bytes: "offer:ORG", "code:HASH", ...),
+     * which holds `burst` and gains one every `interval_ms`, starting full;
+     * `now_ms` is the caller's clock in milliseconds. Says whether one more is
+     * allowed now, and with `take` takes it if so, atomically. Shared by every
+     * process on this store; a refusal takes nothing. Codes: the store's
+     * failures only.
      */
-    int (*rate_take)(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
-                     int64_t now_ms, struct gr_rate *out, struct gr_err *err);
+    int (*rate_limit)(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
+                      int64_t now_ms, bool take, struct gr_rate *out, struct gr_err *err);
 
     /* The failures counted so far (see gr_store_stats). */
     void (*stats)(void *ctx, struct gr_store_stats *out);

@@ -9,6 +9,7 @@
  */
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include <gramota/store.h>
 
@@ -21,6 +22,8 @@ int gr__store_sqlite_open(const char *path, struct gr_store *out, struct gr_err 
 extern const struct gr_store_ops gr__store_sqlite_ops;
 /* The ops table's close: every connection must be back in the pool. */
 void gr__store_sqlite_close(void *ctx);
+/* The ops table's stats. */
+void gr__store_sqlite_stats(void *ctx, struct gr_store_stats *out);
 
 /* The schema, as ordered steps: step i takes the database from version i to i + 1. */
 extern const char *const gr__store_sqlite_migrations[];
@@ -37,6 +40,7 @@ enum gr__store_sql_id {
     SQ_ORG_INSERT,
     SQ_ORG_BY_KEY,
     SQ_ORG_BY_NAME,
+    SQ_ORG_LIMITS,
     SQ_OFFER_INSERT,
     SQ_OFFER_GET,
     SQ_OFFER_BY_CODE,
@@ -68,7 +72,10 @@ enum gr__store_sql_id {
     SQ_SWEEP_NONCES,
     SQ_SWEEP_JTIS,
     SQ_SWEEP_TOKENS,
+    SQ_SWEEP_RATES,
     SQ_SWEEP_OFFERS,
+    SQ_RATE_TAKE,
+    SQ_RATE_GET,
     SQ__COUNT
 };
 extern const char *const gr__store_sql[SQ__COUNT];
@@ -76,8 +83,9 @@ extern const char *const gr__store_sql[SQ__COUNT];
 /* One SQLite connection, lent to one thread at a time by the pool. */
 struct gr__store_conn {
     sqlite3 *db;
-    sqlite3_stmt *stmt[SQ__COUNT]; /* prepared on first use, kept until close */
-    double busy_since;             /* when the current wait for the write lock began */
+    sqlite3_stmt *stmt[SQ__COUNT];   /* prepared on first use, kept until close */
+    double busy_since;               /* when the current wait for the write lock began */
+    atomic_uint_least64_t *failures; /* the pool's count, set while lent (gr__store_get) */
 };
 
 struct gr__store_db;
@@ -177,6 +185,15 @@ int gr__store_status_pick(uint8_t *used, size_t size, size_t free_count, size_t 
 void gr__store_status_pack(uint8_t *statuses, unsigned bits, uint64_t idx, unsigned value);
 void gr__store_audit_hash(const uint8_t prev[32], int64_t seq, const struct gr_audit_event *ev,
                           uint8_t out[32]);
+
+/*
+ * Token buckets (rate.c): check rate_limit's arguments (SERVER_ERROR when a
+ * key is empty or too long, or burst or interval not positive); and the
+ * answer for a bucket full at `full_at` (0 for one never used).
+ */
+int gr__rate_args(struct gr_str key, int64_t burst, int64_t interval_ms, struct gr_err *err);
+void gr__rate_answer(int64_t full_at, int64_t now_ms, int64_t burst, int64_t interval_ms,
+                     struct gr_rate *out);
 
 int gr__store_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap, struct gr_err *err);
 int gr__store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32], struct gr_err *err);

@@ -12,6 +12,7 @@
  * COMMITTED; where a read decides a write, the read locks (FOR UPDATE or an
  * advisory lock), which is cheaper than SERIALIZABLE's retries.
  */
+#include "store/internal.h"
 #include "store/pg_internal.h"
 
 #include <stdio.h>
@@ -21,9 +22,6 @@
 
 #include <gramota/crypto.h>
 
-/* As in sqlite.c: how long a redeemed offer keeps its claims with no live access token. */
-#define REDEEM_GRACE 60
-
 static int read_org(const PGresult *r, struct gr_org *out, struct gr_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -31,6 +29,8 @@ static int read_org(const PGresult *r, struct gr_org *out, struct gr_err *err)
         gr__pg_col_text(r, 0, 1, out->name, sizeof(out->name), err) < 0)
         return -1;
     out->created_at = gr__pg_col_i64(r, 0, 2);
+    out->offer_rate = gr__pg_col_i64(r, 0, 3);
+    out->offer_burst = gr__pg_col_i64(r, 0, 4);
     return 0;
 }
 
@@ -52,6 +52,8 @@ static int org_create(void *ctx, const struct gr_org *org, const uint8_t api_key
     gr__pg_field(&a, org->name, sizeof(org->name));
     gr__pg_hash(&a, api_key_hash);
     gr__pg_i64(&a, org->created_at);
+    gr__pg_i64(&a, org->offer_rate);
+    gr__pg_i64(&a, org->offer_burst);
     rc = gr__pg_do(c, PQ_ORG_INSERT, &a, err);
     if (rc < 0 && strcmp(c->constraint, "orgs_name_key") == 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "An organization with this name already exists.", err);
@@ -228,6 +230,19 @@ static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_
  * changes a row only when the jti is new or its old row expired, and the
  * unique index serializes racing inserts of one jti, so one of them counts.
  */
+/* see store.h */
+static int org_set_limits(void *ctx, struct gr_str org_id, int64_t offer_rate, int64_t offer_burst,
+                          struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+
+    gr__pg_str(&a, org_id);
+    gr__pg_i64(&a, offer_rate);
+    gr__pg_i64(&a, offer_burst);
+    return change_one(ctx, PQ_ORG_LIMITS, &a, GR_ERR_NOT_FOUND, "No organization has this id.",
+                      err);
+}
+
 static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
                    struct gr_err *err)
 {
@@ -349,13 +364,10 @@ out:
 }
 
 /* see store.h: one transaction, as in sqlite.c. */
-static int sweep(void *ctx, int64_t now, struct gr_err *err)
+static int sweep(void *ctx, int64_t now, int64_t token_lifetime, struct gr_err *err)
 {
     static const enum gr__pg_sql_id steps[] = {
-        PQ_SWEEP_NONCES,
-        PQ_SWEEP_JTIS,
-        PQ_SWEEP_TOKENS,
-        PQ_SWEEP_OFFERS,
+        PQ_SWEEP_NONCES, PQ_SWEEP_JTIS, PQ_SWEEP_TOKENS, PQ_SWEEP_RATES, PQ_SWEEP_OFFERS,
     };
     struct gr__pg_conn *c = NULL;
     int rc = -1;
@@ -369,7 +381,7 @@ static int sweep(void *ctx, int64_t now, struct gr_err *err)
 
         gr__pg_i64(&a, now);
         if (steps[i] == PQ_SWEEP_OFFERS)
-            gr__pg_i64(&a, now - REDEEM_GRACE);
+            gr__pg_i64(&a, now - token_lifetime);
         if (gr__pg_do(c, steps[i], &a, err) < 0)
             goto out;
     }
@@ -394,11 +406,50 @@ out:
     return rc;
 }
 
+/* see store.h, and rate.c for the algorithm; as sqlite.c's, one conditional UPSERT takes. */
+static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
+                      int64_t now_ms, bool take, struct gr_rate *out, struct gr_err *err)
+{
+    struct gr__pg_conn *c = NULL;
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    int rc = -1;
+
+    if (gr__rate_args(key, burst, interval_ms, err) < 0 || gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    gr__pg_str(&a, key);
+    gr__pg_i64(&a, now_ms);
+    gr__pg_i64(&a, interval_ms);
+    gr__pg_i64(&a, burst * interval_ms);
+    if (take) {
+        if (gr__pg_run(c, PQ_RATE_TAKE, &a, &r, err) < 0)
+            goto out;
+        if (strcmp(PQcmdTuples(r), "1") == 0) {
+            *out = (struct gr_rate){ .allowed = true };
+            rc = 0;
+            goto out;
+        }
+        PQclear(r);
+        r = NULL;
+    }
+    a.n = 1;
+    if (gr__pg_run(c, PQ_RATE_GET, &a, &r, err) < 0)
+        goto out;
+    gr__rate_answer(PQntuples(r) == 1 ? gr__pg_col_i64(r, 0, 0) : 0, now_ms, burst, interval_ms,
+                    out);
+    rc = 0;
+out:
+    PQclear(r);
+    gr__pg_put(ctx, c);
+    return rc;
+}
+
 const struct gr_store_ops gr__pg_ops = {
     .name = "postgres",
     .org_create = org_create,
     .org_by_key = org_by_key,
     .org_by_name = org_by_name,
+    .org_set_limits = org_set_limits,
     .offer_put = gr__pg_offer_put,
     .offer_get = gr__pg_offer_get,
     .offer_by_code = gr__pg_offer_by_code,
@@ -420,5 +471,7 @@ const struct gr_store_ops gr__pg_ops = {
     .secret = secret,
     .ping = ping,
     .sweep = sweep,
+    .rate_limit = rate_limit,
+    .stats = gr__pg_stats,
     .close = gr__pg_close,
 };

@@ -67,6 +67,8 @@ static int fail_with(struct gr__pg_conn *c, const PGresult *r, struct gr_err *er
                 "The database refused a record that breaks its rules or refers to nothing.");
     else
         gr_fail(err, GR_ERR_SERVER_ERROR, "The database failed unexpectedly.");
+    if (strncmp(c->sqlstate, "23", 2) != 0)
+        gr__pool_failed(c->failures);
     gr_err_cause(err, "postgres: %s (%s)", msg, c->sqlstate);
     /* One line in the log: libpq's messages end in, and may hold, newlines. */
     for (char *p = err->cause; *p != '\0'; p++) {
@@ -304,6 +306,7 @@ static int revive(struct gr__pg_db *db, struct gr__pg_conn *c, struct gr_err *er
     gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
             "The database cannot be reached; try again shortly.");
     gr_err_cause(err, "postgres: %s", PQerrorMessage(c->pg));
+    gr__pool_failed(&db->pool.failures);
     gr__pool_give(&db->pool, c);
     return -1;
 }
@@ -321,14 +324,15 @@ int gr__pg_get(struct gr__pg_db *db, struct gr__pg_conn **out, struct gr_err *er
     if (rc == 1) {
         if (revive(db, idle, err) < 0)
             return -1;
-        *out = idle;
-        return 0;
+        c = idle;
+    } else {
+        c = conn_new(db->conninfo, err);
+        if (c == NULL) {
+            gr__pool_unmade(&db->pool);
+            return -1;
+        }
     }
-    c = conn_new(db->conninfo, err);
-    if (c == NULL) {
-        gr__pool_unmade(&db->pool);
-        return -1;
-    }
+    c->failures = &db->pool.failures;
     *out = c;
     return 0;
 }
@@ -402,6 +406,16 @@ fail:
 static void free_conn(void *c)
 {
     conn_free(c);
+}
+
+/* see pg_internal.h */
+void gr__pg_stats(void *ctx, struct gr_store_stats *out)
+{
+    struct gr__pg_db *db = ctx;
+
+    *out = (struct gr_store_stats){
+        .db_errors = atomic_load_explicit(&db->pool.failures, memory_order_relaxed),
+    };
 }
 
 /* see pg_internal.h */

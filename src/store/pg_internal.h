@@ -14,6 +14,7 @@
  */
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 
 #include <gramota/store.h>
 
@@ -25,6 +26,7 @@ int gr__pg_open(const char *conninfo, struct gr_store *out, struct gr_err *err);
 
 extern const struct gr_store_ops gr__pg_ops;
 void gr__pg_close(void *ctx);
+void gr__pg_stats(void *ctx, struct gr_store_stats *out);
 
 /* The schema, as ordered steps: step i takes the database from version i to i + 1. */
 extern const char *const gr__pg_migrations[];
@@ -34,6 +36,7 @@ enum gr__pg_sql_id {
     PQ_ORG_INSERT,
     PQ_ORG_BY_KEY,
     PQ_ORG_BY_NAME,
+    PQ_ORG_LIMITS,
     PQ_OFFER_INSERT,
     PQ_OFFER_GET,
     PQ_OFFER_BY_CODE,
@@ -68,7 +71,10 @@ enum gr__pg_sql_id {
     PQ_SWEEP_NONCES,
     PQ_SWEEP_JTIS,
     PQ_SWEEP_TOKENS,
+    PQ_SWEEP_RATES,
     PQ_SWEEP_OFFERS,
+    PQ_RATE_TAKE,
+    PQ_RATE_GET,
     PQ__COUNT
 };
 extern const char *const gr__pg_sql[PQ__COUNT];
@@ -76,9 +82,10 @@ extern const char *const gr__pg_sql[PQ__COUNT];
 /* One connection, lent to one thread at a time by the pool. */
 struct gr__pg_conn {
     PGconn *pg;
-    bool prepared[PQ__COUNT]; /* PQprepare'd on this session (a reset forgets them) */
-    char sqlstate[6];         /* of the last failure, "" when it had none */
-    char constraint[64];      /* the constraint the last failure broke, or "" */
+    bool prepared[PQ__COUNT];        /* PQprepare'd on this session (a reset forgets them) */
+    char sqlstate[6];                /* of the last failure, "" when it had none */
+    char constraint[64];             /* the constraint the last failure broke, or "" */
+    atomic_uint_least64_t *failures; /* the pool's count, set while lent (gr__pg_get) */
 };
 
 struct gr__pg_db;

@@ -119,6 +119,14 @@ const char *const gr__pg_migrations[] = {
     "$$BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END$$;"
     "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+    /* 2: rate limits, as migration 5 of sqlite_schema.c says. */
+    "ALTER TABLE orgs ADD COLUMN offer_rate BIGINT;"
+    "ALTER TABLE orgs ADD COLUMN offer_burst BIGINT;"
+    "CREATE TABLE rate_buckets ("
+    "  key TEXT PRIMARY KEY,"
+    "  full_at BIGINT NOT NULL" /* Unix milliseconds */
+    ");"
+    "CREATE INDEX rate_buckets_full ON rate_buckets (full_at);",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -131,6 +139,7 @@ const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
 #define CRED_COLS                                                               \
     "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
     "status_list, status_idx, status, status_at"
+#define ORG_COLS   "id, name, created_at, coalesce(offer_rate, 0), coalesce(offer_burst, 0)"
 #define AUDIT_COLS "seq, at, kind, org_id, offer_id, credential_id, client, detail, prev, hash"
 
 /*
@@ -144,10 +153,13 @@ const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
 
 /* see pg_internal.h */
 const char *const gr__pg_sql[PQ__COUNT] = {
-    [PQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at) "
-                      "VALUES ($1::text, $2::text, $3::bytea, $4::bigint)",
-    [PQ_ORG_BY_KEY] = "SELECT id, name, created_at FROM orgs WHERE key_hash = $1::bytea",
-    [PQ_ORG_BY_NAME] = "SELECT id, name, created_at FROM orgs WHERE name = $1::text",
+    [PQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at, offer_rate, offer_burst) "
+                      "VALUES ($1::text, $2::text, $3::bytea, $4::bigint, "
+                      "nullif($5::bigint, 0), nullif($6::bigint, 0))",
+    [PQ_ORG_BY_KEY] = "SELECT " ORG_COLS " FROM orgs WHERE key_hash = $1::bytea",
+    [PQ_ORG_BY_NAME] = "SELECT " ORG_COLS " FROM orgs WHERE name = $1::text",
+    [PQ_ORG_LIMITS] = "UPDATE orgs SET offer_rate = nullif($2::bigint, 0), "
+                      "offer_burst = nullif($3::bigint, 0) WHERE id = $1::text",
     [PQ_OFFER_INSERT] = "INSERT INTO offers (" OFFER_COLS ") VALUES ($1::text, $2::text, "
                         "$3::text, $4::bytea, $5::bytea, $6::text, $7::bigint, $8::text, "
                         "$9::bigint, $10::bigint, $11::text, $12::bigint, $13::bigint, "
@@ -240,12 +252,23 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= $1::bigint",
-    /* As SQ_SWEEP_OFFERS in sqlite_schema.c: $2 is now less the redemption grace. */
+    [PQ_SWEEP_RATES] = "DELETE FROM rate_buckets WHERE full_at <= $1::bigint * 1000",
+    /* As SQ_SWEEP_OFFERS in sqlite_schema.c: $2 is now less the access tokens' lifetime. */
     [PQ_SWEEP_OFFERS] =
         "UPDATE offers SET subject_json = NULL, disclosable_json = NULL, sealed_url = NULL "
         "WHERE subject_json IS NOT NULL "
         "AND (state = 'dead' "
         "OR (state = 'pending' AND expires_at <= $1::bigint) "
-        "OR (state = 'redeemed' AND redeemed_at <= $2::bigint AND NOT EXISTS "
-        "(SELECT 1 FROM tokens WHERE offer_id = offers.id AND expires_at > $1::bigint)))",
+        "OR (state = 'redeemed' AND redeemed_at <= $2::bigint))",
+    /*
+     * As SQ_RATE_TAKE in sqlite_schema.c. A racing UPSERT on one key waits for
+     * the first's row lock and re-checks its WHERE on the committed row, so
+     * two takers cannot both spend the last token.
+     */
+    [PQ_RATE_TAKE] =
+        "INSERT INTO rate_buckets AS b (key, full_at) "
+        "VALUES ($1::text, $2::bigint + $3::bigint) ON CONFLICT (key) DO UPDATE "
+        "SET full_at = greatest(b.full_at, $2::bigint) + $3::bigint "
+        "WHERE greatest(b.full_at, $2::bigint) + $3::bigint - $2::bigint <= $4::bigint",
+    [PQ_RATE_GET] = "SELECT full_at FROM rate_buckets WHERE key = $1::text",
 };

@@ -28,6 +28,7 @@ void gr__pool_init(struct gr__pool *p, int wait_ms, void *first)
     p->idle[0] = first;
     p->nidle = 1;
     p->made = 1;
+    atomic_init(&p->failures, 0);
     p->wait_ms = wait_ms;
 }
 
@@ -49,6 +50,7 @@ int gr__pool_take(struct gr__pool *p, void **out, struct gr_err *err)
     }
     if (p->made >= GR__POOL_MAX) {
         pthread_mutex_unlock(&p->lock);
+        gr__pool_failed(&p->failures);
         return gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE,
                        "Every database connection is busy; try again shortly.");
     }
@@ -58,8 +60,16 @@ int gr__pool_take(struct gr__pool *p, void **out, struct gr_err *err)
 }
 
 /* see pool.h */
+void gr__pool_failed(atomic_uint_least64_t *failures)
+{
+    if (failures != NULL)
+        atomic_fetch_add_explicit(failures, 1, memory_order_relaxed);
+}
+
+/* see pool.h: a connection that could not be made is a failure too. */
 void gr__pool_unmade(struct gr__pool *p)
 {
+    gr__pool_failed(&p->failures);
     pthread_mutex_lock(&p->lock);
     p->made--;
     pthread_cond_signal(&p->returned);

@@ -8,6 +8,7 @@
 #define GRAMOTA_STORE_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <gramota/err.h>
 
@@ -21,6 +22,8 @@ struct gr__pool {
     int nidle;
     int made; /* connections that exist, idle or lent */
     int wait_ms;
+    /* Calls failed by the database (or by waiting for a connection), for gr_store_stats. */
+    atomic_uint_least64_t failures;
 };
 
 /* A pool holding `first` (made by the caller, counted as made), idle. */
@@ -33,6 +36,8 @@ void gr__pool_init(struct gr__pool *p, int wait_ms, void *first);
 int gr__pool_take(struct gr__pool *p, void **out, struct gr_err *err);
 void gr__pool_unmade(struct gr__pool *p);
 void gr__pool_give(struct gr__pool *p, void *conn);
+/* Count a failure of the database: lost, unreachable, busy past its wait, or answering nonsense. */
+void gr__pool_failed(atomic_uint_least64_t *failures);
 /* free_conn() on every idle connection (all of them: closing a store in use is a bug). */
 void gr__pool_destroy(struct gr__pool *p, void (*free_conn)(void *conn));
 

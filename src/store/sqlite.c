@@ -18,13 +18,6 @@
 
 #include <gramota/crypto.h>
 
-/*
- * How long a redeemed offer keeps its claims with no live access token: the
- * token is stored just after the code is redeemed, in the same request, and a
- * sweep in between must not take the claims the token is about to need.
- */
-#define REDEEM_GRACE 60
-
 static int read_org(sqlite3_stmt *st, struct gr_org *out, struct gr_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -32,6 +25,8 @@ static int read_org(sqlite3_stmt *st, struct gr_org *out, struct gr_err *err)
         gr__store_col_text(st, 1, out->name, sizeof(out->name), err) < 0)
         return -1;
     out->created_at = sqlite3_column_int64(st, 2);
+    out->offer_rate = sqlite3_column_int64(st, 3);
+    out->offer_burst = sqlite3_column_int64(st, 4);
     return 0;
 }
 
@@ -67,6 +62,8 @@ static int org_create(void *ctx, const struct gr_org *org, const uint8_t api_key
     gr__store_bind_field(st, 2, org->name, sizeof(org->name));
     gr__store_bind_hash(st, 3, api_key_hash);
     sqlite3_bind_int64(st, 4, org->created_at);
+    sqlite3_bind_int64(st, 5, org->offer_rate);
+    sqlite3_bind_int64(st, 6, org->offer_burst);
     if (gr__store_insert(c, st, GR_ERR_CONFLICT,
                          "The organization's id or API key is already in use.", err) < 0)
         goto out;
@@ -119,6 +116,33 @@ static int org_by_name(void *ctx, struct gr_str name, struct gr_org *out, struct
         sqlite3_bind_text(st, 1, name.p, (int)name.len, SQLITE_STATIC);
         rc = org_select(c, st, GR_ERR_NOT_FOUND, "No organization has this name.", out, err);
     }
+    gr__store_put(ctx, c);
+    return rc;
+}
+
+/* see store.h */
+static int org_set_limits(void *ctx, struct gr_str org_id, int64_t offer_rate, int64_t offer_burst,
+                          struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_stmt(c, SQ_ORG_LIMITS, &st, err) < 0)
+        goto out;
+    sqlite3_bind_text(st, 1, org_id.p, (int)org_id.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, offer_rate);
+    sqlite3_bind_int64(st, 3, offer_burst);
+    if (gr__store_step_done(c, st, err) < 0)
+        goto out;
+    if (sqlite3_changes(c->db) != 1) {
+        gr_fail(err, GR_ERR_NOT_FOUND, "No organization has this id.");
+        goto out;
+    }
+    rc = 0;
+out:
     gr__store_put(ctx, c);
     return rc;
 }
@@ -373,7 +397,7 @@ out:
 /* Run a sweep statement: ?1 is now, ?2 (when there is one) now less the grace of redeemed offers.
  */
 static int run_at(struct gr__store_conn *c, enum gr__store_sql_id id, int64_t now,
-                  struct gr_err *err)
+                  int64_t token_lifetime, struct gr_err *err)
 {
     sqlite3_stmt *st = NULL;
 
@@ -381,18 +405,15 @@ static int run_at(struct gr__store_conn *c, enum gr__store_sql_id id, int64_t no
         return -1;
     sqlite3_bind_int64(st, 1, now);
     if (sqlite3_bind_parameter_count(st) > 1)
-        sqlite3_bind_int64(st, 2, now - REDEEM_GRACE);
+        sqlite3_bind_int64(st, 2, now - token_lifetime);
     return gr__store_step_done(c, st, err);
 }
 
 /* see store.h */
-static int sweep(void *ctx, int64_t now, struct gr_err *err)
+static int sweep(void *ctx, int64_t now, int64_t token_lifetime, struct gr_err *err)
 {
     static const enum gr__store_sql_id steps[] = {
-        SQ_SWEEP_NONCES,
-        SQ_SWEEP_JTIS,
-        SQ_SWEEP_TOKENS,
-        SQ_SWEEP_OFFERS,
+        SQ_SWEEP_NONCES, SQ_SWEEP_JTIS, SQ_SWEEP_TOKENS, SQ_SWEEP_RATES, SQ_SWEEP_OFFERS,
     };
     struct gr__store_conn *c = NULL;
     int rc = -1;
@@ -402,7 +423,7 @@ static int sweep(void *ctx, int64_t now, struct gr_err *err)
     if (gr__store_run(c, SQ_BEGIN, err) < 0)
         goto out;
     for (size_t i = 0; i < GR_NELEM(steps); i++) {
-        if (run_at(c, steps[i], now, err) < 0)
+        if (run_at(c, steps[i], now, token_lifetime, err) < 0)
             goto out;
     }
     if (gr__store_run(c, SQ_COMMIT, err) < 0)
@@ -438,11 +459,69 @@ out:
     return rc;
 }
 
+/* When bucket `key` is full again, into *full_at (0: it has no row, so it is full). */
+static int rate_full_at(struct gr__store_conn *c, struct gr_str key, int64_t *full_at,
+                        struct gr_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (gr__store_stmt(c, SQ_RATE_GET, &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, key.p, (int)key.len, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return gr__store_dberr(c, step, err);
+    *full_at = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return 0;
+}
+
+/*
+ * see store.h, and rate.c for the algorithm. A take is one conditional
+ * UPSERT, so SQLite's single writer makes it atomic; only a refusal (or a
+ * look without taking) reads the bucket to say when to come back.
+ */
+static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
+                      int64_t now_ms, bool take, struct gr_rate *out, struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t full_at = 0;
+    int rc = -1;
+
+    if (gr__rate_args(key, burst, interval_ms, err) < 0 || gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (take) {
+        if (gr__store_stmt(c, SQ_RATE_TAKE, &st, err) < 0)
+            goto out;
+        sqlite3_bind_text(st, 1, key.p, (int)key.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        sqlite3_bind_int64(st, 3, interval_ms);
+        sqlite3_bind_int64(st, 4, burst * interval_ms);
+        if (gr__store_step_done(c, st, err) < 0)
+            goto out;
+        if (sqlite3_changes(c->db) == 1) {
+            *out = (struct gr_rate){ .allowed = true };
+            rc = 0;
+            goto out;
+        }
+    }
+    if (rate_full_at(c, key, &full_at, err) < 0)
+        goto out;
+    gr__rate_answer(full_at, now_ms, burst, interval_ms, out);
+    rc = 0;
+out:
+    gr__store_put(ctx, c);
+    return rc;
+}
+
 const struct gr_store_ops gr__store_sqlite_ops = {
     .name = "sqlite",
     .org_create = org_create,
     .org_by_key = org_by_key,
     .org_by_name = org_by_name,
+    .org_set_limits = org_set_limits,
     .offer_put = gr__store_offer_put,
     .offer_get = gr__store_offer_get,
     .offer_by_code = gr__store_offer_by_code,
@@ -464,5 +543,7 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .secret = secret,
     .ping = ping,
     .sweep = sweep,
+    .rate_limit = rate_limit,
+    .stats = gr__store_sqlite_stats,
     .close = gr__store_sqlite_close,
 };

@@ -59,6 +59,8 @@ int gr__store_dberr(struct gr__store_conn *c, int rc, struct gr_err *err)
         gr_fail(err, GR_ERR_SERVER_ERROR, "The database failed unexpectedly.");
         break;
     }
+    if ((rc & 0xff) != SQLITE_CONSTRAINT && c != NULL)
+        gr__pool_failed(c->failures);
     return gr_err_cause(err, "sqlite: %s (%d)", c && c->db ? sqlite3_errmsg(c->db) : "-", rc);
 }
 
@@ -291,6 +293,8 @@ int gr__store_get(struct gr__store_db *db, struct gr__store_conn **out, struct g
     int rc = gr__pool_take(&db->pool, &idle, err);
 
     if (rc != 0) {
+        if (rc > 0)
+            ((struct gr__store_conn *)idle)->failures = &db->pool.failures;
         *out = idle;
         return rc < 0 ? -1 : 0;
     }
@@ -299,6 +303,7 @@ int gr__store_get(struct gr__store_db *db, struct gr__store_conn **out, struct g
         gr__pool_unmade(&db->pool);
         return -1;
     }
+    c->failures = &db->pool.failures;
     *out = c;
     return 0;
 }
@@ -408,6 +413,16 @@ static int set_wal(struct gr__store_conn *c, struct gr_err *err)
 static void free_conn(void *c)
 {
     conn_free(c);
+}
+
+/* see internal.h */
+void gr__store_sqlite_stats(void *ctx, struct gr_store_stats *out)
+{
+    struct gr__store_db *db = ctx;
+
+    *out = (struct gr_store_stats){
+        .db_errors = atomic_load_explicit(&db->pool.failures, memory_order_relaxed),
+    };
 }
 
 /* see internal.h */

@@ -129,6 +129,19 @@ const char *const gr__store_sqlite_migrations[] = {
     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
     /* 4: the client a token was issued to, when a wallet attestation named it. */
     "ALTER TABLE tokens ADD COLUMN client_id TEXT NOT NULL DEFAULT '';",
+    /*
+     * 5: rate limits. An organization's own offer rate (NULL: the server's
+     * default), and the token buckets, each kept as the time at which it will
+     * be full again (GCRA, sqlite.c's rate_take): one number per key, so that
+     * taking from a bucket is one conditional UPSERT.
+     */
+    "ALTER TABLE orgs ADD COLUMN offer_rate INTEGER;"
+    "ALTER TABLE orgs ADD COLUMN offer_burst INTEGER;"
+    "CREATE TABLE rate_buckets ("
+    "  key TEXT PRIMARY KEY,"
+    "  full_at INTEGER NOT NULL" /* Unix milliseconds */
+    ") WITHOUT ROWID;"
+    "CREATE INDEX rate_buckets_full ON rate_buckets (full_at);",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -146,6 +159,7 @@ const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrati
 #define CRED_COLS                                                               \
     "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
     "status_list, status_idx, status, status_at"
+#define ORG_COLS   "id, name, created_at, coalesce(offer_rate, 0), coalesce(offer_burst, 0)"
 #define AUDIT_COLS "seq, at, kind, org_id, offer_id, credential_id, client, detail, prev, hash"
 
 /* see internal.h */
@@ -155,9 +169,12 @@ const char *const gr__store_sql[SQ__COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ORG_NAME_TAKEN] = "SELECT 1 FROM orgs WHERE name = ?1",
-    [SQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-    [SQ_ORG_BY_KEY] = "SELECT id, name, created_at FROM orgs WHERE key_hash = ?1",
-    [SQ_ORG_BY_NAME] = "SELECT id, name, created_at FROM orgs WHERE name = ?1",
+    [SQ_ORG_INSERT] = "INSERT INTO orgs (id, name, key_hash, created_at, offer_rate, offer_burst) "
+                      "VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), nullif(?6, 0))",
+    [SQ_ORG_BY_KEY] = "SELECT " ORG_COLS " FROM orgs WHERE key_hash = ?1",
+    [SQ_ORG_BY_NAME] = "SELECT " ORG_COLS " FROM orgs WHERE name = ?1",
+    [SQ_ORG_LIMITS] = "UPDATE orgs SET offer_rate = nullif(?2, 0), offer_burst = nullif(?3, 0) "
+                      "WHERE id = ?1",
     [SQ_OFFER_INSERT] =
         "INSERT INTO offers (" OFFER_COLS ") VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -217,17 +234,26 @@ const char *const gr__store_sql[SQ__COUNT] = {
     [SQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= ?1",
     [SQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= ?1",
     [SQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= ?1",
+    [SQ_SWEEP_RATES] = "DELETE FROM rate_buckets WHERE full_at <= ?1 * 1000",
     /*
      * Claims are kept no longer than they can still be issued (VCI §15.4.1).
      * disclosable_json (paths, not values) goes with them, and so does the
-     * sealed offer URL: its code can no longer be redeemed. ?2 is now
-     * less REDEEM_GRACE (sqlite.c). The first term matches offers_holding.
+     * sealed offer URL: its code can no longer be redeemed. ?2 is now less
+     * the access tokens' lifetime. The first term matches offers_holding.
      */
     [SQ_SWEEP_OFFERS] =
         "UPDATE offers SET subject_json = NULL, disclosable_json = NULL, sealed_url = NULL "
         "WHERE subject_json IS NOT NULL "
         "AND (state = 'dead' "
         "OR (state = 'pending' AND expires_at <= ?1) "
-        "OR (state = 'redeemed' AND redeemed_at <= ?2 AND NOT EXISTS "
-        "(SELECT 1 FROM tokens WHERE offer_id = offers.id AND expires_at > ?1)))",
+        "OR (state = 'redeemed' AND redeemed_at <= ?2))",
+    /*
+     * Take one from a bucket (?1 key, ?2 now, ?3 interval, ?4 burst * interval):
+     * a new key starts full; an existing one is at least full now, and takes
+     * only when what is left covers one more.
+     */
+    [SQ_RATE_TAKE] = "INSERT INTO rate_buckets (key, full_at) VALUES (?1, ?2 + ?3) "
+                     "ON CONFLICT (key) DO UPDATE SET full_at = max(full_at, ?2) + ?3 "
+                     "WHERE max(full_at, ?2) + ?3 - ?2 <= ?4",
+    [SQ_RATE_GET] = "SELECT full_at FROM rate_buckets WHERE key = ?1",
 };

@@ -266,6 +266,115 @@ static void test_orgs(void **state)
     assert_string_equal(got.id, "org-acme");
 }
 
+static void test_org_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_org own = f->org, got;
+    struct gr_err err;
+    uint8_t h[32];
+
+    /* An organization made without limits takes the server's (0). */
+    hash("key-acme", h);
+    ok(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err);
+    assert_int_equal(got.offer_rate, 0);
+    assert_int_equal(got.offer_burst, 0);
+
+    snprintf(own.id, sizeof(own.id), "org-own");
+    snprintf(own.name, sizeof(own.name), "own");
+    own.offer_rate = 120;
+    own.offer_burst = 7;
+    hash("key-own", h);
+    ok(OPS(f)->org_create(CTX(f), &own, h, &err), &err);
+    ok(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err);
+    assert_int_equal(got.offer_rate, 120);
+    assert_int_equal(got.offer_burst, 7);
+
+    ok(OPS(f)->org_set_limits(CTX(f), GR_STR("org-own"), 30, 0, &err), &err);
+    ok(OPS(f)->org_by_name(CTX(f), GR_STR("own"), &got, &err), &err);
+    assert_int_equal(got.offer_rate, 30);
+    assert_int_equal(got.offer_burst, 0);
+    /* The other organizations are untouched. */
+    ok(OPS(f)->org_by_name(CTX(f), GR_STR("acme"), &got, &err), &err);
+    assert_int_equal(got.offer_rate, 0);
+    assert_code(code_of(OPS(f)->org_set_limits(CTX(f), GR_STR("org-nobody"), 1, 1, &err), &err),
+                GR_ERR_NOT_FOUND);
+}
+
+/* One look at (take false) or take from (take true) bucket `key`: burst 3, one per second. */
+static struct gr_rate rate(struct fixture *f, const char *key, int64_t now_ms, bool take)
+{
+    struct gr_rate out = { .allowed = !take, .retry_after_ms = -1 };
+    struct gr_err err;
+
+    ok(OPS(f)->rate_limit(CTX(f), gr_str_c(key), 3, 1000, now_ms, take, &out, &err), &err);
+    return out;
+}
+
+static void test_rate_limit(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = (int64_t)NOW * 1000;
+    struct gr_rate r;
+    struct gr_err err;
+
+    /* A fresh bucket is full: looking takes nothing, three takes pass, the fourth does not. */
+    for (int i = 0; i < 5; i++)
+        assert_true(rate(f, "offer:acme", t, false).allowed);
+    for (int i = 0; i < 3; i++) {
+        r = rate(f, "offer:acme", t, true);
+        assert_true(r.allowed);
+        assert_int_equal(r.retry_after_ms, 0);
+    }
+    r = rate(f, "offer:acme", t, true);
+    assert_false(r.allowed);
+    assert_int_equal(r.retry_after_ms, 1000);
+    r = rate(f, "offer:acme", t + 400, false);
+    assert_false(r.allowed);
+    assert_int_equal(r.retry_after_ms, 600);
+    /* A refusal took nothing: after the one interval it named, exactly one more. */
+    r = rate(f, "offer:acme", t + 1000, true);
+    assert_true(r.allowed);
+    assert_false(rate(f, "offer:acme", t + 1000, true).allowed);
+    /* It refills at its rate, up to its burst and no further. */
+    assert_true(rate(f, "offer:acme", t + 2000, true).allowed);
+    for (int i = 0; i < 3; i++)
+        assert_true(rate(f, "offer:acme", t + 60000, true).allowed);
+    assert_false(rate(f, "offer:acme", t + 60000, true).allowed);
+    /* Buckets are independent. */
+    assert_true(rate(f, "client:127.0.0.1", t + 60000, true).allowed);
+
+    /* Swept once full again: the row goes, the bucket still answers as full. */
+    ok(OPS(f)->sweep(CTX(f), NOW + 120, 300, &err), &err);
+    for (int i = 0; i < 3; i++)
+        assert_true(rate(f, "offer:acme", t + 120000, true).allowed);
+    assert_false(rate(f, "offer:acme", t + 120000, true).allowed);
+
+    /* Shapes that make no bucket are refused, not guessed at. */
+    assert_code(code_of(OPS(f)->rate_limit(CTX(f), GR_STR(""), 3, 1000, t, true, &r, &err), &err),
+                GR_ERR_SERVER_ERROR);
+    assert_code(code_of(OPS(f)->rate_limit(CTX(f), GR_STR("k"), 0, 1000, t, true, &r, &err), &err),
+                GR_ERR_SERVER_ERROR);
+    assert_code(code_of(OPS(f)->rate_limit(CTX(f), GR_STR("k"), 3, 0, t, true, &r, &err), &err),
+                GR_ERR_SERVER_ERROR);
+}
+
+static void test_stats(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_store_stats st = { .db_errors = 99, .redis_errors = 99 };
+    struct gr_org got;
+    struct gr_err err;
+    uint8_t h[32];
+
+    /* Refusals are answers, not failures of the database. */
+    hash("key-unknown", h);
+    assert_code(code_of(OPS(f)->org_by_key(CTX(f), h, &got, &err), &err), GR_ERR_UNAUTHORIZED);
+    assert_code(code_of(OPS(f)->org_create(CTX(f), &f->org, h, &err), &err), GR_ERR_CONFLICT);
+    OPS(f)->stats(CTX(f), &st);
+    assert_int_equal(st.db_errors, 0);
+    assert_int_equal(st.redis_errors, 0);
+}
+
 static void test_offer_put_get(void **state)
 {
     struct fixture *f = *state;
@@ -711,6 +820,26 @@ static void test_jti_race(void **state)
     assert_losers(&r, GR_ERR_DUPLICATE);
 }
 
+static int race_rate(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_rate got;
+
+    (void)i;
+    if (OPS(r->f)->rate_limit(CTX(r->f), GR_STR("offer:race"), 5, 60000, (int64_t)NOW * 1000, true,
+                              &got, err) < 0)
+        return -1;
+    return got.allowed ? 0 : gr_fail(err, GR_ERR_RATE_LIMITED, "Refused by the bucket.");
+}
+
+/* Twenty takers at once from a bucket of five: five pass, never more. */
+static void test_rate_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_rate };
+
+    assert_int_equal(run_race(&r), 5);
+    assert_losers(&r, GR_ERR_RATE_LIMITED);
+}
+
 static void issued_init(struct gr_issued *r, const char *id)
 {
     memset(r, 0, sizeof(*r));
@@ -1121,7 +1250,7 @@ static void test_sweep(void **state)
     ok(OPS(f)->nonce_put(CTX(f), h, NOW + 10, &err), &err);
     assert_code(jti(f, "jti-1", NOW + 10, NOW), GR_ERR_OK);
 
-    ok(OPS(f)->sweep(CTX(f), NOW + 10, &err), &err);
+    ok(OPS(f)->sweep(CTX(f), NOW + 10, 300, &err), &err);
     assert_true(holds_claims(f, "pending"));
     assert_false(holds_claims(f, "expired"));
     assert_false(holds_claims(f, "dead"));
@@ -1131,7 +1260,7 @@ static void test_sweep(void **state)
     assert_code(take(f, "nonce-1", NOW), GR_ERR_INVALID_NONCE);
     assert_code(jti(f, "jti-1", NOW + 10, NOW), GR_ERR_OK);
 
-    ok(OPS(f)->sweep(CTX(f), NOW + 300, &err), &err);
+    ok(OPS(f)->sweep(CTX(f), NOW + 300, 300, &err), &err);
     assert_false(holds_claims(f, "offer-1"));
     assert_false(holds_claims(f, "no-token"));
     assert_true(holds_claims(f, "pending"));
@@ -1172,6 +1301,10 @@ static void test_reopen(void **state)
 
 static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_org_limits, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_rate_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     cmocka_unit_test_setup_teardown(test_offer_put_get, setup, teardown),
     cmocka_unit_test_setup_teardown(test_offer_by_code, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_once, setup, teardown),
