@@ -8,7 +8,8 @@
 
 #include "core/internal.h"
 
-static void client_address(const struct req *r, char *out, size_t size)
+/* see server.h */
+void req_client_address(const struct req *r, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *info =
         r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
@@ -35,7 +36,7 @@ void audit_event(const struct req *r, struct gr_audit_event *ev, const char *kin
     snprintf(ev->credential_id, sizeof(ev->credential_id), "%s",
              credential_id ? credential_id : "");
     snprintf(ev->detail, sizeof(ev->detail), "%s", detail ? detail : "");
-    client_address(r, ev->client, sizeof(ev->client));
+    req_client_address(r, ev->client, sizeof(ev->client));
 }
 
 /* see server.h */

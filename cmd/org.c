@@ -1,7 +1,8 @@
-/* gramota org create NAME, and the organization-making both it and serve use. */
+/* gramota org create|limits, and the organization-making both create and serve use. */
 #include "server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,47 +44,94 @@ int org_create(const struct server *s, const char *name, struct gr_org *org, cha
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: gramota org create NAME [OPTIONS]\n\nMakes an organization and prints its API key "
-        "once, alone on the last line.\nOptions as for gramota serve (--data-dir, --database-url, "
-        "...).\n");
+    fprintf(f,
+            "usage: gramota org create NAME [OPTIONS]\n"
+            "       gramota org limits NAME PER_MINUTE BURST [OPTIONS]\n\n"
+            "create: makes an organization and prints its API key once, alone on the last line.\n"
+            "limits: sets how many offers it may make per minute and at once (0 0: the\n"
+            "server's --offer-rate and --offer-burst).\n"
+            "Options as for gramota serve (--data-dir, --database-url, ...).\n");
 }
 
-int cmd_org(int argc, char **argv)
+static int create(struct server *s, const char *name)
 {
-    struct server s = { 0 };
     struct gr_org org;
     struct gr_err err;
     char key[64];
-    bool help;
-    int next, rc = 1;
 
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc < 3 || strcmp(argv[1], "create") != 0) {
-        usage(stderr);
-        return 2;
-    }
-    if (settings_parse(&s.set, argc - 2, argv + 2, &next, &help) < 0 || next != argc - 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (server_open(&s, "", &err) < 0 || org_create(&s, argv[2], &org, key, &err) < 0) {
-        rc = cmd_fail("org create", &err);
-        goto out;
-    }
+    if (org_create(s, name, &org, key, &err) < 0)
+        return cmd_fail("org create", &err);
     {
-        struct req r = { .srv = &s, .now = org.created_at };
+        struct req r = { .srv = s, .now = org.created_at };
 
         audit(&r, "org.created", org.id, "", "", org.name);
     }
     printf("organization %s (%s); its API key, shown once:\n%s\n", org.name, org.id, key);
     OPENSSL_cleanse(key, sizeof(key));
-    rc = 0;
-out:
+    return 0;
+}
+
+/* A limit as given on the command line: 0 (the default) to a million. */
+static bool parse_limit(const char *text, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+
+    *out = v;
+    return end != text && *end == '\0' && v >= 0 && v <= 1000000;
+}
+
+static int limits(struct server *s, const char *name, const char *rate, const char *burst)
+{
+    struct gr_org org;
+    struct gr_err err;
+    int64_t per_minute, at_once;
+    char detail[64];
+
+    if (!parse_limit(rate, &per_minute) || !parse_limit(burst, &at_once)) {
+        fprintf(stderr, "gramota org limits: PER_MINUTE and BURST are 0 to 1000000\n");
+        return 2;
+    }
+    if (s->store.ops->org_by_name(s->store.ctx, gr_str_c(name), &org, &err) < 0 ||
+        s->store.ops->org_set_limits(s->store.ctx, gr_str_c(org.id), per_minute, at_once, &err) < 0)
+        return cmd_fail("org limits", &err);
+    snprintf(detail, sizeof(detail), "%lld/min, burst %lld", (long long)per_minute,
+             (long long)at_once);
+    {
+        struct req r = { .srv = s, .now = (int64_t)time(NULL) };
+
+        audit(&r, "org.limits", org.id, "", "", detail);
+    }
+    printf("organization %s: %lld offers per minute, %lld at once\n", org.name,
+           (long long)(per_minute ? per_minute : s->set.offer_rate),
+           (long long)(at_once ? at_once : s->set.offer_burst));
+    return 0;
+}
+
+int cmd_org(int argc, char **argv)
+{
+    struct server s = { 0 };
+    struct gr_err err;
+    bool help, is_create = argc >= 3 && strcmp(argv[1], "create") == 0;
+    int args = is_create ? 1 : 3, next, rc;
+
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    if (!is_create && (argc < 5 || strcmp(argv[1], "limits") != 0)) {
+        usage(stderr);
+        return 2;
+    }
+    if (settings_parse(&s.set, argc - 1 - args, argv + 1 + args, &next, &help) < 0 ||
+        next != argc - 1 - args) {
+        usage(stderr);
+        return 2;
+    }
+    if (server_open(&s, "", &err) < 0)
+        rc = cmd_fail(argv[1], &err);
+    else
+        rc = is_create ? create(&s, argv[2]) : limits(&s, argv[2], argv[3], argv[4]);
     server_close(&s);
     return rc;
 }

@@ -43,6 +43,21 @@ void admin_error(struct req *r, const struct gr_err *err)
 }
 
 /* see server.h */
+/*
+ * Minting is the most expensive thing the issuer does, and an offer is the
+ * promise of it: each organization spends from its own bucket, at its own
+ * limit or the server's. Only a well-formed request spends.
+ */
+static int offer_rate(struct req *r, const struct gr_org *org, struct gr_err *err)
+{
+    const struct settings *set = &r->srv->set;
+    char key[GR_STORE_ID_LEN + 8];
+
+    snprintf(key, sizeof(key), "offer:%s", org->id);
+    return req_rate_limit(r, RATE_OFFER, key, org->offer_rate ? org->offer_rate : set->offer_rate,
+                          org->offer_burst ? org->offer_burst : set->offer_burst, RATE_TAKE, err);
+}
+
 void route_offer_create(struct req *r)
 {
     struct gr_offer_request or ;
@@ -60,7 +75,7 @@ void route_offer_create(struct req *r)
         gr_fail(&err, GR_ERR_UNSUPPORTED_MEDIA_TYPE, "The offer request must be application/json.");
         goto fail;
     }
-    if (gr_offer_request_parse(req_body(r), & or, &err) < 0 ||
+    if (gr_offer_request_parse(req_body(r), & or, &err) < 0 || offer_rate(r, &org, &err) < 0 ||
         offer_make(r->srv, &org, & or, key, r->now, &m, &err) < 0)
         goto fail;
     offer_made_json(&m, &r->out);

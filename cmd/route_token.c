@@ -38,6 +38,30 @@ static int mint_c_nonce(struct req *r, char nonce[64], struct gr_err *err)
     return s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, err);
 }
 
+/*
+ * Guessing at the token endpoint: each client address and each code has a
+ * bucket that only failed redemptions spend (RATE_SPEND after one), so an
+ * honest wallet, whose code works the first time, is never slowed, while a
+ * guesser runs dry. Looking first refuses a guess before it touches the
+ * code. Racing guesses may each pass the look before the first spends: the
+ * overshoot is bounded by the requests in flight.
+ */
+static int guess_limit(struct req *r, const uint8_t code_hash[32], enum rate_mode mode,
+                       struct gr_err *err)
+{
+    const struct settings *set = &r->srv->set;
+    char client[64], key[80];
+
+    req_client_address(r, client, sizeof(client));
+    snprintf(key, sizeof(key), "client:%s", client);
+    if (req_rate_limit(r, RATE_TOKEN_CLIENT, key, set->guess_rate, set->guess_burst, mode, err) < 0)
+        return -1;
+    memcpy(key, "code:", 5);
+    gr_b64url_encode(code_hash, 32, key + 5);
+    key[5 + gr_b64url_len(32)] = '\0';
+    return req_rate_limit(r, RATE_TOKEN_CODE, key, set->guess_rate, set->guess_burst, mode, err);
+}
+
 static int grant(struct req *r, const struct gr_token_request *tr, const struct gr_dpop_proof *dpop,
                  bool bound, const char *client_id, struct gr_err *err)
 {
@@ -52,7 +76,8 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     if (tr->tx_code.p)
         gr_sha256(tr->tx_code.p, tr->tx_code.len, tx_hash);
     /* The c_nonce first: if it cannot be stored, no code has been spent yet. */
-    if (mint_c_nonce(r, c_nonce, err) < 0 || mint(token, tok.hash, err) < 0)
+    if (guess_limit(r, code_hash, RATE_LOOK, err) < 0 || mint_c_nonce(r, c_nonce, err) < 0 ||
+        mint(token, tok.hash, err) < 0)
         goto out;
     tok.dpop_bound = bound;
     if (bound)
@@ -62,8 +87,14 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
                                    s->set.max_tx_attempts, &tok, &offer, err) < 0) {
         /* Refusals worth keeping: guesses, replays, wrong transaction codes (never the code). */
-        if (err->code == GR_ERR_INVALID_GRANT || err->code == GR_ERR_INVALID_REQUEST)
+        if (err->code == GR_ERR_INVALID_GRANT || err->code == GR_ERR_INVALID_REQUEST) {
+            struct gr_err spent;
+
             audit(r, "token.refused", "", "", "", err->desc);
+            /* The refusal stands whatever the buckets say; a failure to spend is only logged. */
+            if (guess_limit(r, code_hash, RATE_SPEND, &spent) < 0)
+                fprintf(stderr, "gramota: rate limit: %s (%s)\n", spent.desc, spent.cause);
+        }
         goto out;
     }
     audit(r, "token.granted", offer.org_id, offer.id, "", bound ? "DPoP" : "Bearer");

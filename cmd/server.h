@@ -127,6 +127,20 @@ void audit_event(const struct req *r, struct gr_audit_event *ev, const char *kin
                  const char *org_id, const char *offer_id, const char *credential_id,
                  const char *detail);
 void audit_write(const struct req *r, const struct gr_audit_event *ev, size_t count);
+/* The client's numeric address ("127.0.0.1", "::1"); "cli" outside a request. */
+void req_client_address(const struct req *r, char *out, size_t size);
+
+/*
+ * ratelimit.c: the token bucket `key` of the store, `per_minute` and `burst`
+ * (store.h rate_limit). RATE_LOOK: is one more allowed? RATE_TAKE: take one
+ * if so. Refused: RATE_LIMITED, with Retry-After on the answer and counted
+ * in /metrics. RATE_SPEND: take one if any is left, for something that has
+ * happened already (never refused). Codes: the store's failures too.
+ */
+enum rate_kind { RATE_OFFER, RATE_TOKEN_CODE, RATE_TOKEN_CLIENT };
+enum rate_mode { RATE_LOOK, RATE_TAKE, RATE_SPEND };
+int req_rate_limit(struct req *r, enum rate_kind kind, const char *key, int64_t per_minute,
+                   int64_t burst, enum rate_mode mode, struct gr_err *err);
 
 /* resource_auth.c: the access token at a protected endpoint, its hash, its DPoP binding. */
 struct gr_token_hash {

@@ -67,6 +67,15 @@ static const struct setting table[] = {
     L("status-list-size", status_list_size, "131072", 1024, 1 << 24,
       "entries in one status list, a multiple of 8"),
     B("dpop-nonce", dpop_nonce, "false", "demand DPoP server nonces (use_dpop_nonce)"),
+    S("redis-url", redis_url, NULL,
+      "redis://[:PASSWORD@]HOST[:PORT][/DB]: short-lived state there, not in the database"),
+    L("offer-rate", offer_rate, "600", 1, 1000000,
+      "offers an organization may make per minute, unless it has its own limit"),
+    L("offer-burst", offer_burst, "100", 1, 1000000, "offers an organization may make at once"),
+    L("guess-rate", guess_rate, "30", 1, 1000000,
+      "failed token requests per minute allowed per client address and per code"),
+    L("guess-burst", guess_burst, "20", 1, 1000000,
+      "failed token requests allowed at once per client address and per code"),
 };
 
 static void *field(struct settings *s, const struct setting *t)

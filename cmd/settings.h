@@ -27,6 +27,11 @@ struct settings {
     int threads;              /* worker threads; 0: the number of cores */
     int64_t status_list_size; /* entries in one status list */
     bool dpop_nonce;          /* demand DPoP server nonces */
+    const char *redis_url;    /* redis://...: short-lived state there; NULL: in the database */
+    int64_t offer_rate;       /* offers an organization may make per minute (its default) */
+    int64_t offer_burst;      /* ... and at once */
+    int64_t guess_rate;       /* failed token requests per minute, per client address and code */
+    int64_t guess_burst;
 };
 
 /*

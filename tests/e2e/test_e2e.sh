@@ -10,6 +10,8 @@
 #                 wallet and key attestations from a test wallet provider made here
 #   twin.mjs      two processes on one database: codes, tokens, nonces and DPoP
 #                 replays across them, racing redemptions and status allocation
+#   limits.mjs    rate limits: offers per organization, failed token requests
+#                 per client address and per code; 429 and Retry-After; refill
 #
 # Six servers: "main" (plain), "nonce" (--dpop-nonce), "eudi" (the EU profile:
 # --credential-types eudi, wallet attestation required, DPoP nonces, an x5c
@@ -54,6 +56,9 @@ trap cleanup EXIT
 
 # The settings the suites rely on, passed to the servers explicitly.
 export GR_BATCH_SIZE=4 GR_MAX_TX_ATTEMPTS=3
+# The suites make hundreds of offers and deliberate failures from one address:
+# only the "limits" server keeps the rate limits tight.
+export GRAMOTA_OFFER_BURST=1000000 GRAMOTA_GUESS_BURST=1000000
 
 # GET URL/healthz answers 200 (bash's /dev/tcp: no curl needed).
 healthy() {
@@ -291,7 +296,26 @@ else
     not_ok "pg: org create beside the running server: $(tail -n 1 "$tmp/pgorg.err")"
 fi
 
-for name in main nonce eudi abca pg pg-twin; do
+# Rate limits, on a server of their own (limits.mjs).
+if start limits --offer-rate 60 --offer-burst 3 --guess-rate 60 --guess-burst 3 \
+    --max-tx-attempts 10; then
+    if "$gramota" org create own --data-dir "$tmp/limits" >"$tmp/own.out" 2>"$tmp/own.err" &&
+        "$gramota" org limits own 300 2 --data-dir "$tmp/limits" >"$tmp/own-limits.out" 2>&1 &&
+        grep -q '300 offers per minute, 2 at once' "$tmp/own-limits.out"; then
+        ok "limits: org limits sets an organization's own offer rate"
+        GR_ISSUER=${url[limits]} GR_API_KEY=${key[limits]} GR_API_KEY2=$(tail -n 1 "$tmp/own.out") \
+            run_node limits.mjs limits.mjs
+    else
+        not_ok "limits: org create / org limits: $(tail -n 1 "$tmp/own.err" "$tmp/own-limits.out")"
+    fi
+    if "$gramota" org limits nobody 1 1 --data-dir "$tmp/limits" >/dev/null 2>"$tmp/nobody.err"; then
+        not_ok "limits: org limits of an unknown organization succeeds"
+    else
+        ok "limits: org limits of an unknown organization fails ($(tail -n 1 "$tmp/nobody.err"))"
+    fi
+fi
+
+for name in main nonce eudi abca pg pg-twin limits; do
     [ -n "${pid[$name]:-}" ] && stop "$name"
 done
 finish
