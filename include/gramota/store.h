@@ -318,6 +318,19 @@ struct gr_store {
 GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
 GR_API void gr_store_close(struct gr_store *store);
 
+/*
+ * Keep the short-lived state of `db` (access tokens, c_nonces, the DPoP jti
+ * replay set, rate-limit buckets) in the Redis at `url`,
+ * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], each key expiring by itself;
+ * the rest stays in `db`. Takes `db`: closed with *out, or at once on
+ * failure. Every Redis failure fails the call (TEMPORARILY_UNAVAILABLE): a
+ * jti is never taken as new because Redis could not say. Expired keys go by
+ * Redis's clock, so sweep() leaves them to it. Codes: USAGE (the URL),
+ * TEMPORARILY_UNAVAILABLE (Redis cannot be reached, or refused the password).
+ */
+GR_API int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store *out,
+                               struct gr_err *err);
+
 /* Release what a gr_status_list_rec owns. */
 GR_API void gr_status_list_rec_release(struct gr_status_list_rec *rec);
 

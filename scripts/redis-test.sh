@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run a command beside a private Redis (STYLE §4.3):
+#   scripts/redis-test.sh COMMAND [ARG...]
+# redis-server from Debian's package on a free loopback port, in a temporary
+# directory, with a password and no persistence; GR_TEST_REDIS_URL set to its
+# redis:// URL for COMMAND, GR_TEST_REDIS_STOP / GR_TEST_REDIS_START to shell
+# commands that stop it and start it again on the same port. Everything is
+# stopped and removed afterwards. Exits with COMMAND's status, or 1 if Redis
+# cannot be started: a test that needs it fails, it is never skipped.
+set -euo pipefail
+
+if ! command -v redis-server >/dev/null; then
+    echo "redis-test: redis-server is missing (scripts/deps.sh test installs it)" >&2
+    exit 1
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/gr_redis_XXXXXX)
+port=$("$here/free-port")
+password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+conf=$tmp/redis.conf
+cat >"$conf" <<CONF
+bind 127.0.0.1
+port $port
+dir $tmp
+requirepass $password
+save ""
+appendonly no
+daemonize yes
+pidfile $tmp/redis.pid
+logfile $tmp/redis.log
+CONF
+stop() {
+    [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null
+    for _ in $(seq 50); do [ -f "$tmp/redis.pid" ] || break; sleep 0.1; done
+    rm -rf "$tmp"
+}
+trap stop EXIT
+
+# Up when it answers PING (bash's /dev/tcp: no redis-cli needed).
+answers() {
+    local line
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'AUTH %s\r\nPING\r\n' "$password" >&3
+    IFS= read -r -t 2 line <&3 && IFS= read -r -t 2 line <&3
+    exec 3<&-
+    [[ $line == "+PONG"* ]]
+}
+start() {
+    redis-server "$conf" >/dev/null || return 1
+    for _ in $(seq 100); do answers && return 0; sleep 0.05; done
+    return 1
+}
+start || { cat "$tmp/redis.log" >&2; exit 1; }
+
+export GR_TEST_REDIS_URL="redis://:$password@127.0.0.1:$port/0"
+export GR_TEST_REDIS_STOP="kill \$(cat $tmp/redis.pid) && while [ -f $tmp/redis.pid ]; do sleep 0.05; done"
+export GR_TEST_REDIS_START="redis-server $conf >/dev/null && sleep 0.2"
+status=0
+"$@" || status=$?
+exit "$status"
