@@ -201,6 +201,11 @@ int server_open(struct server *s, const char *bound, struct gr_err *err)
         gr_buf_printf(&url, "sqlite:%s/gramota.db", s->set.data_dir);
     rc = gr_store_open(gr_buf_str(&url), &s->store, err);
     gr_buf_release(&url);
+    if (rc == 0 && s->set.redis_url != NULL) {
+        struct gr_store db = s->store;
+
+        rc = gr_store_with_redis(&db, gr_str_c(s->set.redis_url), &s->store, err);
+    }
     if (rc < 0 || s->store.ops->secret(s->store.ctx, "dpop-nonce", s->dpop_secret, err) < 0)
         return -1;
     s->status_cache = status_cache_new();
