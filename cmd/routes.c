@@ -11,7 +11,7 @@
 
 /*
  * Every name r->route takes, here and in route_lifecycle.c: /metrics keeps a
- * row of counters for each (tests/cmd/test_metrics.sh checks none is missing).
+ * row of counters for each (tests/cmd/test_serve_metrics.sh checks none is missing).
  */
 static const char *const route_names[] = {
     "wellknown_issuer",
