@@ -24,8 +24,6 @@
 #define STATUS_SLOTS 600
 #define NS           UINT64_C(1000000000)
 
-typedef _Atomic uint64_t counter;
-
 /* A histogram's upper bounds, in nanoseconds, ascending; +Inf is implied. */
 struct bounds {
     const uint64_t *ns;
@@ -44,30 +42,32 @@ static const uint64_t signer_ns[] = {
 static const struct bounds request_bounds = { request_ns, GR_NELEM(request_ns) };
 static const struct bounds signer_bounds = { signer_ns, GR_NELEM(signer_ns) };
 
+/* The label values of enum metrics_limit, in its order. */
+static const char *const limit_names[] = { "offer", "token_code", "token_client" };
+
 struct histogram {
     const struct bounds *b;
-    counter *bucket; /* b->n + 1, not cumulative (the scrape adds them up); the last is +Inf */
-    counter sum_ns;
+    _Atomic uint64_t
+        *bucket; /* b->n + 1, not cumulative (the scrape adds them up); the last is +Inf */
+    _Atomic uint64_t sum_ns;
 };
 
 struct metrics {
     size_t nroutes; /* the names given, then "unmatched" */
     char **route;
-    counter *requests; /* nroutes rows of STATUS_SLOTS */
+    _Atomic uint64_t *requests; /* nroutes rows of STATUS_SLOTS */
     struct histogram *latency;
     size_t nconfigs;
     char **config;
-    counter *issued;
+    _Atomic uint64_t *issued;
     struct histogram signer;
-    counter rate_limited[3]; /* by enum metrics_limit */
+    _Atomic uint64_t rate_limited[GR_NELEM(limit_names)]; /* by enum metrics_limit */
     int64_t started;
 };
 
-static const char *const limit_names[] = { "offer", "token_code", "token_client" };
-
-static counter *counters_new(size_t n)
+static _Atomic uint64_t *counters_new(size_t n)
 {
-    counter *c = gr__xmalloc(n * sizeof(*c));
+    _Atomic uint64_t *c = gr__xmalloc(n * sizeof(*c));
 
     for (size_t i = 0; i < n; i++)
         atomic_init(&c[i], 0);
@@ -93,11 +93,11 @@ static void histogram_observe(struct histogram *h, uint64_t ns)
 
 static uint64_t to_ns(double seconds)
 {
-    /* A clock that went backwards, or a NaN, is no time at all; 584 years is enough. */
+    /* A clock that went backwards, or a NaN, is no time at all; past 31 years, a broken one. */
     if (!(seconds > 0))
         return 0;
-    if (seconds >= 1.8e10)
-        return UINT64_MAX / 2;
+    if (seconds > 1e9)
+        seconds = 1e9;
     return (uint64_t)(seconds * 1e9 + 0.5);
 }
 
@@ -155,7 +155,7 @@ void metrics_request(struct metrics *m, const char *route, unsigned status, doub
 
     if (m == NULL)
         return;
-    /* A score of short names by strcmp: cheaper than the request's own log line. */
+    /* Some twenty short names by strcmp: cheaper than the request's own log line. */
     for (i = 0; route && i < m->nroutes - 1; i++) {
         if (strcmp(route, m->route[i]) == 0)
             break;
@@ -193,7 +193,7 @@ void metrics_rate_limited(struct metrics *m, enum metrics_limit which)
     atomic_fetch_add_explicit(&m->rate_limited[which], 1, memory_order_relaxed);
 }
 
-static uint64_t load(const counter *c)
+static uint64_t load(const _Atomic uint64_t *c)
 {
     return atomic_load_explicit(c, memory_order_relaxed);
 }
