@@ -26,7 +26,8 @@
 
 void routes_dispatch(struct req *r); /* routes.c */
 
-static double monotonic(void)
+/* see server.h */
+double http_clock(void)
 {
     struct timespec ts;
 
@@ -148,9 +149,9 @@ void req_token_error(struct req *r, const struct gr_err *in, bool dpop)
     req_add_header(r, "WWW-Authenticate", challenge);
 }
 
-static void log_request(const struct req *r)
+static void log_request(const struct req *r, double seconds)
 {
-    double ms = (monotonic() - r->started) * 1000;
+    double ms = seconds * 1000;
     time_t t = (time_t)r->now;
     struct tm tm;
     char when[32];
@@ -184,13 +185,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
     struct req *r = *con_cls;
+    double seconds;
 
     (void)cls;
     (void)c;
     (void)code;
     if (r == NULL)
         return;
-    log_request(r);
+    seconds = http_clock() - r->started;
+    log_request(r, seconds);
+    metrics_request(r->srv->metrics, r->route, r->status, seconds);
     atomic_fetch_sub(r->srv->in_flight, 1);
     req_free(r);
     *con_cls = NULL;
@@ -207,12 +211,14 @@ static enum MHD_Result respond(struct req *r)
         free(body);
         return MHD_NO;
     }
+    if (r->status == 0)
+        r->status = 500; /* a route that set none; the log and /metrics say what was sent */
     if (r->content_type)
         MHD_add_response_header(resp, "Content-Type", r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
-    ok = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);
+    ok = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     return ok;
 }
@@ -238,7 +244,7 @@ static struct req *req_new(const struct server *srv, struct MHD_Connection *c, c
     r->method = method;
     r->path = url;
     r->now = (int64_t)time(NULL);
-    r->started = monotonic();
+    r->started = http_clock();
     gr_buf_init(&r->body, GR_MAX_BODY);
     gr_buf_init(&r->out, GR_BUF_UNBOUNDED);
     atomic_fetch_add(srv->in_flight, 1);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <sys/time.h>
 
+#include "metrics.h"
+
 static int64_t wall_ms(void)
 {
     struct timeval tv;
@@ -20,6 +22,11 @@ static int64_t wall_ms(void)
 int req_rate_limit(struct req *r, enum rate_kind kind, const char *key, int64_t per_minute,
                    int64_t burst, enum rate_mode mode, struct gr_err *err)
 {
+    static const enum metrics_limit counted[] = {
+        [RATE_OFFER] = METRICS_LIMIT_OFFER,
+        [RATE_TOKEN_CODE] = METRICS_LIMIT_TOKEN_CODE,
+        [RATE_TOKEN_CLIENT] = METRICS_LIMIT_TOKEN_CLIENT,
+    };
     const struct server *s = r->srv;
     /* Whole milliseconds between refills; past 60000 a minute the bucket refills every one. */
     int64_t interval_ms = per_minute >= 60000 ? 1 : 60000 / per_minute;
@@ -31,7 +38,7 @@ int req_rate_limit(struct req *r, enum rate_kind kind, const char *key, int64_t 
         return -1;
     if (got.allowed || mode == RATE_SPEND)
         return 0;
-    (void)kind; /* METRICS-TODO */
+    metrics_rate_limited(s->metrics, counted[kind]);
     /* RFC 9110 §10.2.3: whole seconds, rounded up so that a client obeying it is let in. */
     snprintf(seconds, sizeof(seconds), "%lld", (long long)((got.retry_after_ms + 999) / 1000));
     req_add_header(r, "Retry-After", seconds);

@@ -233,6 +233,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     struct gr_sdjwt_vc_spec spec;
     struct gr_sdjwt_vc_batch b;
     size_t n = is->nkeys ? is->nkeys : 1;
+    double started, signing;
     int rc = -1;
 
     gr_buf_init(&uris, GR_BUF_UNBOUNDED);
@@ -272,14 +273,19 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         .holder_keys = is->nkeys ? is->keys : NULL,
         .status = status,
     };
-    if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL ||
-        gr_sdjwt_vc_issue(t, &b, out, err) < 0)
+    if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL)
         goto out;
+    started = http_clock();
+    if (gr_sdjwt_vc_issue(t, &b, out, err) < 0)
+        goto out;
+    signing = http_clock() - started;
     /* Recorded before it is sent: a crash may lose a response, never a record. */
     if (record(is, out, n, b.exp, slots, err) < 0) {
         gr_sdjwt_vc_issued_release(out, n);
         goto out;
     }
+    /* Issued once recorded: what a crash or a store failure loses was never handed out. */
+    metrics_issued(s->metrics, gr_cred_type_id(is->type), n, signing);
     for (size_t i = 0; i < n; i++)
         audit_event(is->r, &events[i], "credential.issued", is->tok.org_id, is->tok.offer_id,
                     out[i].id, is->tok.config_id);

@@ -193,16 +193,25 @@ void route_credentials(struct req *r, struct gr_str rest)
     const struct server *s = r->srv;
     struct gr_credential_rec rec;
     struct gr_org org;
-    struct gr_str key, id, action = { NULL, 0 };
+    struct gr_str key, id = { "", 0 }, action = { NULL, 0 };
     struct gr_err err;
     const char *slash;
 
+    if (rest.len) {
+        id = (struct gr_str){ rest.p + 1, rest.len - 1 }; /* rest starts with '/' (routes.c) */
+        slash = memchr(id.p, '/', id.len);
+        if (slash) {
+            action = (struct gr_str){ slash + 1, (size_t)(id.p + id.len - slash - 1) };
+            id.len = (size_t)(slash - id.p);
+        }
+    }
+    /* Named before the key is checked, so that /metrics counts a refusal under its route. */
+    r->route = rest.len == 0 ? "credentials" : action.p ? "credential_status" : "credential_show";
     if (admin_auth(r, &org, &key, &err) < 0) {
         admin_error(r, &err);
         return;
     }
     if (rest.len == 0) {
-        r->route = "credentials";
         if (!req_is(r, "GET")) {
             gr_fail(&err, GR_ERR_INVALID_REQUEST, "This endpoint takes GET only.");
             admin_error(r, &err);
@@ -212,13 +221,6 @@ void route_credentials(struct req *r, struct gr_str rest)
         list(r, &org);
         return;
     }
-    id = (struct gr_str){ rest.p + 1, rest.len - 1 }; /* rest starts with '/' (routes.c) */
-    slash = memchr(id.p, '/', id.len);
-    if (slash) {
-        action = (struct gr_str){ slash + 1, (size_t)(id.p + id.len - slash - 1) };
-        id.len = (size_t)(slash - id.p);
-    }
-    r->route = action.p ? "credential_status" : "credential_show";
     if (id.len == 0 || id.len > GR_STORE_ID_LEN) {
         gr_fail(&err, GR_ERR_NOT_FOUND, "There is no such credential.");
         admin_error(r, &err);

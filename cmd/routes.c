@@ -9,6 +9,38 @@
 
 #include "core/internal.h"
 
+/*
+ * Every name r->route takes, here and in route_lifecycle.c: /metrics keeps a
+ * row of counters for each (tests/cmd/test_serve_metrics.sh checks none is missing).
+ */
+static const char *const route_names[] = {
+    "wellknown_issuer",
+    "wellknown_as",
+    "wellknown_jwt_vc_issuer",
+    "healthz",
+    "readyz",
+    "metrics",
+    "token",
+    "nonce",
+    "notification",
+    "credential",
+    "credential_offer",
+    "offers",
+    "offer",
+    "offer_qr",
+    "credentials",
+    "credential_show",
+    "credential_status",
+    "status_list",
+};
+
+/* see server.h */
+const char *const *routes_names(size_t *n)
+{
+    *n = GR_NELEM(route_names);
+    return route_names;
+}
+
 /* see server.h */
 bool req_is(const struct req *r, const char *method)
 {
@@ -147,6 +179,11 @@ void routes_dispatch(struct req *r)
     if (gr_str_eq_c(path, "/healthz") || gr_str_eq_c(path, "/readyz")) {
         r->route = path.p + 1;
         route_health(r);
+        return;
+    }
+    if (gr_str_eq_c(path, "/metrics")) {
+        r->route = "metrics";
+        req_is(r, "GET") ? route_metrics(r) : method_not_allowed(r, "GET");
         return;
     }
     if (path.len < prefix.len || memcmp(path.p, prefix.p, prefix.len) != 0) {

@@ -183,6 +183,19 @@ static int set_issuer_url(struct server *s, const char *bound, struct gr_err *er
     return 0;
 }
 
+/* The counters of /metrics, one row per route and per credential configuration. */
+static void make_metrics(struct server *s)
+{
+    size_t nroutes, nconfigs = gr_cred_types_count(s->types);
+    const char *const *routes = routes_names(&nroutes);
+    struct gr_str *configs = gr__xcalloc(nconfigs ? nconfigs : 1, sizeof(*configs));
+
+    for (size_t i = 0; i < nconfigs; i++)
+        configs[i] = gr_cred_type_id(gr_cred_types_at(s->types, i));
+    s->metrics = metrics_new(routes, nroutes, configs, nconfigs, (int64_t)time(NULL));
+    free(configs);
+}
+
 /* see cmd.h */
 int server_open(struct server *s, const char *bound, struct gr_err *err)
 {
@@ -194,6 +207,7 @@ int server_open(struct server *s, const char *bound, struct gr_err *err)
         (s->types = gr_cred_types_load(gr_str_c(s->set.credential_types), err)) == NULL ||
         attestation_policy(s, err) < 0)
         return -1;
+    make_metrics(s);
     gr_buf_init(&url, GR_BUF_UNBOUNDED);
     if (s->set.database_url)
         gr_buf_adds(&url, s->set.database_url);
@@ -220,6 +234,7 @@ void server_close(struct server *s)
     gr_cred_types_free(s->types);
     gr_trust_free(s->wallet_providers);
     status_cache_free(s->status_cache);
+    metrics_free(s->metrics);
     gr_signer_free(s->signer);
     gr_buf_release(&s->issuer_meta);
     gr_buf_release(&s->as_meta);

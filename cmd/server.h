@@ -19,6 +19,7 @@
 #include <gramota/store.h>
 #include <gramota/x5c.h>
 
+#include "metrics.h"
 #include "settings.h"
 
 struct server {
@@ -36,6 +37,7 @@ struct server {
     bool quiet;
     atomic_uint *in_flight;            /* requests begun and not yet completed (for a clean stop) */
     struct status_cache *status_cache; /* signed status list tokens (route_status.c) */
+    struct metrics *metrics;           /* counters written by any request thread (metrics.h) */
 };
 
 #define REQ_MAX_HEADERS 8
@@ -71,6 +73,8 @@ void http_quiesce(struct MHD_Daemon *d);
 /* Requests begun and not completed. */
 unsigned http_in_flight(const struct server *srv);
 void http_stop(struct MHD_Daemon *d);
+/* The monotonic clock r->started is read from, in seconds. */
+double http_clock(void);
 /* The value of request header `name` (case-insensitive); NULL when absent. */
 const char *req_header(const struct req *r, const char *name);
 /* How many times header `name` came. */
@@ -96,6 +100,10 @@ void route_wellknown(struct req *r, const struct gr_buf *doc);
 void route_issuer_metadata_signed(struct req *r);
 /* /healthz and /readyz (r->route says which); /readyz asks the store too. */
 void route_health(struct req *r);
+/* /metrics: the counters of s->metrics and the store's, in Prometheus text format. */
+void route_metrics(struct req *r);
+/* routes.c: every route name r->route may take, `*n` of them (static). */
+const char *const *routes_names(size_t *n);
 void route_token(struct req *r);
 void route_nonce(struct req *r);
 void route_credential(struct req *r);

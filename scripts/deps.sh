@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake make gcc pkg-config libssl-dev libjansson-dev zlib1g-dev libsqlite3-dev
     libpq-dev libmicrohttpd-dev libqrencode-dev libhiredis-dev)
-test_pkgs=(libcmocka-dev nodejs npm clang-format sqlite3 postgresql redis-server)
+test_pkgs=(libcmocka-dev nodejs npm clang-format sqlite3 postgresql redis-server curl)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(libcurl4-openssl-dev)
 

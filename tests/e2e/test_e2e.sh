@@ -81,6 +81,31 @@ get() {
     [ -n "$answer" ]
 }
 
+# issued_counted NAME: the /metrics of server NAME count, by configuration, the
+# credentials its SQLite database holds (none before this run), and one signing
+# of each.
+issued_counted() {
+    local name=$1 scraped held signed total
+    if ! get "${url[$name]}" /metrics || [[ $answer != "HTTP/1.1 200"* ]]; then
+        not_ok "$name: GET /metrics: ${answer%%$'\r'*}"
+        return
+    fi
+    answer=${answer//$'\r'/}
+    scraped=$(sed -n 's/^gramota_credentials_issued_total{configuration="\(.*\)"} \([1-9][0-9]*\)$/\1 \2/p' \
+        <<<"$answer" | sort)
+    held=$(sqlite3 "$tmp/$name/gramota.db" \
+        "SELECT config_id || ' ' || count(*) FROM issued GROUP BY config_id ORDER BY config_id" | sort)
+    total=$(sqlite3 "$tmp/$name/gramota.db" "SELECT count(*) FROM issued")
+    signed=$(sed -n 's/^gramota_signer_duration_seconds_count \([0-9]*\)$/\1/p' <<<"$answer")
+    if [ -n "$held" ] && [ "$scraped" = "$held" ]; then
+        ok "$name: /metrics counts the $total credentials issued, by configuration ($(echo $held))"
+    else
+        not_ok "$name: /metrics counts issued [$(echo $scraped)], the database holds [$(echo $held)]"
+    fi
+    [ "$signed" = "$total" ] && ok "$name: /metrics times $total signings" ||
+        not_ok "$name: gramota_signer_duration_seconds_count ${signed:-absent}, want $total"
+}
+
 # start NAME ARGS...: a server on a free port with its own data directory; sets
 # url[NAME], key[NAME] (the first-start API key) and pid[NAME]. A NAME ending in
 # "-twin" shares a store that already has its organizations: no key expected. Retries once
@@ -236,7 +261,9 @@ if [ "$eudi" = yes ]; then
     export GR_ROGUE_PROVIDER_KEY=$tmp/rogue.pem GR_ROGUE_PROVIDER_CHAIN=$tmp/rogue-chain.pem
     export GR_ISSUER_CHAIN=$tmp/issuer-chain.pem
     run_node eudi.mjs eudi.mjs
+    issued_counted eudi
 fi
+issued_counted main
 
 # The same wallet and refusals against the PostgreSQL store (the DPoP-nonce
 # checks still use the "nonce" server).
