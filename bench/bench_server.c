@@ -982,6 +982,9 @@ static long run_batch(int batch, struct wallet *w, int nw, int npaced, double se
     figure(prefix, "floor_per_credential_us", floor_us, "us");
     figure(prefix, "client_cpu_per_credential_us",
            r.credentials ? r.client_cpu * 1e6 / (double)r.credentials : 0, "us");
+    /* PostgreSQL's and Redis's share, when the server uses them (with any other load). */
+    figure(prefix, "others_cpu_per_credential_us",
+           r.credentials ? r.others_cpu * 1e6 / (double)r.credentials : 0, "us");
     snprintf(name, sizeof(name), "%scpu_to_floor_ratio", prefix);
     keep(name, floor_us > 0 ? cpu / floor_us : 0, note, sizeof(note));
     printf("  ratio server CPU / floor %.2f   (target <= %.2f; the floor is ECDSA alone: no "

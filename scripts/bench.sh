@@ -23,3 +23,14 @@ done
 if [ -x "$dir/bench/bench_server" ] && [ -d /dev/shm ]; then
     run bench_server-tmpfs "$dir/bench/bench_server" --tmp /dev/shm
 fi
+# The shared state of several processes: a private PostgreSQL, then PostgreSQL + Redis
+# (started as the tests start them). "others_cpu_per_credential" is their CPU per
+# credential; add it to the server's to compare with SQLite.
+if [ -x "$dir/bench/bench_server" ] && command -v redis-server >/dev/null; then
+    here=$(cd "$(dirname "$0")" && pwd)
+    run bench_server-pg "$here/pg-test.sh" bash -c \
+        'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL exec "$0" "$@"' "$dir/bench/bench_server"
+    run bench_server-pg-redis "$here/pg-test.sh" "$here/redis-test.sh" bash -c \
+        'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL GRAMOTA_REDIS_URL=$GR_TEST_REDIS_URL exec "$0" "$@"' \
+        "$dir/bench/bench_server"
+fi

@@ -12,7 +12,7 @@ build_pkgs=(cmake make gcc pkg-config libssl-dev libjansson-dev zlib1g-dev libsq
     libpq-dev libmicrohttpd-dev libqrencode-dev libhiredis-dev)
 test_pkgs=(libcmocka-dev nodejs npm clang-format sqlite3 postgresql redis-server curl)
 fuzz_pkgs=(clang libclang-rt-14-dev)
-bench_pkgs=(libcurl4-openssl-dev)
+bench_pkgs=(libcurl4-openssl-dev postgresql redis-server)
 
 what=${1:-build}
 pkgs=("${build_pkgs[@]}")

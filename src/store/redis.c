@@ -122,7 +122,11 @@ fail:
 /*
  * Run one command on a pooled connection. The answer, or NULL with `err`
  * (TEMPORARILY_UNAVAILABLE, counted). A connection whose I/O failed is
- * dropped, not returned: the next call connects afresh.
+ * dropped, not returned. When it was an idle one from the pool (Redis may
+ * have restarted since), the command is tried once more on a fresh
+ * connection: should the first try have run and only its answer been lost,
+ * the second finds the nonce spent, the jti or token there, and refuses,
+ * which fails closed.
  */
 static redisReply *run(struct redis *R, const char *what, int argc, const char **argv,
                        const size_t *lens, struct gr_err *err)
@@ -144,8 +148,14 @@ static redisReply *run(struct redis *R, const char *what, int argc, const char *
         return NULL;
     }
     r = command(c, argc, argv, lens, why, sizeof(why));
-    if (c->err) {
+    if (c->err && got == 1) {
         redisFree(c);
+        c = connect_one(&R->url, why, sizeof(why));
+        r = c != NULL ? command(c, argc, argv, lens, why, sizeof(why)) : NULL;
+    }
+    if (c == NULL || c->err) {
+        if (c != NULL)
+            redisFree(c);
         gr__pool_unmade(&R->pool);
     } else {
         gr__pool_give(&R->pool, c);

@@ -28,7 +28,8 @@ set -uo pipefail
 
 src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # The "pg" server needs a private PostgreSQL: run beside one.
-[ -n "${GR_TEST_PG_URL:-}" ] || exec "$src/scripts/pg-test.sh" bash "$0" "$@"
+# The "pg" and "rd" servers need a private PostgreSQL and Redis: run beside them.
+[ -n "${GR_TEST_PG_URL:-}" ] || exec "$src/scripts/pg-test.sh" "$src/scripts/redis-test.sh" bash "$0" "$@"
 gramota=${GRAMOTA:-$src/build/current/gramota}
 here=$src/tests/e2e
 
@@ -323,6 +324,51 @@ else
     not_ok "pg: org create beside the running server: $(tail -n 1 "$tmp/pgorg.err")"
 fi
 
+# Two processes over PostgreSQL + Redis ("rd", "rd-twin": a database of their
+# own, the short-lived state in Redis): the spread wallet and twin.mjs again,
+# then Redis away and back.
+rd_url=${GR_TEST_PG_URL/\/postgres\?//gramota_rd?}
+if psql -q "$GR_TEST_PG_URL" -c 'CREATE DATABASE gramota_rd' >/dev/null 2>"$tmp/rd.psql" &&
+    start rd --database-url "$rd_url" --redis-url "$GR_TEST_REDIS_URL" &&
+    start rd-twin --database-url "$rd_url" --redis-url "$GR_TEST_REDIS_URL" \
+        --issuer-url "${url[rd]}" --signer "file:$tmp/rd/issuer.pem" &&
+    "$gramota" org create acme --data-dir "$tmp/rd" --database-url "$rd_url" \
+        --redis-url "$GR_TEST_REDIS_URL" >"$tmp/rdorg.out" 2>"$tmp/rd.err"; then
+    label="pg+redis, two processes: "
+    export GR_ISSUER=${url[rd]} GR_API_KEY=${key[rd]} GR_API_KEY2=$(tail -n 1 "$tmp/rdorg.out")
+    GR_ISSUER_TWIN=${url[rd-twin]} run_node "pg+redis: wallet.mjs" --import ./spread.mjs wallet.mjs
+    GR_ISSUER_TWIN=${url[rd-twin]} run_node "pg+redis: twin.mjs" twin.mjs
+    label=
+    redis_keys=$(grep -c ' 200 ' "$tmp/rd-twin.out")
+    if eval "$GR_TEST_REDIS_STOP"; then
+        get "${url[rd]}" /healthz
+        [[ $answer == "HTTP/1.1 200"* ]] && ok "redis away: /healthz still 200" ||
+            not_ok "redis away: /healthz: ${answer%%$'\r'*}"
+        SECONDS=0
+        get "${url[rd-twin]}" /readyz
+        if [[ $answer == "HTTP/1.1 503"* && $answer == *'"error":"temporarily_unavailable"'* ]] &&
+            [ "$SECONDS" -le 3 ]; then
+            ok "redis away: /readyz is 503 temporarily_unavailable at once"
+        else
+            not_ok "redis away: /readyz after ${SECONDS} s: ${answer%%$'\r'*} ${answer##*$'\n'}"
+        fi
+        eval "$GR_TEST_REDIS_START"
+        get "${url[rd-twin]}" /readyz
+        [[ $answer == "HTTP/1.1 200"* ]] && ok "redis back: /readyz is 200 again, no restart" ||
+            not_ok "redis back: /readyz: ${answer%%$'\r'*} ${answer##*$'\n'}"
+        get "${url[rd-twin]}" /metrics
+        errors=$(printf '%s\n' "$answer" | awk '/^gramota_store_errors_total\{source="redis"\}/ { print $2 }')
+        [ "${errors:-0}" -ge 1 ] && ok "redis away: counted in gramota_store_errors_total ($errors)" ||
+            not_ok "redis away: gramota_store_errors_total{source=\"redis\"} is '${errors:-}'"
+    else
+        not_ok "redis away: Redis did not stop"
+    fi
+    [ "$redis_keys" -ge 10 ] && ok "pg+redis: the twin answered $redis_keys requests with 200" ||
+        not_ok "pg+redis: the twin answered $redis_keys requests with 200"
+else
+    not_ok "pg+redis: servers did not start: $(tail -n 2 "$tmp/rd.psql" "$tmp/rd.err" 2>/dev/null)"
+fi
+
 # Rate limits, on a server of their own (limits.mjs).
 if start limits --offer-rate 60 --offer-burst 3 --guess-rate 60 --guess-burst 3 \
     --max-tx-attempts 10; then
@@ -342,7 +388,7 @@ if start limits --offer-rate 60 --offer-burst 3 --guess-rate 60 --guess-burst 3 
     fi
 fi
 
-for name in main nonce eudi abca pg pg-twin limits; do
+for name in main nonce eudi abca pg pg-twin rd rd-twin limits; do
     [ -n "${pid[$name]:-}" ] && stop "$name"
 done
 finish
