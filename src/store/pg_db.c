@@ -103,6 +103,26 @@ static int prepare(struct gr__pg_conn *c, enum gr__pg_sql_id id, const char *nam
     return 0;
 }
 
+/*
+ * A connection idle in the pool may have died unseen (the server restarted):
+ * libpq only learns it when it next talks. If that happens on the first
+ * statement since the connection was lent, reset it and say so, once, for
+ * the statement to run again: nothing of this borrow had been done yet. Had
+ * the first try run and only its answer been lost, the second refuses (a
+ * code, nonce or jti already spent), which fails closed.
+ */
+static bool stale(struct gr__pg_conn *c)
+{
+    bool first = c->untouched;
+
+    c->untouched = false;
+    if (!first || PQstatus(c->pg) != CONNECTION_BAD)
+        return false;
+    PQreset(c->pg);
+    memset(c->prepared, 0, sizeof(c->prepared));
+    return PQstatus(c->pg) == CONNECTION_OK;
+}
+
 /* see pg_internal.h */
 int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                PGresult **res, struct gr_err *err)
@@ -117,14 +137,19 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
         a = &none;
     snprintf(name, sizeof(name), "g%d", (int)id);
     if (!c->prepared[id] && prepare(c, id, name, err) < 0)
-        return -1;
+        return stale(c) ? gr__pg_run(c, id, a, res, err) : -1;
     r = PQexecPrepared(c->pg, name, a->n, a->v, a->len, a->fmt, 1);
     st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        c->untouched = false;
         c->sqlstate[0] = '\0';
         c->constraint[0] = '\0';
         *res = r;
         return 0;
+    }
+    if (stale(c)) {
+        PQclear(r);
+        return gr__pg_run(c, id, a, res, err);
     }
     fail_with(c, r, err);
     PQclear(r);
@@ -150,8 +175,14 @@ int gr__pg_exec(struct gr__pg_conn *c, const char *sql, struct gr_err *err)
     ExecStatusType st = PQresultStatus(r);
     int rc = 0;
 
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        if (stale(c)) {
+            PQclear(r);
+            return gr__pg_exec(c, sql, err);
+        }
         rc = fail_with(c, r, err);
+    }
+    c->untouched = false;
     PQclear(r);
     return rc;
 }
@@ -333,6 +364,7 @@ int gr__pg_get(struct gr__pg_db *db, struct gr__pg_conn **out, struct gr_err *er
         }
     }
     c->failures = &db->pool.failures;
+    c->untouched = true;
     *out = c;
     return 0;
 }

@@ -86,6 +86,7 @@ struct gr__pg_conn {
     char sqlstate[6];                /* of the last failure, "" when it had none */
     char constraint[64];             /* the constraint the last failure broke, or "" */
     atomic_uint_least64_t *failures; /* the pool's count, set while lent (gr__pg_get) */
+    bool untouched;                  /* lent, and nothing sent on it yet (pg_db.c: stale) */
 };
 
 struct gr__pg_db;
