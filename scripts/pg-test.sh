@@ -30,8 +30,9 @@ trap stop EXIT
 as_pg "$bin/initdb" -D "$tmp/pg" -A trust -U gramota -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
     { cat "$tmp/initdb.log" >&2; exit 1; }
 # fsync off: the data dies with the test; max_connections: 20 racing threads
-# per store, and a store or two open at once.
-opts="-k $tmp -c listen_addresses= -c fsync=off -c max_connections=200"
+# per store, and a store or two open at once. GR_TEST_PG_OPTS adds settings
+# (profiling: "-c shared_preload_libraries=pg_stat_statements").
+opts="-k $tmp -c listen_addresses= -c fsync=off -c max_connections=200 ${GR_TEST_PG_OPTS:-}"
 as_pg "$bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 30 -o "$opts" start >/dev/null ||
     { cat "$tmp/pg.log" >&2; exit 1; }
 

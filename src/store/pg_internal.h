@@ -53,6 +53,8 @@ enum gr__pg_sql_id {
     PQ_STATUS_LOCK,
     PQ_STATUS_OPEN,
     PQ_STATUS_NEW,
+    PQ_STATUS_MARK,
+    PQ_STATUS_TAIL,
     PQ_STATUS_TAKE,
     PQ_STATUS_GET,
     PQ_CRED_GET,

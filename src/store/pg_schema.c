@@ -127,6 +127,20 @@ const char *const gr__pg_migrations[] = {
     "  full_at BIGINT NOT NULL" /* Unix milliseconds */
     ");"
     "CREATE INDEX rate_buckets_full ON rate_buckets (full_at);",
+    /*
+     * 3: the indices handed out, a row each, instead of the `used` bitmap:
+     * rewriting a 16 KiB bytea (TOASTed) for every allocation cost more than
+     * all the rest of an issuance (pg_status.c). The bitmaps become rows once,
+     * here (bit i is bit i % 8 of byte i / 8, as gr__store_status_pick marks).
+     */
+    "CREATE TABLE status_used ("
+    "  list_id TEXT NOT NULL REFERENCES status_lists (id),"
+    "  idx BIGINT NOT NULL,"
+    "  PRIMARY KEY (list_id, idx)"
+    ");"
+    "INSERT INTO status_used (list_id, idx) SELECT id, i FROM status_lists, "
+    "generate_series(0, size - 1) AS i WHERE get_bit(used, i::int) = 1;"
+    "UPDATE status_lists SET used = ''::bytea;",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -210,16 +224,32 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                       "ORDER BY issued_at, seq LIMIT $3::bigint",
     /* One allocator at a time, across every process (pg_status.c). */
     [PQ_STATUS_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_STATUS ")",
-    [PQ_STATUS_OPEN] = "SELECT id, used, free FROM status_lists WHERE bits = $1::bigint "
+    [PQ_STATUS_OPEN] = "SELECT id, free FROM status_lists WHERE bits = $1::bigint "
                        "AND size = $2::bigint AND free > 0 ORDER BY created_at, id LIMIT 1 "
                        "FOR UPDATE",
     [PQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, "
                       "created_at, updated_at) VALUES ($1::text, $2::bigint, $3::bigint, "
-                      "decode(repeat('00', ($3::bigint / 8)::int), 'hex'), $3::bigint, "
+                      "''::bytea, $3::bigint, "
                       "decode(repeat('00', ($3::bigint * $2::bigint / 8)::int), 'hex'), "
                       "$4::bigint, $4::bigint)",
-    [PQ_STATUS_TAKE] = "UPDATE status_lists SET used = $2::bytea, free = free - $3::bigint "
-                       "WHERE id = $1::text",
+    /*
+     * Mark the first $3 of the candidates ($2: "i,j,k", distinct) that are
+     * free, in their order; the rows returned are the ones taken.
+     */
+    [PQ_STATUS_MARK] = "INSERT INTO status_used (list_id, idx) SELECT $1::text, t.x::bigint "
+                       "FROM unnest(string_to_array($2::text, ',')) WITH ORDINALITY AS t(x, ord) "
+                       "WHERE NOT EXISTS (SELECT 1 FROM status_used u WHERE u.list_id = $1::text "
+                       "AND u.idx = t.x::bigint) ORDER BY t.ord LIMIT $3::bigint "
+                       "ON CONFLICT DO NOTHING RETURNING idx",
+    /*
+     * A list's last free entries, $3 of them in a random order keyed by $4
+     * (fresh random bytes): found by the server, for when random candidates
+     * would mostly miss.
+     */
+    [PQ_STATUS_TAIL] = "SELECT i FROM generate_series(0, $2::bigint - 1) AS i WHERE NOT EXISTS "
+                       "(SELECT 1 FROM status_used u WHERE u.list_id = $1::text AND u.idx = i) "
+                       "ORDER BY sha256(int8send(i) || $4::bytea) LIMIT $3::bigint",
+    [PQ_STATUS_TAKE] = "UPDATE status_lists SET free = free - $2::bigint WHERE id = $1::text",
     [PQ_STATUS_GET] = "SELECT id, bits, size, statuses, version, updated_at FROM status_lists "
                       "WHERE id = $1::text",
     [PQ_CRED_GET] = "SELECT " CRED_COLS " FROM issued WHERE org_id = $1::text AND id = $2::text",

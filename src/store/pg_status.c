@@ -1,9 +1,11 @@
 /*
  * Status lists, the credential lifecycle and the audit trail in the
- * PostgreSQL store (store.h). The picking, packing and chaining are the
- * SQLite backend's own functions (store/internal.h), so both backends hand
- * out, publish and chain exactly alike; what differs is how concurrent
- * writers, possibly in several processes, are kept apart, said at each one.
+ * PostgreSQL store (store.h). The packing and chaining are the SQLite
+ * backend's own functions (store/internal.h), so both backends publish and
+ * chain exactly alike; indices are drawn uniformly among the free ones by
+ * both, here against a table of the taken ones (take()). What differs is
+ * how concurrent writers, possibly in several processes, are kept apart,
+ * said at each one.
  */
 #include "store/internal.h"
 #include "store/pg_internal.h"
@@ -35,15 +37,90 @@ static int new_list(struct gr__pg_conn *c, unsigned bits, size_t size, int64_t n
     return gr__pg_do(c, PQ_STATUS_NEW, &a, err);
 }
 
+/*
+ * While at least one entry in TAIL_SHARE is free, indices are drawn at random
+ * and kept when free (status_used's rows say which are not): uniform among
+ * the free ones, as gr__store_status_pick's are, at the cost of one INSERT.
+ * Past that, random draws would mostly miss, and the server lists the free
+ * ones itself in an order keyed by fresh random bytes.
+ */
+#define TAIL_SHARE     64
+#define MAX_CANDIDATES 256
+#define MAX_TAKE       64
+
+/* Mark the first `want` free ones of `candidates` ("i,j,k"); adds them to `idx` from `*have`. */
+static int mark(struct gr__pg_conn *c, const char *id, struct gr_str candidates, size_t want,
+                uint64_t *idx, size_t *have, struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    int rows;
+
+    gr__pg_field(&a, id, GR_STORE_ID_LEN + 1);
+    gr__pg_str(&a, candidates);
+    gr__pg_i64(&a, (int64_t)want);
+    if (gr__pg_run(c, PQ_STATUS_MARK, &a, &r, err) < 0)
+        return -1;
+    rows = PQntuples(r);
+    for (int i = 0; i < rows && *have < MAX_TAKE; i++)
+        idx[(*have)++] = (uint64_t)gr__pg_col_i64(r, i, 0);
+    PQclear(r);
+    return 0;
+}
+
+/* Up to MAX_CANDIDATES distinct random indices below `size`, as "i,j,k". */
+static int draw(size_t size, size_t count, struct gr_buf *out, struct gr_err *err)
+{
+    uint64_t picked[MAX_CANDIDATES], r;
+    size_t n = 0;
+
+    while (n < count) {
+        bool seen = false;
+
+        if (gr_random((uint8_t *)&r, sizeof(r), err) < 0)
+            return -1;
+        r %= size; /* size <= 2^24: the bias of the modulo is below 2^-40 */
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = picked[i] == r;
+        if (!seen) {
+            gr_buf_printf(out, "%s%llu", n ? "," : "", (unsigned long long)r);
+            picked[n++] = r;
+        }
+    }
+    return 0;
+}
+
+/* The list's free entries in a random order, `want` of them (the tail of a list). */
+static int tail(struct gr__pg_conn *c, const char *id, size_t size, size_t want, struct gr_buf *out,
+                struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    PGresult *r = NULL;
+    uint8_t key[16];
+
+    if (gr_random(key, sizeof(key), err) < 0)
+        return -1;
+    gr__pg_field(&a, id, GR_STORE_ID_LEN + 1);
+    gr__pg_i64(&a, (int64_t)size);
+    gr__pg_i64(&a, (int64_t)want);
+    gr__pg_bytes(&a, key, sizeof(key));
+    if (gr__pg_run(c, PQ_STATUS_TAIL, &a, &r, err) < 0)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        gr_buf_printf(out, "%s%lld", i ? "," : "", (long long)gr__pg_col_i64(r, i, 0));
+    PQclear(r);
+    return 0;
+}
+
 /* Take up to `want` entries of the open list; *got says how many. 1 when no list is open. */
 static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
                 struct gr_status_slot *out, size_t *got, struct gr_err *err)
 {
     struct gr__pg_args a = { 0 }, b = { 0 };
     PGresult *r = NULL;
-    uint64_t idx[64];
-    uint8_t *used = NULL;
-    size_t free_count, n;
+    uint64_t idx[MAX_TAKE];
+    struct gr_buf candidates;
+    size_t free_count, n, have = 0;
     char id[GR_STORE_ID_LEN + 1];
     int rc = -1;
 
@@ -55,22 +132,40 @@ static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
         PQclear(r);
         return 1;
     }
-    if ((size_t)PQgetlength(r, 0, 1) != size / 8 ||
-        gr__pg_col_text(r, 0, 0, id, sizeof(id), err) < 0) {
+    if (gr__pg_col_text(r, 0, 0, id, sizeof(id), err) < 0) {
         PQclear(r);
-        return gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
+        return -1;
     }
-    used = gr__xmalloc(size / 8);
-    memcpy(used, PQgetvalue(r, 0, 1), size / 8);
-    free_count = (size_t)gr__pg_col_i64(r, 0, 2);
+    free_count = (size_t)gr__pg_col_i64(r, 0, 1);
     PQclear(r);
     n = want < free_count ? want : free_count;
-    if (n > GR_NELEM(idx))
-        n = GR_NELEM(idx);
-    if (gr__store_status_pick(used, size, free_count, n, idx, err) < 0)
-        goto out;
+    if (n > MAX_TAKE)
+        n = MAX_TAKE;
+    gr_buf_init(&candidates, GR_BUF_UNBOUNDED);
+    while (have < n) {
+        size_t before = have;
+
+        gr_buf_reset(&candidates);
+        if (free_count * TAIL_SHARE >= size) {
+            /* Enough draws that about twice the missing ones should land on free entries. */
+            size_t m = (n - have) * (2 * size / free_count + 1);
+
+            m = m < MAX_CANDIDATES ? m : MAX_CANDIDATES;
+            if (draw(size, m < size ? m : size, &candidates, err) < 0)
+                goto out;
+        } else if (tail(c, id, size, n - have, &candidates, err) < 0) {
+            goto out;
+        }
+        if (candidates.len > 0 &&
+            mark(c, id, gr_buf_str(&candidates), n - have, idx, &have, err) < 0)
+            goto out;
+        if (have == before && free_count * TAIL_SHARE < size) {
+            /* The server listed free entries that were not free: the count is wrong. */
+            gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
+            goto out;
+        }
+    }
     gr__pg_field(&b, id, sizeof(id));
-    gr__pg_bytes(&b, used, size / 8);
     gr__pg_i64(&b, (int64_t)n);
     if (gr__pg_do(c, PQ_STATUS_TAKE, &b, err) < 0)
         goto out;
@@ -81,18 +176,19 @@ static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
     *got = n;
     rc = 0;
 out:
-    free(used);
+    gr_buf_release(&candidates);
     return rc;
 }
 
 /*
- * see store.h. One transaction. The read-pick-write of the `used` bitmap is
- * made exclusive twice over: a transaction-level advisory lock serializes
+ * see store.h. One transaction. The pick-and-mark of free entries is made
+ * exclusive twice over: a transaction-level advisory lock serializes
  * allocators (in every process) before they look for the open list, so that
  * two of them never both find none and open two lists, and SELECT ... FOR
  * UPDATE on that list's row keeps anything else from writing it meanwhile.
- * The loser of the lock reads the bitmap the winner committed, so no index
- * is handed out twice; the unique index on issued is the backstop.
+ * The loser of the lock sees the rows the winner committed, and status_used's
+ * primary key refuses any index twice; the unique index on issued is the
+ * backstop.
  */
 int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
                         struct gr_status_slot *out, struct gr_err *err)

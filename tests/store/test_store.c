@@ -973,6 +973,30 @@ static void test_status_alloc(void **state)
     assert_code(code_of(OPS(f)->status_alloc(CTX(f), 2, 12, 1, NOW, s, &err), &err), GR_ERR_USAGE);
 }
 
+/*
+ * A large list fills to its last entry, each once, in batches, then the next
+ * one opens: the last few are found however a backend looks for free ones
+ * (pg_status.c draws at random, then lists the tail).
+ */
+static void test_status_fill(void **state)
+{
+    struct fixture *f = *state;
+    static struct gr_status_slot s[1024 + 32];
+    bool seen[1024] = { false };
+    struct gr_err err;
+
+    for (size_t done = 0; done < GR_NELEM(s); done += 32)
+        ok(OPS(f)->status_alloc(CTX(f), 1, 1024, 32, NOW, s + done, &err), &err);
+    for (size_t i = 0; i < 1024; i++) {
+        assert_string_equal(s[i].list_id, s[0].list_id);
+        assert_true(s[i].idx < 1024);
+        assert_false(seen[s[i].idx]);
+        seen[s[i].idx] = true;
+    }
+    for (size_t i = 1024; i < GR_NELEM(s); i++)
+        assert_string_not_equal(s[i].list_id, s[0].list_id);
+}
+
 static int race_status(struct race *r, int i, struct gr_err *err)
 {
     return OPS(r->f)->status_alloc(CTX(r->f), 2, 64, RACE_SLOTS, NOW, r->slots[i], err);
@@ -1364,6 +1388,7 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_jti_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_issued_add, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_alloc, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_status_fill, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown(test_credential_list, setup, teardown),

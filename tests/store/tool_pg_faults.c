@@ -55,6 +55,49 @@ static PGresult *sql(PGconn *pg, const char *q)
     return r;
 }
 
+/*
+ * Migration 3 turns the `used` bitmaps of status lists into status_used
+ * rows: a list as an older gramota left it (entries 0, 9 and 1023 of 1024
+ * handed out, marked in its bitmap) comes out with exactly those rows, and
+ * the next allocations never hand them out again.
+ */
+static void bitmap_migration(PGconn *db)
+{
+    struct gr_status_slot slots[1021];
+    struct gr_store s;
+    struct gr_err err;
+    PGresult *r;
+    bool ok;
+    int again = 0;
+
+    if (gr_store_open(gr_str_c(url), &s, &err) < 0 ||
+        s.ops->status_alloc(s.ctx, 1, 1024, 1, 1, slots, &err) < 0) {
+        check(false, "open and allocate for the bitmap migration", &err);
+        return;
+    }
+    gr_store_close(&s);
+    /* Back to schema 2: the bitmap marks 0, 9 and 1023 (bit i % 8 of byte i / 8). */
+    PQclear(sql(db, "DROP TABLE status_used"));
+    PQclear(sql(db, "UPDATE status_lists SET free = 1021, used = set_bit(set_bit(set_bit("
+                    "decode(repeat('00', 128), 'hex'), 0, 1), 9, 1), 1023, 1)"));
+    PQclear(sql(db, "UPDATE gramota_schema SET version = 2"));
+    if (gr_store_open(gr_str_c(url), &s, &err) < 0) {
+        check(false, "a schema 2 database opens (migrated)", &err);
+        return;
+    }
+    r = sql(db, "SELECT string_agg(idx::text, ',' ORDER BY idx), min(length(used)) "
+                "FROM status_used, status_lists");
+    ok = strcmp(PQgetvalue(r, 0, 0), "0,9,1023") == 0 && strcmp(PQgetvalue(r, 0, 1), "0") == 0;
+    PQclear(r);
+    check(ok, "migration 3 turns a list's bitmap into exactly its rows", NULL);
+    /* The other 1021 entries fill the list; none of the three comes again. */
+    ok = s.ops->status_alloc(s.ctx, 1, 1024, GR_NELEM(slots), 1, slots, &err) == 0;
+    for (size_t i = 0; ok && i < GR_NELEM(slots); i++)
+        again += slots[i].idx == 0 || slots[i].idx == 9 || slots[i].idx == 1023;
+    check(ok && again == 0, "the entries a bitmap marked are never handed out again", &err);
+    gr_store_close(&s);
+}
+
 static void *open_one(void *arg)
 {
     struct gr_store s;
@@ -220,6 +263,7 @@ int main(void)
         return 1;
     }
     migration_race(db);
+    bitmap_migration(db);
     if (gr_store_open(gr_str_c(url), &s, &err) < 0) {
         check(false, "open", &err);
         return 1;
