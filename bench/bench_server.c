@@ -21,7 +21,13 @@
  * does not exit 0 on SIGTERM, makes the exit status 1.
  *
  *   bench_server [--gramota PATH] [--seconds S] [--wallets W] [--threads T]
- *                [--tmp DIR] [--previous FILE] [--save FILE]
+ *                [--processes 1|2] [--tmp DIR] [--previous FILE] [--save FILE]
+ *
+ * With --processes 2 a second `gramota serve` shares the first's data
+ * directory (its store and key) and issuer URL, and every wallet's requests
+ * alternate between the two, as behind a load balancer: "server" figures are
+ * then the two processes together. With GRAMOTA_DATABASE_URL (and
+ * GRAMOTA_REDIS_URL) in the environment the servers use that store.
  *
  * The data directory is made under --tmp (default $TMPDIR, else /tmp): on a
  * disk every commit waits for fdatasync, whose cost is printed; on a tmpfs
@@ -88,13 +94,15 @@ struct key {
 /* Start-up state, read-only while the load runs. */
 static struct {
     char issuer[64];
-    char url[EP_N][128];
+    char url[EP_N][128];   /* as the issuer names its endpoints (htu) */
+    char to[2][EP_N][128]; /* where each process answers them */
+    int nproc;
     char auth[300]; /* "Authorization: Bearer <API key>" */
     struct key key[NKEYS];
     int batch;
-    pid_t pid;
-    char dir[256]; /* the temporary directory, removed at the end */
-    clockid_t cpu; /* the server's CPU-time clock: every thread of it */
+    pid_t pid[2];
+    char dir[256];    /* the temporary directory, removed at the end */
+    clockid_t cpu[2]; /* the servers' CPU-time clocks: every thread of each */
     const char *previous;
     struct {
         char name[64];
@@ -138,6 +146,7 @@ struct wallet {
     long flows, credentials, failures, late;
     double max_lag;
     char failure[300];
+    unsigned turn; /* which process the next request goes to */
 };
 
 struct result {
@@ -163,6 +172,16 @@ static double clock_s(clockid_t id)
     if (clock_gettime(id, &ts) != 0)
         return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the server processes, together. */
+static double servers_cpu_s(void)
+{
+    double sum = 0;
+
+    for (int k = 0; k < g.nproc; k++)
+        sum += clock_s(g.cpu[k]);
+    return sum;
 }
 
 /* CPU seconds the whole machine spent busy (/proc/stat), to tell other load apart. */
@@ -195,9 +214,11 @@ static void remove_dir(void)
 static void die(const char *what, const struct gr_err *err)
 {
     fprintf(stderr, "bench_server: %s%s%s\n", what, err ? ": " : "", err ? err->desc : "");
-    if (g.pid > 0) {
-        kill(g.pid, SIGKILL);
-        waitpid(g.pid, NULL, 0);
+    for (int k = 0; k < 2; k++) {
+        if (g.pid[k] > 0) {
+            kill(g.pid[k], SIGKILL);
+            waitpid(g.pid[k], NULL, 0);
+        }
     }
     remove_dir();
     exit(1);
@@ -262,7 +283,7 @@ static long post(struct wallet *w, enum ep ep, struct curl_slist *hdrs, struct g
     CURLcode rc;
 
     gr_buf_reset(&w->resp);
-    curl_easy_setopt(w->h, CURLOPT_URL, g.url[ep]);
+    curl_easy_setopt(w->h, CURLOPT_URL, g.to[w->turn++ % (unsigned)g.nproc][ep]);
     curl_easy_setopt(w->h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(w->h, CURLOPT_POSTFIELDSIZE, (long)body.len);
     curl_easy_setopt(w->h, CURLOPT_POSTFIELDS, body.p);
@@ -596,7 +617,7 @@ static void run_phase(struct phase *ph, struct wallet *w, int nw, struct result 
         w[i].ph = ph;
     }
     atomic_store(&ph->next, 0);
-    s0 = clock_s(g.cpu);
+    s0 = servers_cpu_s();
     c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     m0 = machine_busy_s();
     t0 = now_s();
@@ -609,7 +630,7 @@ static void run_phase(struct phase *ph, struct wallet *w, int nw, struct result 
     for (int i = 0; i < nw; i++)
         pthread_join(w[i].thread, NULL);
     r->wall = now_s() - t0;
-    r->server_cpu = clock_s(g.cpu) - s0;
+    r->server_cpu = servers_cpu_s() - s0;
     r->client_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     r->others_cpu = machine_busy_s() - m0 - r->server_cpu - r->client_cpu;
     r->others_cpu = r->others_cpu > 0 ? r->others_cpu : 0;
@@ -642,7 +663,7 @@ static int free_port(void)
     return port;
 }
 
-static bool healthy(void)
+static bool healthy(const char *base)
 {
     char url[96];
     long status = 0;
@@ -650,7 +671,7 @@ static bool healthy(void)
     struct gr_buf sink;
 
     gr_buf_init(&sink, GR_BUF_UNBOUNDED);
-    snprintf(url, sizeof(url), "%s/healthz", g.issuer);
+    snprintf(url, sizeof(url), "%s/healthz", base);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -675,16 +696,17 @@ static void print_file(const char *path, const char *prefix)
 }
 
 /*
- * `gramota serve` on a free loopback port, its standard output and error to
- * `out` and `errf`; back once /healthz answers. Retries when the port was
- * taken in between.
+ * `gramota serve` number `k` on a free loopback port, its standard output and
+ * error to `out` and `errf`; back once /healthz answers. The first names the
+ * issuer URL, the second serves under it. Retries when the port was taken in
+ * between.
  */
-static void start_server(const char *gramota, const char *data, const char *threads,
+static void start_server(int k, const char *gramota, const char *data, const char *threads,
                          const char *out, const char *errf)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
         int port = free_port(), st;
-        char listen[32];
+        char listen[32], base[64];
         char *argv[16] = { (char *)gramota, "serve",  "--listen",   listen,
                            "--issuer-url",  g.issuer, "--data-dir", (char *)data,
                            "--batch-size",  "10",     NULL };
@@ -695,47 +717,51 @@ static void start_server(const char *gramota, const char *data, const char *thre
             argv[11] = (char *)threads;
         }
         snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-        snprintf(g.issuer, sizeof(g.issuer), "http://127.0.0.1:%d", port);
+        snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+        if (k == 0)
+            snprintf(g.issuer, sizeof(g.issuer), "%s", base);
+        for (int e = 0; e < EP_N; e++)
+            snprintf(g.to[k][e], sizeof(g.to[k][e]), "%s%s", base, ep_path[e]);
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         posix_spawn_file_actions_addopen(&fa, 2, errf, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        errno = posix_spawn(&g.pid, gramota, &fa, NULL, argv, environ);
+        errno = posix_spawn(&g.pid[k], gramota, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (errno != 0) {
             fprintf(stderr, "bench_server: cannot run %s: %s\n", gramota, strerror(errno));
             exit(1);
         }
         for (int i = 0; i < 150; i++) {
-            if (healthy())
+            if (healthy(base))
                 return;
-            if (waitpid(g.pid, &st, WNOHANG) == g.pid)
+            if (waitpid(g.pid[k], &st, WNOHANG) == g.pid[k])
                 break;
             nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
         }
-        if (kill(g.pid, SIGKILL) == 0)
-            waitpid(g.pid, &st, 0);
+        if (kill(g.pid[k], SIGKILL) == 0)
+            waitpid(g.pid[k], &st, 0);
     }
-    g.pid = 0;
+    g.pid[k] = 0;
     print_file(errf, "  server: ");
     die("gramota serve did not answer /healthz", NULL);
 }
 
-/* SIGTERM, then its exit status (-1: killed, or still running after 15 s). */
-static int stop_server(void)
+/* SIGTERM to server `k`, then its exit status (-1: killed, or still running after 15 s). */
+static int stop_server(int k)
 {
     int st = 0;
 
-    kill(g.pid, SIGTERM);
+    kill(g.pid[k], SIGTERM);
     for (int i = 0; i < 150; i++) {
-        if (waitpid(g.pid, &st, WNOHANG) == g.pid) {
-            g.pid = 0;
+        if (waitpid(g.pid[k], &st, WNOHANG) == g.pid[k]) {
+            g.pid[k] = 0;
             return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         }
         nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
     }
-    kill(g.pid, SIGKILL);
-    waitpid(g.pid, &st, 0);
-    g.pid = 0;
+    kill(g.pid[k], SIGKILL);
+    waitpid(g.pid[k], &st, 0);
+    g.pid[k] = 0;
     return -1;
 }
 
@@ -763,21 +789,26 @@ static void read_api_key(const char *out)
     }
 }
 
+/* Resident memory of the servers, together. */
 static long rss_kb(void)
 {
     char path[64], line[256];
-    long kb = 0;
+    long sum = 0, kb;
     FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)g.pid);
-    f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-            break;
+    for (int k = 0; k < g.nproc; k++) {
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)g.pid[k]);
+        f = fopen(path, "r");
+        kb = 0;
+        while (f && fgets(line, sizeof(line), f)) {
+            if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+                break;
+        }
+        if (f)
+            fclose(f);
+        sum += kb;
     }
-    if (f)
-        fclose(f);
-    return kb;
+    return sum;
 }
 
 /* ---- the runs ---- */
@@ -1037,6 +1068,8 @@ int main(int argc, char **argv)
             nw = (int)strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = argv[++i];
+        else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc)
+            g.nproc = (int)strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--tmp") == 0 && i + 1 < argc)
             tmp = argv[++i];
         else if (strcmp(argv[i], "--previous") == 0 && i + 1 < argc)
@@ -1045,12 +1078,16 @@ int main(int argc, char **argv)
             save = argv[++i];
         else {
             fprintf(stderr, "usage: bench_server [--gramota PATH] [--seconds S] [--wallets W] "
-                            "[--threads T] [--tmp DIR] [--previous FILE] [--save FILE]\n");
+                            "[--threads T] [--processes 1|2] [--tmp DIR] [--previous FILE] "
+                            "[--save FILE]\n");
             return 2;
         }
     }
-    if (seconds <= 0 || seconds > 60 || nw < 1 || nw > MAX_WALLETS / 2) {
-        fprintf(stderr, "bench_server: --seconds 0..60, --wallets 1..%d\n", MAX_WALLETS / 2);
+    g.nproc = g.nproc ? g.nproc : 1;
+    if (seconds <= 0 || seconds > 60 || nw < 1 || nw > MAX_WALLETS / 2 || g.nproc > 2 ||
+        g.nproc < 1) {
+        fprintf(stderr, "bench_server: --seconds 0..60, --wallets 1..%d, --processes 1..2\n",
+                MAX_WALLETS / 2);
         return 2;
     }
     npaced = nw * 2 > 16 ? nw * 2 : 16;
@@ -1072,15 +1109,17 @@ int main(int argc, char **argv)
     snprintf(out, sizeof(out), "%s/first-start.out", dir);
     snprintf(errf, sizeof(errf), "%s/server.err", dir);
     /* The first start prints the API key; the second runs with its request log in /dev/null. */
-    start_server(gramota, data, threads, out, errf);
-    if ((rc = stop_server()) != 0) {
+    start_server(0, gramota, data, threads, out, errf);
+    if ((rc = stop_server(0)) != 0) {
         print_file(errf, "  server: ");
         die("the first start of gramota serve did not exit 0 on SIGTERM", NULL);
     }
     read_api_key(out);
-    start_server(gramota, data, threads, "/dev/null", errf);
-    if (clock_getcpuclockid(g.pid, &g.cpu) != 0)
-        die("clock_getcpuclockid: cannot read the server's CPU time", NULL);
+    for (int k = 0; k < g.nproc; k++) {
+        start_server(k, gramota, data, threads, "/dev/null", errf);
+        if (clock_getcpuclockid(g.pid[k], &g.cpu[k]) != 0)
+            die("clock_getcpuclockid: cannot read the server's CPU time", NULL);
+    }
     for (int e = 0; e < EP_N; e++)
         snprintf(g.url[e], sizeof(g.url[e]), "%s%s", g.issuer, ep_path[e]);
     for (int i = 0; i < npaced; i++) {
@@ -1093,9 +1132,12 @@ int main(int argc, char **argv)
         curl_easy_setopt(w[i].h, CURLOPT_WRITEDATA, &w[i].resp);
     }
 
-    printf("gramota serve on %s: SQLite in %s, batch size 10, %s worker threads, %ld cores "
-           "shared with this client\n",
-           g.issuer, dir, threads ? threads : "default", sysconf(_SC_NPROCESSORS_ONLN));
+    printf("gramota serve on %s: %d process%s, store %s%s, data in %s, batch size 10, %s worker "
+           "threads, %ld cores shared with this client\n",
+           g.issuer, g.nproc, g.nproc > 1 ? "es (requests alternate)" : "",
+           getenv("GRAMOTA_DATABASE_URL") ? "PostgreSQL" : "SQLite",
+           getenv("GRAMOTA_REDIS_URL") ? " + Redis" : "", dir, threads ? threads : "default",
+           sysconf(_SC_NPROCESSORS_ONLN));
     printf(
         "the client makes beforehand: %d ES256 keys (wallet DPoP keys and holder keys, used in "
         "turn) with their JWS headers, and the offer body; during a flow it signs only what "
@@ -1124,8 +1166,12 @@ int main(int argc, char **argv)
         for (int e = 0; e < EP_N; e++)
             free(w[i].lat[e].ms);
     }
-    rc = stop_server();
-    printf("server exit status on SIGTERM: %d%s\n", rc, rc == 0 ? "" : "   FAILED (want 0)");
+    for (int k = 0, one; k < g.nproc; k++) {
+        one = stop_server(k);
+        printf("server %d exit status on SIGTERM: %d%s\n", k + 1, one,
+               one == 0 ? "" : "   FAILED (want 0)");
+        rc = rc ? rc : one;
+    }
     printf("server standard error:\n");
     print_file(errf, "  | ");
     if (save && (sf = fopen(save, "w")) != NULL) {

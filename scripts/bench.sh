@@ -30,7 +30,9 @@ if [ -x "$dir/bench/bench_server" ] && command -v redis-server >/dev/null; then
     here=$(cd "$(dirname "$0")" && pwd)
     run bench_server-pg "$here/pg-test.sh" bash -c \
         'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL exec "$0" "$@"' "$dir/bench/bench_server"
-    run bench_server-pg-redis "$here/pg-test.sh" "$here/redis-test.sh" bash -c \
-        'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL GRAMOTA_REDIS_URL=$GR_TEST_REDIS_URL exec "$0" "$@"' \
-        "$dir/bench/bench_server"
+    for n in 1 2; do # one process, then two over the same state, requests alternating
+        run "bench_server-pg-redis-$n" "$here/pg-test.sh" "$here/redis-test.sh" bash -c \
+            'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL GRAMOTA_REDIS_URL=$GR_TEST_REDIS_URL exec "$0" "$@"' \
+            "$dir/bench/bench_server" --processes "$n"
+    done
 fi
