@@ -255,7 +255,10 @@ static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_
                       "The DPoP proof's jti has been used before.", err);
 }
 
-/* see store.h: one transaction, so that a batch is recorded whole or not at all. */
+/*
+ * see store.h: one transaction, so that a batch is recorded whole or not at
+ * all, sent in one round trip (gr__pg_tx_begin).
+ */
 static int issued_add(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
@@ -265,7 +268,7 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
         return 0;
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__pg_exec(c, "BEGIN", err) < 0)
+    if (gr__pg_tx_begin(c, PQ_ISSUED_INSERT, true, err) < 0)
         goto out;
     for (size_t i = 0; i < count; i++) {
         const struct gr_issued *r = &records[i];
@@ -286,13 +289,12 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
             gr__pg_bytes(&a, NULL, 0);
             gr__pg_bytes(&a, NULL, 0);
         }
-        if (gr__pg_do(c, PQ_ISSUED_INSERT, &a, err) < 0) {
-            gr__pg_unique(c, GR_ERR_CONFLICT, "A credential with this id is already recorded.",
-                          err);
+        if (gr__pg_tx_queue(c, PQ_ISSUED_INSERT, &a, err) < 0)
             goto out;
-        }
     }
-    rc = gr__pg_exec(c, "COMMIT", err);
+    rc = gr__pg_tx_commit(c, err);
+    if (rc < 0)
+        gr__pg_unique(c, GR_ERR_CONFLICT, "A credential with this id is already recorded.", err);
 out:
     gr__pg_put(ctx, c);
     return rc;

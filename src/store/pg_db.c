@@ -157,6 +157,92 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
 }
 
 /* see pg_internal.h */
+int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, struct gr_err *err)
+{
+    char name[16];
+
+    /*
+     * Outside the pipeline first: preparing `id`, or on a connection just
+     * lent a trivial query, so that one gone stale is found and revived
+     * (stale()) before anything is queued.
+     */
+    snprintf(name, sizeof(name), "g%d", (int)id);
+    if (!c->prepared[id] && prepare(c, id, name, err) < 0)
+        return stale(c) ? gr__pg_tx_begin(c, id, begin, err) : -1;
+    if (c->untouched && gr__pg_exec(c, "SELECT 1", err) < 0)
+        return -1;
+    c->untouched = false;
+    if (PQenterPipelineMode(c->pg) != 1)
+        return fail_with(c, NULL, err);
+    if (begin && PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 1) != 1) {
+        fail_with(c, NULL, err);
+        PQexitPipelineMode(c->pg);
+        return -1;
+    }
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                    struct gr_err *err)
+{
+    char name[16];
+
+    snprintf(name, sizeof(name), "g%d", (int)id); /* prepared by gr__pg_tx_begin() */
+    if (PQsendQueryPrepared(c->pg, name, a->n, a->v, a->len, a->fmt, 1) != 1)
+        return fail_with(c, NULL, err);
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err)
+{
+    PGresult *r;
+    bool failed = false, synced = false;
+
+    if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) != 1 ||
+        PQpipelineSync(c->pg) != 1) {
+        fail_with(c, NULL, err);
+        PQexitPipelineMode(c->pg);
+        return -1;
+    }
+    /* Each statement's answer is followed by a NULL; the sync's answer ends the pipeline. */
+    while (!synced) {
+        r = PQgetResult(c->pg);
+        if (r == NULL) {
+            if (PQstatus(c->pg) == CONNECTION_BAD) {
+                if (!failed)
+                    fail_with(c, NULL, err);
+                failed = true;
+                break;
+            }
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            synced = true;
+            break;
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_PIPELINE_ABORTED: /* after the failure already reported */
+            break;
+        default:
+            if (!failed)
+                fail_with(c, r, err);
+            failed = true;
+            break;
+        }
+        PQclear(r);
+    }
+    PQexitPipelineMode(c->pg);
+    if (failed)
+        return -1;
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    return 0;
+}
+
+/* see pg_internal.h */
 int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
               struct gr_err *err)
 {
@@ -374,6 +460,22 @@ void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
 {
     if (c == NULL)
         return;
+    /* An error path left a pipeline open (gr__pg_tx_queue): end it, reading what it sent. */
+    if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
+        PGresult *r;
+
+        if (PQpipelineSync(c->pg) == 1) {
+            while (PQstatus(c->pg) == CONNECTION_OK) {
+                r = PQgetResult(c->pg);
+                if (r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+                    PQclear(r);
+                    break;
+                }
+                PQclear(r);
+            }
+        }
+        PQexitPipelineMode(c->pg);
+    }
     /* An error path left its transaction open: undo it before anyone else uses the connection. */
     if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));

@@ -129,6 +129,19 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
 /* gr__pg_run() for statements whose result is not needed. */
 int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
               struct gr_err *err);
+/*
+ * Many runs of statement `id` and the COMMIT in one round trip (libpq's
+ * pipeline mode): gr__pg_tx_begin() prepares `id` if need be and queues
+ * BEGIN when `begin` (else the caller's transaction is open already),
+ * gr__pg_tx_queue() each run of `id`, gr__pg_tx_commit() the COMMIT, then
+ * reads every answer. The first failure is reported as gr__pg_run()
+ * reports it (c->sqlstate, c->constraint) and the rest does not run;
+ * gr__pg_put() rolls the transaction back.
+ */
+int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, struct gr_err *err);
+int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                    struct gr_err *err);
+int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err);
 /* Run plain SQL (BEGIN, COMMIT). */
 int gr__pg_exec(struct gr__pg_conn *c, const char *sql, struct gr_err *err);
 /* After a failed run: a unique key taken becomes `code` with `desc`; otherwise err stays. -1. */

@@ -451,7 +451,7 @@ static int append_one(struct gr__pg_conn *c, int64_t seq, const struct gr_audit_
     gr__pg_field(&a, ev->detail, sizeof(ev->detail));
     gr__pg_hash(&a, prev);
     gr__pg_hash(&a, hash);
-    return gr__pg_do(c, PQ_AUDIT_INSERT, &a, err);
+    return gr__pg_tx_queue(c, PQ_AUDIT_INSERT, &a, err);
 }
 
 /*
@@ -481,13 +481,16 @@ int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count
         if (gr__pg_col_hash(r, 0, 1, prev, err) < 0)
             goto out;
     }
+    /* The rows and the COMMIT in one round trip, the lock held meanwhile. */
+    if (gr__pg_tx_begin(c, PQ_AUDIT_INSERT, false, err) < 0)
+        goto out;
     for (size_t i = 0; i < count; i++, seq++) {
         gr__store_audit_hash(prev, seq, &ev[i], hash);
         if (append_one(c, seq, &ev[i], prev, hash, err) < 0)
             goto out;
         memcpy(prev, hash, sizeof(prev));
     }
-    rc = gr__pg_exec(c, "COMMIT", err);
+    rc = gr__pg_tx_commit(c, err);
 out:
     PQclear(r);
     gr__pg_put(ctx, c);
