@@ -1,6 +1,6 @@
 /*
  * tool_pkcs11: the PKCS#11 signer against a real SoftHSM2 token, run by
- * test_pkcs11.sh under scripts/softhsm-test.sh (GR_TEST_P11_* say where the
+ * test_pkcs11_signer.sh under scripts/softhsm-test.sh (GR_TEST_P11_* say where the
  * token is). Prints "ok - NAME" / "not ok - NAME" per check.
  *
  * A key made on the token; a signer opened from its URI; 8 threads signing at
