@@ -253,10 +253,11 @@ static int attribute(struct gr__p11_uri *u, struct gr_str a, bool query, bool se
 static int attributes(struct gr__p11_uri *u, struct gr_str part, char sep, bool query,
                       bool seen[A__COUNT], struct gr_err *err)
 {
-    const char *p = part.p, *end = part.p + part.len;
+    const char *p = part.p, *end;
 
     if (part.len == 0)
-        return 0;
+        return 0; /* part.p may be NULL: no arithmetic on it */
+    end = part.p + part.len;
     for (;;) {
         const char *next = memchr(p, sep, (size_t)(end - p));
         struct gr_str a = { p, next ? (size_t)(next - p) : (size_t)(end - p) };
