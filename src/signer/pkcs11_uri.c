@@ -112,7 +112,7 @@ static int decode(struct gr_str v, bool query, const char *name, uint8_t *out, s
 static int text(struct gr_str v, bool query, const char *name, char *out, size_t size,
                 struct gr_err *err)
 {
-    size_t len;
+    size_t len = 0;
 
     if (decode(v, query, name, (uint8_t *)out, size - 1, &len, err) < 0)
         return -1;
@@ -414,7 +414,9 @@ void gr__p11_uri_format(const struct gr__p11_uri *u, struct gr_buf *out)
     }
     add_text(out, "?", "module-path", u->module_path, true);
     if (u->pin_kind != GR_P11_PIN_NONE) {
-        snprintf(pin, sizeof(pin), "%s:%s", u->pin_kind == GR_P11_PIN_ENV ? "env" : "file",
+        /* A path starting "//" gets the empty authority, or it would read as one. */
+        snprintf(pin, sizeof(pin), "%s:%s%s", u->pin_kind == GR_P11_PIN_ENV ? "env" : "file",
+                 u->pin_kind == GR_P11_PIN_FILE && !strncmp(u->pin_source, "//", 2) ? "//" : "",
                  u->pin_source);
         add_text(out, "&", "pin-source", pin, true);
     }

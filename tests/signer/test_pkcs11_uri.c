@@ -167,6 +167,13 @@ static void test_format_roundtrip(void **state)
                                   "&pin-source=file:/a%20b");
     assert_code(parse(out.data, true, &b), GR_ERR_OK);
     assert_memory_equal(&a, &b, sizeof(a));
+    /* Found by fuzz_pkcs11_uri: a PIN path starting "//" must keep its empty authority. */
+    assert_code(parse("pkcs11:token=t" MOD "&pin-source=file:////p", false, &a), GR_ERR_OK);
+    assert_string_equal(a.pin_source, "//p");
+    gr_buf_reset(&out);
+    gr__p11_uri_format(&a, &out);
+    assert_code(parse(out.data, false, &b), GR_ERR_OK);
+    assert_string_equal(b.pin_source, "//p");
     gr_buf_release(&out);
 }
 
