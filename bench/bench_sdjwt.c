@@ -7,6 +7,11 @@
  * object, one array, 15 disclosures, decoys), with the ratios. Targets:
  * issuing <= 1.3x a bare signature, verifying <= 1.3x a bare verification.
  *
+ * With GR_TEST_P11_URI set (scripts/bench.sh runs it under
+ * scripts/softhsm-test.sh), the same key operations side by side with the
+ * key in a PKCS#11 token (SoftHSM2): one signature through the signer, and
+ * credentials per second at batch 10, file signer against PKCS#11 signer.
+ *
  *   bench_sdjwt [--seconds S] [--previous FILE] [--save FILE]
  *
  * --previous prints the change against figures a previous build saved.
@@ -58,6 +63,8 @@ static void die(const char *what, const struct gr_err *err)
 struct ctx {
     struct gr_err err;
     struct gr_signer *signer;
+    struct gr_signer *p11; /* NULL without a token */
+    struct gr_sdjwt_vc_template *p11_template;
     struct gr_sdjwt_vc_spec spec;
     struct gr_sdjwt_vc_template *template;
     const struct gr_jwk *holder_refs[10];
@@ -134,6 +141,66 @@ static void op_issue_batch(struct ctx *c)
     gr_sdjwt_vc_issued_release(c->out, 10);
 }
 
+/* One ES256 signature of a credential-sized input through a signer. */
+static void sign_with(struct ctx *c, const struct gr_signer *s)
+{
+    static char input[700];
+    uint8_t sig[64];
+
+    if (input[0] == '\0')
+        memset(input, 'e', sizeof(input));
+    if (gr_signer_sign(s, (struct gr_str){ input, sizeof(input) }, sig, &c->err) < 0)
+        die("sign", &c->err);
+}
+
+static void op_sign_file(struct ctx *c)
+{
+    sign_with(c, c->signer);
+}
+
+static void op_sign_p11(struct ctx *c)
+{
+    sign_with(c, c->p11);
+}
+
+static void op_issue_batch_p11(struct ctx *c)
+{
+    struct gr_sdjwt_vc_batch b = { .iat = 1764000000,
+                                   .exp = 1795536000,
+                                   .count = 10,
+                                   .holder_keys = c->holder_refs,
+                                   .status = c->status };
+
+    if (gr_sdjwt_vc_issue(c->p11_template, &b, c->out, &c->err) < 0)
+        die("issue", &c->err);
+    gr_sdjwt_vc_issued_release(c->out, 10);
+}
+
+/* A fresh key on the token GR_TEST_P11_URI names, and a signer over it; NULL without one. */
+static struct gr_signer *p11_signer(struct ctx *c)
+{
+    const char *base = getenv("GR_TEST_P11_URI");
+    struct gr_buf uri, label;
+    struct gr_jwk *pub;
+    struct gr_signer *s;
+
+    if (base == NULL)
+        return NULL;
+    gr_buf_init(&uri, GR_BUF_UNBOUNDED);
+    gr_buf_init(&label, GR_BUF_UNBOUNDED);
+    gr_buf_printf(&label, "bench-%ld", (long)time(NULL));
+    if ((pub = gr_signer_pkcs11_keygen(gr_str_c(base), gr_buf_str(&label), &uri, &c->err)) == NULL)
+        die("pkcs11 keygen", &c->err);
+    if ((s = gr_signer_new(gr_buf_str(&uri), (struct gr_str){ 0 }, &c->err)) == NULL)
+        die("pkcs11 signer", &c->err);
+    if ((c->p11_template = gr_sdjwt_vc_template_new(&c->spec, s, &c->err)) == NULL)
+        die("template", &c->err);
+    gr_jwk_free(pub);
+    gr_buf_release(&uri);
+    gr_buf_release(&label);
+    return s;
+}
+
 static void op_verify(struct ctx *c)
 {
     if (gr_sdjwt_vc_verify(gr_buf_str(&c->credential), gr_signer_jwk(c->signer), &c->vopts,
@@ -147,7 +214,8 @@ int main(int argc, char **argv)
     double seconds = 1.0;
     const char *prev = NULL, *save = NULL;
     struct gr_jwk *key, *holders[10];
-    struct figure fig[5];
+    struct figure fig[9];
+    size_t nfig = 5;
     FILE *sf;
 
     for (int i = 1; i < argc; i++) {
@@ -221,11 +289,19 @@ int main(int argc, char **argv)
     fig[3] = (struct figure){ "sdjwt_issue_batch10_per_credential_us",
                               measure(seconds, op_issue_batch, &c) / 10 };
     fig[4] = (struct figure){ "sdjwt_verify_us", measure(seconds, op_verify, &c) };
+    if ((c.p11 = p11_signer(&c)) != NULL) {
+        fig[nfig++] = (struct figure){ "file_signer_sign_us", measure(seconds, op_sign_file, &c) };
+        fig[nfig++] = (struct figure){ "pkcs11_signer_sign_us", measure(seconds, op_sign_p11, &c) };
+        fig[nfig++] = fig[3];
+        fig[nfig - 1].name = "file_batch10_per_credential_us";
+        fig[nfig++] = (struct figure){ "pkcs11_batch10_per_credential_us",
+                                       measure(seconds, op_issue_batch_p11, &c) / 10 };
+    }
 
     printf("SD-JWT VC: PID-like subject (10 claims, a nested object, an array), %zu disclosures, "
            "%zu bytes\n",
            c.verified.disclosures, c.credential.len);
-    for (size_t i = 0; i < GR_NELEM(fig); i++) {
+    for (size_t i = 0; i < nfig; i++) {
         double p = bench_previous(prev, fig[i].name);
 
         printf("%-40s %9.2f us", fig[i].name, fig[i].us);
@@ -236,8 +312,17 @@ int main(int argc, char **argv)
     printf("ratio issue / bare sign           %.2f   (target <= 1.30)\n", fig[2].us / fig[0].us);
     printf("ratio batch issue / bare sign     %.2f\n", fig[3].us / fig[0].us);
     printf("ratio verify / bare verify        %.2f   (target <= 1.30)\n", fig[4].us / fig[1].us);
+    if (c.p11) {
+        printf(
+            "signer, one signature             file %.1f us, pkcs11 (SoftHSM2) %.1f us (%.2fx)\n",
+            fig[5].us, fig[6].us, fig[6].us / fig[5].us);
+        printf("credentials/s at batch 10, 1 thread   file %.0f, pkcs11 (SoftHSM2) %.0f\n",
+               1e6 / fig[7].us, 1e6 / fig[8].us);
+    } else {
+        printf("(no GR_TEST_P11_URI: the PKCS#11 figures need scripts/softhsm-test.sh)\n");
+    }
     if (save && (sf = fopen(save, "w")) != NULL) {
-        for (size_t i = 0; i < GR_NELEM(fig); i++)
+        for (size_t i = 0; i < nfig; i++)
             fprintf(sf, "%s %.3f\n", fig[i].name, fig[i].us);
         fclose(sf);
     }
@@ -246,6 +331,8 @@ int main(int argc, char **argv)
     EVP_PKEY_CTX_free(c.sctx);
     EVP_PKEY_CTX_free(c.vctx);
     gr_sdjwt_vc_template_free(c.template);
+    gr_sdjwt_vc_template_free(c.p11_template);
+    gr_signer_free(c.p11);
     for (int i = 0; i < 10; i++)
         gr_jwk_free(holders[i]);
     gr_signer_free(c.signer);

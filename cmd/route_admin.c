@@ -234,15 +234,18 @@ void route_issuer_metadata_signed(struct req *r)
 }
 
 /*
- * see server.h. /healthz: the process answers. /readyz: and so does its
- * store, so that a balancer stops sending work while the database is away
- * (503 temporarily_unavailable), and sends it again once it is back.
+ * see server.h. /healthz: the process answers. /readyz: and so do its store
+ * and its signer (a PKCS#11 token signs a probe), so that a balancer stops
+ * sending work while the database or the HSM is away (503
+ * temporarily_unavailable), and sends it again once it is back.
  */
 void route_health(struct req *r)
 {
+    const struct server *s = r->srv;
     struct gr_err err = { 0 };
 
-    if (strcmp(r->route, "readyz") == 0 && r->srv->store.ops->ping(r->srv->store.ctx, &err) < 0) {
+    if (strcmp(r->route, "readyz") == 0 &&
+        (s->store.ops->ping(s->store.ctx, &err) < 0 || gr_signer_check(s->signer, &err) < 0)) {
         gr_err_recode(&err, GR_ERR_TEMPORARILY_UNAVAILABLE);
         req_error(r, &err);
     } else {

@@ -221,6 +221,22 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
     return s->store.ops->issued_add(s->store.ctx, rec, n, err);
 }
 
+/*
+ * Nothing was issued because the signer failed (an HSM away or refusing):
+ * the audit log says so, with the signer's reason (a CK_RV and the token
+ * label, never a PIN or a handle), so that an operator can tell a wallet's
+ * 503 from a lost credential. The c_nonce stays spent; the wallet fetches
+ * another, as after any refusal.
+ */
+static void audit_refusal(const struct issue *is, const struct gr_err *err)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof(detail), "signer %s: %.100s", gr_signer_name(is->r->srv->signer),
+             err->cause[0] ? err->cause : err->desc);
+    audit(is->r, "credential.failed", is->tok.org_id, is->tok.offer_id, "", detail);
+}
+
 static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
@@ -234,6 +250,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     struct gr_sdjwt_vc_batch b;
     size_t n = is->nkeys ? is->nkeys : 1;
     double started, signing;
+    bool signing_failed = false;
     int rc = -1;
 
     gr_buf_init(&uris, GR_BUF_UNBOUNDED);
@@ -276,8 +293,10 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL)
         goto out;
     started = http_clock();
-    if (gr_sdjwt_vc_issue(t, &b, out, err) < 0)
+    if (gr_sdjwt_vc_issue(t, &b, out, err) < 0) {
+        signing_failed = true;
         goto out;
+    }
     signing = http_clock() - started;
     /* Recorded before it is sent: a crash may lose a response, never a record. */
     if (record(is, out, n, b.exp, slots, err) < 0) {
@@ -296,6 +315,8 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
 out:
     if (rc < 0 && err->code != GR_ERR_TEMPORARILY_UNAVAILABLE && gr_errc_wire(err->code) == NULL)
         gr_err_recode(err, GR_ERR_SERVER_ERROR); /* the offer was checked when it was made */
+    if (rc < 0 && signing_failed)
+        audit_refusal(is, err);
     gr_sdjwt_vc_template_free(t);
     gr_buf_release(&uris);
     return rc;

@@ -15,9 +15,14 @@ run() { # run NAME PROGRAM ARGS...: against NAME's previous figures, then keep t
     "$@" "${prev[@]}" --save "$last.$name.new"
     mv "$last.$name.new" "$last.$name"
 }
+here=$(cd "$(dirname "$0")" && pwd)
 for b in "$dir"/bench/bench_*; do
     [ -x "$b" ] || continue
-    run "$(basename "$b")" "$b"
+    case $(basename "$b") in
+    # Beside a private SoftHSM2 token: the file signer and the PKCS#11 signer side by side.
+    bench_sdjwt) run bench_sdjwt "$here/softhsm-test.sh" "$b" ;;
+    *) run "$(basename "$b")" "$b" ;;
+    esac
 done
 # The server once more with its data on a tmpfs, where its CPU rather than fdatasync is the limit.
 if [ -x "$dir/bench/bench_server" ] && [ -d /dev/shm ]; then
@@ -27,7 +32,6 @@ fi
 # (started as the tests start them). "others_cpu_per_credential" is their CPU per
 # credential; add it to the server's to compare with SQLite.
 if [ -x "$dir/bench/bench_server" ] && command -v redis-server >/dev/null; then
-    here=$(cd "$(dirname "$0")" && pwd)
     run bench_server-pg "$here/pg-test.sh" bash -c \
         'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL exec "$0" "$@"' "$dir/bench/bench_server"
     for n in 1 2; do # one process, then two over the same state, requests alternating

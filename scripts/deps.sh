@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake make gcc pkg-config libssl-dev libjansson-dev zlib1g-dev libsqlite3-dev
-    libpq-dev libmicrohttpd-dev libqrencode-dev libhiredis-dev)
-test_pkgs=(libcmocka-dev nodejs npm clang-format sqlite3 postgresql redis-server curl)
+    libpq-dev libmicrohttpd-dev libqrencode-dev libhiredis-dev libp11-kit-dev)
+test_pkgs=(libcmocka-dev nodejs npm clang-format sqlite3 postgresql redis-server curl softhsm2)
 fuzz_pkgs=(clang libclang-rt-14-dev)
-bench_pkgs=(libcurl4-openssl-dev postgresql redis-server)
+bench_pkgs=(libcurl4-openssl-dev postgresql redis-server softhsm2)
 
 what=${1:-build}
 pkgs=("${build_pkgs[@]}")

@@ -23,19 +23,29 @@ struct gr_signer;
 /* Produce the R || S signature of `input` with the key behind `ctx`. */
 typedef int gr_sign_fn(void *ctx, struct gr_str input, uint8_t sig[64], struct gr_err *err);
 typedef void gr_signer_free_fn(void *ctx);
+/* Can the key sign now? Cheap and bounded in time: a readiness probe calls it. */
+typedef int gr_signer_check_fn(void *ctx, struct gr_err *err);
 
 struct gr_signer_ops {
     const char *name; /* "file", "pkcs11", ... for logs */
     gr_sign_fn *sign;
-    gr_signer_free_fn *free; /* may be NULL */
+    gr_signer_free_fn *free;   /* may be NULL */
+    gr_signer_check_fn *check; /* may be NULL: always ready */
 };
 
 /*
- * A signer from `uri`: "file:PATH" (a PEM private key). `chain_pem`, when not
- * empty, is the PEM text of the certificate chain, leaf first; the leaf must
- * certify the signer's key, and a self-signed last certificate (the trust
- * anchor) is left out of `x5c`. Codes: USAGE (unknown scheme), IO, MALFORMED,
- * BAD_KEY.
+ * A signer from `uri`: "file:PATH" (a PEM private key) or a PKCS#11 URI (RFC
+ * 7512), "pkcs11:token=LABEL;object=LABEL?module-path=FILE&pin-source=file:PIN"
+ * (docs/library.md lists its attributes). `chain_pem`, when not empty, is the
+ * PEM text of the certificate chain, leaf first; the leaf must certify the
+ * signer's key, and a self-signed last certificate (the trust anchor) is left
+ * out of `x5c`. Codes: USAGE (unknown scheme, a bad pkcs11: URI), IO,
+ * MALFORMED, BAD_KEY; for pkcs11: also NOT_FOUND (no such token or key),
+ * UNAUTHORIZED (the PIN is refused, or missing), TEMPORARILY_UNAVAILABLE
+ * (the token fails). A PKCS#11 signer may be used from many threads: it keeps
+ * a pool of up to 16 logged-in sessions, and its sign fails with
+ * TEMPORARILY_UNAVAILABLE while the token is unreachable, recovering by
+ * itself when it is back.
  */
 GR_API struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pem,
                                        struct gr_err *err);
@@ -62,6 +72,24 @@ GR_API const struct gr_jwk *gr_signer_jwk(const struct gr_signer *s);
 GR_API size_t gr_signer_x5c_count(const struct gr_signer *s);
 /* Certificate `i` of `x5c` (standard base64 of the DER, as x5c carries it). */
 GR_API struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i);
+
+/*
+ * Whether the signer can sign now (ops->check; 0 when it has none). For
+ * pkcs11: a session answers and a test signature is made, waiting at most a
+ * second for a free session. Code: TEMPORARILY_UNAVAILABLE.
+ */
+GR_API int gr_signer_check(const struct gr_signer *s, struct gr_err *err);
+
+/*
+ * Make an EC P-256 key pair on the PKCS#11 token `token_uri` names (its object
+ * and id attributes, if any, are ignored), labelled `label` with a fresh random
+ * CKA_ID on both halves; the private half is sensitive, not extractable, for
+ * signing only. Returns the public key and appends to `key_uri` the pkcs11:
+ * URI that gr_signer_new() takes for it. Codes: those of gr_signer_new(),
+ * CONFLICT (a key with that label exists already), USAGE (an empty label).
+ */
+GR_API struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr_str label,
+                                              struct gr_buf *key_uri, struct gr_err *err);
 
 /* One signature. Codes: whatever the implementation reports (CRYPTO, IO, ...). */
 GR_API int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],

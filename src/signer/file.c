@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -14,6 +15,7 @@
 #include <gramota/jws.h>
 
 #include "core/internal.h"
+#include "signer/pkcs11_internal.h"
 
 static int file_sign(void *ctx, struct gr_str input, uint8_t sig[64], struct gr_err *err)
 {
@@ -71,6 +73,9 @@ struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pem, stru
         free(path);
         return s;
     }
-    gr_fail(err, GR_ERR_USAGE, "The signer URI must start with file: (a PEM private key).");
+    if (uri.len >= 7 && strncasecmp(uri.p, "pkcs11:", 7) == 0)
+        return gr__signer_pkcs11_new(uri, chain_pem, err);
+    gr_fail(err, GR_ERR_USAGE,
+            "The signer URI must start with file: (a PEM private key) or pkcs11: (a token).");
     return NULL;
 }

@@ -208,6 +208,12 @@ int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[6
 }
 
 /* see signer.h */
+int gr_signer_check(const struct gr_signer *s, struct gr_err *err)
+{
+    return s->ops->check ? s->ops->check(s->ctx, err) : 0;
+}
+
+/* see signer.h */
 void gr_signer_header(const struct gr_signer *s, const char *typ, struct gr_buf *out)
 {
     gr_buf_adds(out, "{\"alg\":\"ES256\",\"typ\":");

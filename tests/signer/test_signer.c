@@ -229,7 +229,9 @@ static void counting_free(void *ctx)
 
 static void test_custom_signer(void **state)
 {
-    static const struct gr_signer_ops ops = { "kms", counting_sign, counting_free };
+    static const struct gr_signer_ops ops = { .name = "kms",
+                                              .sign = counting_sign,
+                                              .free = counting_free };
     struct counting c = { .key = t_keygen() };
     struct gr_err err;
     struct gr_signer *s =
