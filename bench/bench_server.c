@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -150,7 +152,7 @@ struct wallet {
 };
 
 struct result {
-    double wall, server_cpu, client_cpu, others_cpu;
+    double wall, server_cpu, client_cpu, others_cpu, store_cpu;
     long flows, credentials, failures, late;
     double max_lag;
     double p50[EP_N], p99[EP_N];
@@ -199,6 +201,57 @@ static double machine_busy_s(void)
         return 0;
     /* user nice system [idle iowait] irq softirq steal */
     return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The pid on the first line of `path` (a pid file); 0 when there is none. */
+static long pid_in(const char *path)
+{
+    FILE *f = path ? fopen(path, "r") : NULL;
+    long pid = 0;
+
+    if (f && fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+/*
+ * CPU seconds of the store's own processes: the PostgreSQL postmaster of
+ * GR_TEST_PG_PIDFILE with its backends, and the Redis of
+ * GR_TEST_REDIS_PIDFILE (scripts/pg-test.sh and redis-test.sh set them).
+ * Unlike the machine's busy time, other load on the machine does not count.
+ */
+static double store_cpu_s(void)
+{
+    long pg = pid_in(getenv("GR_TEST_PG_PIDFILE")), rd = pid_in(getenv("GR_TEST_REDIS_PIDFILE"));
+    unsigned long long ticks = 0, ut, st;
+    char path[64], line[1024], *p;
+    struct dirent *e;
+    DIR *d;
+    long pid, ppid;
+
+    if ((pg == 0 && rd == 0) || (d = opendir("/proc")) == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        FILE *f;
+
+        if ((pid = strtol(e->d_name, &p, 10)) <= 0 || *p != '\0')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL; /* past "(comm)" */
+        fclose(f);
+        /* ") state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+        if (p == NULL || sscanf(p, ") %*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ppid,
+                                &ut, &st) != 3)
+            continue;
+        if ((pg && (pid == pg || ppid == pg)) || (rd && pid == rd))
+            ticks += ut + st;
+    }
+    closedir(d);
+    return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void remove_dir(void)
@@ -606,7 +659,7 @@ static void percentiles(struct wallet *w, int nw, enum ep ep, double *p50, doubl
 /* Run `ph` on `nw` wallets; the server's and this process's CPU time over it. */
 static void run_phase(struct phase *ph, struct wallet *w, int nw, struct result *r)
 {
-    double c0, s0, m0, t0;
+    double c0, s0, m0, d0, t0;
 
     memset(r, 0, sizeof(*r));
     for (int i = 0; i < nw; i++) {
@@ -620,6 +673,7 @@ static void run_phase(struct phase *ph, struct wallet *w, int nw, struct result 
     s0 = servers_cpu_s();
     c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     m0 = machine_busy_s();
+    d0 = store_cpu_s();
     t0 = now_s();
     ph->t0 = t0 + 0.01; /* the first paced start, once the threads are up */
     ph->end = ph->t0 + ph->seconds;
@@ -632,6 +686,7 @@ static void run_phase(struct phase *ph, struct wallet *w, int nw, struct result 
     r->wall = now_s() - t0;
     r->server_cpu = servers_cpu_s() - s0;
     r->client_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    r->store_cpu = store_cpu_s() - d0;
     r->others_cpu = machine_busy_s() - m0 - r->server_cpu - r->client_cpu;
     r->others_cpu = r->others_cpu > 0 ? r->others_cpu : 0;
     for (int i = 0; i < nw; i++) {
@@ -1013,9 +1068,15 @@ static long run_batch(int batch, struct wallet *w, int nw, int npaced, double se
     figure(prefix, "floor_per_credential_us", floor_us, "us");
     figure(prefix, "client_cpu_per_credential_us",
            r.credentials ? r.client_cpu * 1e6 / (double)r.credentials : 0, "us");
-    /* PostgreSQL's and Redis's share, when the server uses them (with any other load). */
+    /* Every other process's share, and of that the store's own processes (PostgreSQL, Redis). */
     figure(prefix, "others_cpu_per_credential_us",
            r.credentials ? r.others_cpu * 1e6 / (double)r.credentials : 0, "us");
+    if (getenv("GR_TEST_PG_PIDFILE") != NULL) {
+        double store = r.credentials ? r.store_cpu * 1e6 / (double)r.credentials : 0;
+
+        figure(prefix, "store_cpu_per_credential_us", store, "us");
+        figure(prefix, "server_and_store_cpu_per_credential_us", cpu + store, "us");
+    }
     snprintf(name, sizeof(name), "%scpu_to_floor_ratio", prefix);
     keep(name, floor_us > 0 ? cpu / floor_us : 0, note, sizeof(note));
     printf("  ratio server CPU / floor %.2f   (target <= %.2f; the floor is ECDSA alone: no "

@@ -53,6 +53,7 @@ start() {
 start || { cat "$tmp/redis.log" >&2; exit 1; }
 
 export GR_TEST_REDIS_URL="redis://:$password@127.0.0.1:$port/0"
+export GR_TEST_REDIS_PIDFILE=$tmp/redis.pid
 export GR_TEST_REDIS_STOP="kill \$(cat $tmp/redis.pid) && while [ -f $tmp/redis.pid ]; do sleep 0.05; done"
 export GR_TEST_REDIS_START="redis-server $conf >/dev/null && sleep 0.2"
 status=0
