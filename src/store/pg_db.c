@@ -243,6 +243,83 @@ int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err)
 }
 
 /* see pg_internal.h */
+int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_sql_id read,
+                   const struct gr__pg_args *a, PGresult **res, struct gr_err *err)
+{
+    static const struct gr__pg_args none = { 0 };
+    enum gr__pg_sql_id ids[2] = { lock, read };
+    size_t n = read == PQ__COUNT ? 1 : 2, answers = 0;
+    bool failed = false, synced = false, untouched = c->untouched;
+    char name[16];
+    PGresult *r;
+
+    *res = NULL;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "g%d", (int)ids[i]);
+        if (!c->prepared[ids[i]] && prepare(c, ids[i], name, err) < 0)
+            return stale(c) ? gr__pg_tx_open(c, lock, read, a, res, err) : -1;
+    }
+    c->untouched = false;
+    if (PQenterPipelineMode(c->pg) != 1)
+        return fail_with(c, NULL, err);
+    failed = PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 1) != 1;
+    for (size_t i = 0; i < n && !failed; i++) {
+        const struct gr__pg_args *p = i == 1 && a ? a : &none;
+
+        snprintf(name, sizeof(name), "g%d", (int)ids[i]);
+        failed = PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) != 1;
+    }
+    if (failed || PQpipelineSync(c->pg) != 1) {
+        fail_with(c, NULL, err);
+        PQexitPipelineMode(c->pg);
+        return -1;
+    }
+    /* BEGIN's answer, the lock's, then the read's (kept); each followed by a NULL. */
+    while (!synced) {
+        r = PQgetResult(c->pg);
+        if (r == NULL) {
+            if (PQstatus(c->pg) == CONNECTION_BAD) {
+                failed = failed || fail_with(c, NULL, err) < 0;
+                break;
+            }
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            synced = true;
+            break;
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+            if (++answers == n + 1 && n == 2) {
+                *res = r;
+                r = NULL;
+            }
+            break;
+        case PGRES_PIPELINE_ABORTED:
+            break;
+        default:
+            if (!failed)
+                fail_with(c, r, err);
+            failed = true;
+            break;
+        }
+        PQclear(r);
+    }
+    PQexitPipelineMode(c->pg);
+    if (failed && *res != NULL) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    /* A connection lent stale fails here before anything ran: revive it and go again, once. */
+    if (failed && untouched && PQstatus(c->pg) == CONNECTION_BAD) {
+        c->untouched = true;
+        if (stale(c))
+            return gr__pg_tx_open(c, lock, read, a, res, err);
+    }
+    return failed ? -1 : 0;
+}
+
+/* see pg_internal.h */
 int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
               struct gr_err *err)
 {

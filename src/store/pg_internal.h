@@ -142,6 +142,13 @@ int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, st
 int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                     struct gr_err *err);
 int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err);
+/*
+ * BEGIN, the advisory lock statement `lock`, and, unless `read` is
+ * PQ__COUNT, statement `read` with `a`, in one round trip; *res gets
+ * `read`'s result (PQclear it). Failures as gr__pg_run().
+ */
+int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_sql_id read,
+                   const struct gr__pg_args *a, PGresult **res, struct gr_err *err);
 /* Run plain SQL (BEGIN, COMMIT). */
 int gr__pg_exec(struct gr__pg_conn *c, const char *sql, struct gr_err *err);
 /* After a failed run: a unique key taken becomes `code` with `desc`; otherwise err stays. -1. */

@@ -194,6 +194,7 @@ int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int
                         struct gr_status_slot *out, struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
+    PGresult *r = NULL; /* none: the lock answers nothing worth reading */
     size_t done = 0;
     int rc = -1;
 
@@ -203,7 +204,7 @@ int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int
                        "A status list has 1, 2, 4 or 8 bits and a size that is a multiple of 8.");
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__pg_exec(c, "BEGIN", err) < 0 || gr__pg_do(c, PQ_STATUS_LOCK, NULL, err) < 0)
+    if (gr__pg_tx_open(c, PQ_STATUS_LOCK, PQ__COUNT, NULL, &r, err) < 0)
         goto out;
     while (done < count) {
         size_t got = 0;
@@ -473,8 +474,7 @@ int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count
 
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__pg_exec(c, "BEGIN", err) < 0 || gr__pg_do(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
-        gr__pg_run(c, PQ_AUDIT_LAST, NULL, &r, err) < 0)
+    if (gr__pg_tx_open(c, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, NULL, &r, err) < 0)
         goto out;
     if (PQntuples(r) == 1) {
         seq = gr__pg_col_i64(r, 0, 0) + 1;
