@@ -177,8 +177,9 @@ struct gr_signing_key {
     char signer_uri[GR_STORE_URI_MAX + 1]; /* how to open it again; never a secret (see below) */
     char jwk[GR_STORE_JWK_MAX + 1];        /* its public JWK, JSON */
     enum gr_key_state state;
-    int64_t created_at; /* first registered */
-    int64_t retired_at; /* 0 while active */
+    int64_t created_at;   /* first registered */
+    int64_t activated_at; /* last made active */
+    int64_t retired_at;   /* 0 while active */
     /* key_list only: */
     int64_t live_until; /* the latest expires_at of a credential it signed; 0: none */
     int64_t live_count; /* its credentials unexpired at `now`; -1 when not counted */
@@ -301,7 +302,8 @@ struct gr_store_ops {
      * `key` (its kid, signer_uri and jwk) the one active key in one
      * transaction: the active one, if another, is retired at `now`; a new kid
      * is added (created_at `now`); a retired one comes back (retired_at
-     * cleared, signer_uri replaced; its jwk stays, a kid names one key).
+     * cleared, signer_uri replaced; its jwk stays, a kid names one key);
+     * activated_at becomes `now` unless it was active already.
      * Racing activations are serialized: afterwards exactly one key is
      * active, the last one committed. The caller strips secrets (a PIN) from
      * signer_uri first: the store holds no secret but as a hash.

@@ -54,9 +54,10 @@ static int read_key(const PGresult *r, int row, struct gr_signing_key *out, stru
         return -1;
     out->state = (enum gr_key_state)k;
     out->created_at = gr__pg_col_i64(r, row, 4);
-    out->retired_at = gr__pg_col_i64(r, row, 5);
-    out->live_until = gr__pg_col_i64(r, row, 6);
-    out->live_count = gr__pg_col_i64(r, row, 7);
+    out->activated_at = gr__pg_col_i64(r, row, 5);
+    out->retired_at = gr__pg_col_i64(r, row, 6);
+    out->live_until = gr__pg_col_i64(r, row, 7);
+    out->live_count = gr__pg_col_i64(r, row, 8);
     return 0;
 }
 

@@ -151,6 +151,7 @@ const char *const gr__pg_migrations[] = {
     "  jwk TEXT NOT NULL,"
     "  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
     "  created_at BIGINT NOT NULL,"
+    "  activated_at BIGINT NOT NULL,"
     "  retired_at BIGINT"
     ");"
     "CREATE UNIQUE INDEX IF NOT EXISTS signing_keys_one_active ON signing_keys (state) "
@@ -326,13 +327,15 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_KEY_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_KEYS ")",
     [PQ_KEY_RETIRE] = "UPDATE signing_keys SET state = 'retired', retired_at = $2::bigint "
                       "WHERE state = 'active' AND kid <> $1::text",
-    [PQ_KEY_ACTIVATE] = "INSERT INTO signing_keys (kid, signer_uri, jwk, state, created_at) "
-                        "VALUES ($1::text, $2::text, $3::text, 'active', $4::bigint) "
-                        "ON CONFLICT (kid) DO UPDATE SET state = 'active', retired_at = NULL, "
-                        "signer_uri = excluded.signer_uri",
+    [PQ_KEY_ACTIVATE] = "INSERT INTO signing_keys AS k (kid, signer_uri, jwk, state, created_at, "
+                        "activated_at) VALUES ($1::text, $2::text, $3::text, 'active', $4::bigint, "
+                        "$4::bigint) ON CONFLICT (kid) DO UPDATE SET "
+                        "signer_uri = excluded.signer_uri, retired_at = NULL, "
+                        "activated_at = CASE WHEN k.state = 'active' THEN k.activated_at "
+                        "ELSE $4::bigint END, state = 'active'",
     /* As SQ_KEY_LIST in sqlite_schema.c. */
     [PQ_KEY_LIST] = "SELECT k.kid, k.signer_uri, k.jwk, k.state, k.created_at, "
-                    "coalesce(k.retired_at, 0), "
+                    "k.activated_at, coalesce(k.retired_at, 0), "
                     "coalesce((SELECT max(i.expires_at) FROM issued i WHERE i.kid = k.kid), 0), "
                     "CASE WHEN $2::bigint <> 0 THEN (SELECT count(*) FROM issued i "
                     "WHERE i.kid = k.kid AND i.expires_at > $1::bigint) ELSE -1 END "

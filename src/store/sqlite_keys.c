@@ -56,9 +56,10 @@ static int read_key(sqlite3_stmt *st, struct gr_signing_key *out, struct gr_err 
         return -1;
     out->state = (enum gr_key_state)state;
     out->created_at = sqlite3_column_int64(st, 4);
-    out->retired_at = sqlite3_column_int64(st, 5);
-    out->live_until = sqlite3_column_int64(st, 6);
-    out->live_count = sqlite3_column_int64(st, 7);
+    out->activated_at = sqlite3_column_int64(st, 5);
+    out->retired_at = sqlite3_column_int64(st, 6);
+    out->live_until = sqlite3_column_int64(st, 7);
+    out->live_count = sqlite3_column_int64(st, 8);
     return 0;
 }
 

@@ -155,6 +155,7 @@ const char *const gr__store_sqlite_migrations[] = {
     "  jwk TEXT NOT NULL,"
     "  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
     "  created_at INTEGER NOT NULL,"
+    "  activated_at INTEGER NOT NULL,"
     "  retired_at INTEGER"
     ");"
     "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';"
@@ -277,12 +278,14 @@ const char *const gr__store_sql[SQ__COUNT] = {
     /* key_activate (sqlite_keys.c): retire the active key unless it is ?1, then make ?1 active. */
     [SQ_KEY_RETIRE] = "UPDATE signing_keys SET state = 'retired', retired_at = ?2 "
                       "WHERE state = 'active' AND kid <> ?1",
-    [SQ_KEY_ACTIVATE] = "INSERT INTO signing_keys (kid, signer_uri, jwk, state, created_at) "
-                        "VALUES (?1, ?2, ?3, 'active', ?4) ON CONFLICT (kid) DO UPDATE "
-                        "SET state = 'active', retired_at = NULL, signer_uri = excluded.signer_uri",
+    [SQ_KEY_ACTIVATE] = "INSERT INTO signing_keys (kid, signer_uri, jwk, state, created_at, "
+                        "activated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4) ON CONFLICT (kid) "
+                        "DO UPDATE SET signer_uri = excluded.signer_uri, retired_at = NULL, "
+                        "activated_at = CASE WHEN state = 'active' THEN activated_at ELSE ?4 END, "
+                        "state = 'active'",
     /* ?1 now, ?2 whether to count the live credentials (a scan of issued_kid), ?3 the limit. */
     [SQ_KEY_LIST] = "SELECT k.kid, k.signer_uri, k.jwk, k.state, k.created_at, "
-                    "coalesce(k.retired_at, 0), "
+                    "k.activated_at, coalesce(k.retired_at, 0), "
                     "coalesce((SELECT max(i.expires_at) FROM issued i WHERE i.kid = k.kid), 0), "
                     "CASE WHEN ?2 THEN (SELECT count(*) FROM issued i WHERE i.kid = k.kid "
                     "AND i.expires_at > ?1) ELSE -1 END "

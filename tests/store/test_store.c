@@ -1333,6 +1333,7 @@ static void test_keyring(void **state)
     assert_string_equal(keys[0].jwk, "{\"kty\":\"EC\",\"kid\":\"key-a\"}");
     assert_int_equal(keys[0].state, GR_KEY_ACTIVE);
     assert_int_equal(keys[0].created_at, NOW - 100);
+    assert_int_equal(keys[0].activated_at, NOW - 100); /* not moved by the second activation */
     assert_int_equal(keys[0].retired_at, 0);
     assert_int_equal(keys[0].live_until, 0);
     assert_int_equal(keys[0].live_count, 0);
@@ -1352,6 +1353,7 @@ static void test_keyring(void **state)
     assert_string_equal(keys[0].kid, "key-a");
     assert_string_equal(keys[0].signer_uri, "file:/moved/key-a.pem");
     assert_int_equal(keys[0].created_at, NOW - 100);
+    assert_int_equal(keys[0].activated_at, NOW - 10);
     assert_int_equal(keys[0].retired_at, 0);
     assert_string_equal(keys[1].kid, "key-b");
     assert_int_equal(keys[1].retired_at, NOW - 10);
