@@ -222,7 +222,8 @@ void route_issuer_metadata_signed(struct req *r)
     struct gr_err err;
 
     /* Signed per request: iat stays fresh, and metadata is fetched once per issuance at most. */
-    if (gr_metadata_issuer_signed(s->types, &s->meta, s->signer, r->now, &r->out, &err) < 0) {
+    if (gr_metadata_issuer_signed(s->types, &s->meta, server_signer(s), r->now, &r->out, &err) <
+        0) {
         req_error(r, &err);
         return;
     }
