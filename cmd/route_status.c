@@ -14,9 +14,10 @@
 
 #include "core/internal.h"
 
-#define TOKEN_TTL      300 /* seconds a relying party may cache a token: the bound on a change */
-#define TOKEN_LIFETIME STATUS_TOKEN_LIFETIME /* exp; keys.c keeps a retired key published as long \
-                                              */
+#define TOKEN_TTL 300 /* seconds a relying party may cache a token: the bound on a change */
+#define TOKEN_LIFETIME                                                          \
+    STATUS_TOKEN_LIFETIME  /* exp; keys.c keeps a retired key published as long \
+                            */
 #define TOKEN_REFRESH 3600 /* re-sign an unchanged list after an hour, long before exp */
 #define CACHE_SLOTS   32
 
