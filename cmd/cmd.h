@@ -15,6 +15,7 @@ int cmd_org(int argc, char **argv);
 int cmd_offer(int argc, char **argv);
 int cmd_credential_lifecycle(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Print "gramota: WHAT: <desc>" (and the cause) to stderr; returns the exit status 1. */
 int cmd_fail(const char *what, const struct gr_err *err);

@@ -14,6 +14,7 @@ static const struct command {
     { "org", cmd_org, "make an organization and its API key" },
     { "offer", cmd_offer, "make a credential offer, with a QR code" },
     { "keygen", cmd_keygen, "make an ES256 key, optionally with a certificate chain" },
+    { "key", cmd_key, "list the signing keys, rotate to a new one" },
     { "credential", cmd_credential, "list, show, revoke, suspend, reinstate, verify credentials" },
     { "audit", cmd_audit, "check the audit trail's hash chain" },
 };

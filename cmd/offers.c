@@ -153,7 +153,7 @@ static int check_claims(const struct server *s, const struct gr_cred_type *t, st
     struct gr_sdjwt_vc_template *tpl;
 
     gr_cred_type_decoys(t, &spec.decoys_min, &spec.decoys_max);
-    tpl = gr_sdjwt_vc_template_new(&spec, s->signer, err);
+    tpl = gr_sdjwt_vc_template_new(&spec, server_signer(s), err);
     if (tpl == NULL)
         return gr_err_recode(err, err->code == GR_ERR_TOO_LARGE ? GR_ERR_REQUEST_TOO_LARGE
                                                                 : GR_ERR_INVALID_REQUEST);

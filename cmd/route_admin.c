@@ -222,7 +222,8 @@ void route_issuer_metadata_signed(struct req *r)
     struct gr_err err;
 
     /* Signed per request: iat stays fresh, and metadata is fetched once per issuance at most. */
-    if (gr_metadata_issuer_signed(s->types, &s->meta, s->signer, r->now, &r->out, &err) < 0) {
+    if (gr_metadata_issuer_signed(s->types, &s->meta, server_signer(s), r->now, &r->out, &err) <
+        0) {
         req_error(r, &err);
         return;
     }
@@ -244,8 +245,8 @@ void route_health(struct req *r)
     const struct server *s = r->srv;
     struct gr_err err = { 0 };
 
-    if (strcmp(r->route, "readyz") == 0 &&
-        (s->store.ops->ping(s->store.ctx, &err) < 0 || gr_signer_check(s->signer, &err) < 0)) {
+    if (strcmp(r->route, "readyz") == 0 && (s->store.ops->ping(s->store.ctx, &err) < 0 ||
+                                            gr_signer_check(server_signer(s), &err) < 0)) {
         gr_err_recode(&err, GR_ERR_TEMPORARILY_UNAVAILABLE);
         req_error(r, &err);
     } else {

@@ -58,6 +58,7 @@ struct issue {
     const struct gr_jwk *keys[GR_MAX_PROOFS]; /* every proven key, in order: one credential each */
     size_t nkeys;
     struct gr_offer offer;
+    const struct gr_signer *signer; /* read once: it signs, and its kid is recorded (keys.c) */
 };
 
 /* Which configuration, and may this token have it (SPECS §2.9, §9.3). */
@@ -217,6 +218,8 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
         rec[i].expires_at = exp;
         rec[i].has_status = true;
         rec[i].status = slots[i];
+        snprintf(rec[i].kid, sizeof(rec[i].kid), "%.*s", (int)gr_signer_kid(is->signer).len,
+                 gr_signer_kid(is->signer).p);
     }
     return s->store.ops->issued_add(s->store.ctx, rec, n, err);
 }
@@ -232,7 +235,7 @@ static void audit_refusal(const struct issue *is, const struct gr_err *err)
 {
     char detail[128];
 
-    snprintf(detail, sizeof(detail), "signer %s: %.100s", gr_signer_name(is->r->srv->signer),
+    snprintf(detail, sizeof(detail), "signer %s: %.100s", gr_signer_name(is->signer),
              err->cause[0] ? err->cause : err->desc);
     audit(is->r, "credential.failed", is->tok.org_id, is->tok.offer_id, "", detail);
 }
@@ -290,7 +293,8 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         .holder_keys = is->nkeys ? is->keys : NULL,
         .status = status,
     };
-    if ((t = gr_sdjwt_vc_template_new(&spec, s->signer, err)) == NULL)
+    is->signer = server_signer(s);
+    if ((t = gr_sdjwt_vc_template_new(&spec, is->signer, err)) == NULL)
         goto out;
     started = http_clock();
     if (gr_sdjwt_vc_issue(t, &b, out, err) < 0) {

@@ -14,15 +14,18 @@
 
 #include "core/internal.h"
 
-#define TOKEN_TTL      300   /* seconds a relying party may cache a token: the bound on a change */
-#define TOKEN_LIFETIME 86400 /* exp: a day */
-#define TOKEN_REFRESH  3600  /* re-sign an unchanged list after an hour, long before exp */
-#define CACHE_SLOTS    32
+#define TOKEN_TTL 300 /* seconds a relying party may cache a token: the bound on a change */
+#define TOKEN_LIFETIME                                                          \
+    STATUS_TOKEN_LIFETIME  /* exp; keys.c keeps a retired key published as long \
+                            */
+#define TOKEN_REFRESH 3600 /* re-sign an unchanged list after an hour, long before exp */
+#define CACHE_SLOTS   32
 
 struct cached {
     char id[GR_STORE_ID_LEN + 1];
     int64_t version;
     int64_t iat;
+    const struct gr_signer *signer; /* a token of a key since rotated out is signed again */
     char *token;
     size_t len;
 };
@@ -54,8 +57,8 @@ void status_cache_free(struct status_cache *c)
 }
 
 /* Copy a fresh enough token for (id, version) into `out`; false when there is none. */
-static bool cache_get(struct status_cache *c, const struct gr_status_list_rec *rec, int64_t now,
-                      struct gr_buf *out)
+static bool cache_get(struct status_cache *c, const struct gr_status_list_rec *rec,
+                      const struct gr_signer *signer, int64_t now, struct gr_buf *out)
 {
     bool hit = false;
 
@@ -64,7 +67,7 @@ static bool cache_get(struct status_cache *c, const struct gr_status_list_rec *r
         const struct cached *e = &c->slot[i];
 
         if (e->token && strcmp(e->id, rec->id) == 0 && e->version == rec->version &&
-            now - e->iat < TOKEN_REFRESH) {
+            e->signer == signer && now - e->iat < TOKEN_REFRESH) {
             gr_buf_add(out, e->token, e->len);
             hit = true;
         }
@@ -73,8 +76,8 @@ static bool cache_get(struct status_cache *c, const struct gr_status_list_rec *r
     return hit;
 }
 
-static void cache_put(struct status_cache *c, const struct gr_status_list_rec *rec, int64_t iat,
-                      struct gr_str token)
+static void cache_put(struct status_cache *c, const struct gr_status_list_rec *rec,
+                      const struct gr_signer *signer, int64_t iat, struct gr_str token)
 {
     struct cached *e = NULL;
 
@@ -93,14 +96,15 @@ static void cache_put(struct status_cache *c, const struct gr_status_list_rec *r
         memcpy(e->id, rec->id, sizeof(e->id));
         e->version = rec->version;
         e->iat = iat;
+        e->signer = signer;
         e->token = gr__xstrndup(token.p, token.len);
         e->len = token.len;
     }
     pthread_mutex_unlock(&c->lock);
 }
 
-static int make_token(const struct req *r, const struct gr_status_list_rec *rec, struct gr_buf *out,
-                      struct gr_err *err)
+static int make_token(const struct req *r, const struct gr_status_list_rec *rec,
+                      const struct gr_signer *signer, struct gr_buf *out, struct gr_err *err)
 {
     const struct server *s = r->srv;
     struct gr_status_list *list =
@@ -113,7 +117,7 @@ static int make_token(const struct req *r, const struct gr_status_list_rec *rec,
     gr_buf_init(&uri, GR_BUF_UNBOUNDED);
     gr_buf_printf(&uri, "%.*s/status-lists/%s", (int)s->issuer_url.len, s->issuer_url.p, rec->id);
     rc = gr_status_list_token(list, gr_buf_str(&uri), s->issuer_url, r->now,
-                              r->now + TOKEN_LIFETIME, TOKEN_TTL, s->signer, out, err);
+                              r->now + TOKEN_LIFETIME, TOKEN_TTL, signer, out, err);
     gr_buf_release(&uri);
     gr_status_list_free(list);
     return rc;
@@ -123,6 +127,7 @@ static int make_token(const struct req *r, const struct gr_status_list_rec *rec,
 void route_status_list(struct req *r, struct gr_str id)
 {
     const struct server *s = r->srv;
+    const struct gr_signer *signer = server_signer(s); /* the active key, read once */
     struct gr_status_list_rec rec;
     struct gr_err err;
     char max_age[48];
@@ -140,14 +145,14 @@ void route_status_list(struct req *r, struct gr_str id)
         req_error(r, &err);
         return;
     }
-    if (!cache_get(s->status_cache, &rec, r->now, &r->out)) {
-        if (make_token(r, &rec, &r->out, &err) < 0) {
+    if (!cache_get(s->status_cache, &rec, signer, r->now, &r->out)) {
+        if (make_token(r, &rec, signer, &r->out, &err) < 0) {
             gr_buf_reset(&r->out);
             req_error(r, &err);
             gr_status_list_rec_release(&rec);
             return;
         }
-        cache_put(s->status_cache, &rec, r->now, gr_buf_str(&r->out));
+        cache_put(s->status_cache, &rec, signer, r->now, gr_buf_str(&r->out));
     }
     r->status = 200;
     r->content_type = "application/statuslist+jwt";

@@ -99,7 +99,7 @@ static bool wellknown(struct req *r, struct gr_str path)
     } docs[] = {
         { s->wk_issuer, &s->issuer_meta, "wellknown_issuer" },
         { s->wk_as, &s->as_meta, "wellknown_as" },
-        { s->wk_jwt_vc, &s->jwt_vc_meta, "wellknown_jwt_vc_issuer" },
+        { s->wk_jwt_vc, server_jwt_vc_meta(s), "wellknown_jwt_vc_issuer" }, /* keys.c */
     };
 
     for (size_t i = 0; i < GR_NELEM(docs); i++) {

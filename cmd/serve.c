@@ -19,8 +19,9 @@
 #include "cmd.h"
 #include "core/internal.h"
 
-#define DRAIN_SECONDS 10 /* how long in-flight requests get to finish on shutdown */
-#define SWEEP_SECONDS 60
+#define DRAIN_SECONDS    10 /* how long in-flight requests get to finish on shutdown */
+#define SWEEP_SECONDS    60
+#define KEY_POLL_SECONDS 5 /* how soon a rotation (gramota key rotate) is followed */
 
 static int make_dir(const char *path, struct gr_err *err)
 {
@@ -235,6 +236,7 @@ void server_close(struct server *s)
     gr_trust_free(s->wallet_providers);
     status_cache_free(s->status_cache);
     metrics_free(s->metrics);
+    keys_free(s);
     gr_signer_free(s->signer);
     gr_buf_release(&s->issuer_meta);
     gr_buf_release(&s->as_meta);
@@ -276,23 +278,35 @@ static void serve_usage(FILE *f)
     settings_help(f);
 }
 
-/* Wait for SIGINT/SIGTERM, sweeping expired state now and then. */
+/*
+ * Wait for SIGINT/SIGTERM, following the keyring every few seconds (a cheap
+ * read: keys.c swaps keys only when something changed) and sweeping expired
+ * state now and then.
+ */
 static void run(struct server *s)
 {
     sigset_t set;
-    struct timespec every = { SWEEP_SECONDS, 0 };
+    struct timespec every = { KEY_POLL_SECONDS, 0 };
     struct gr_err err;
+    int64_t swept = (int64_t)time(NULL);
 
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &every);
+        int64_t now = (int64_t)time(NULL);
 
         if (sig == SIGINT || sig == SIGTERM)
             return;
-        if (sig < 0 && errno == EAGAIN &&
-            s->store.ops->sweep(s->store.ctx, (int64_t)time(NULL), s->set.token_lifetime, &err) < 0)
+        if (sig >= 0 || errno != EAGAIN)
+            continue;
+        if (keys_refresh(s, now, false, &err) < 0)
+            fprintf(stderr, "gramota: keyring: %s (%s)\n", err.desc, err.cause);
+        if (now - swept < SWEEP_SECONDS)
+            continue;
+        swept = now;
+        if (s->store.ops->sweep(s->store.ctx, now, s->set.token_lifetime, &err) < 0)
             fprintf(stderr, "gramota: sweep: %s (%s)\n", err.desc, err.cause);
     }
 }
@@ -323,8 +337,8 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((fd = http_listen(s.set.listen, bound, sizeof(bound), &err)) < 0 ||
-        server_open(&s, bound, &err) < 0 || default_org(&s, &err) < 0 ||
-        http_start(&s, fd, &d, &err) < 0) {
+        server_open(&s, bound, &err) < 0 || keys_start(&s, (int64_t)time(NULL), &err) < 0 ||
+        default_org(&s, &err) < 0 || http_start(&s, fd, &d, &err) < 0) {
         rc = cmd_fail("serve", &err);
         goto out;
     }

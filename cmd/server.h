@@ -4,7 +4,8 @@
 /*
  * gramota serve: the settings, the start-up state every request reads, and
  * one request's life. Start-up state is built once before the first
- * connection and never written while serving (STYLE §3.1).
+ * connection and never written while serving (STYLE §3.1), but for one
+ * pointer: the keyset of keys.c, swapped whole when the keys rotate.
  */
 
 #include <stdatomic.h>
@@ -27,7 +28,8 @@ struct server {
     struct gr_str issuer_url;
     struct gr_str issuer_path; /* the path part of the issuer URL, "" or "/tenant" */
     struct gr_store store;
-    struct gr_signer *signer;
+    struct gr_signer *signer;      /* the configured key; what signs is server_signer()'s */
+    _Atomic(struct keyset *) keys; /* the keys signing and published, swapped whole (keys.c) */
     struct gr_cred_types *types;
     struct gr_issuer_settings meta;                     /* what the documents are built from */
     struct gr_buf issuer_meta, as_meta, jwt_vc_meta;    /* served as they are */
@@ -160,7 +162,32 @@ int resource_auth(struct req *r, const char *endpoint, struct gr_token *tok,
 void notification_id(const struct gr_token_hash *token, char out[GR_STORE_ID_LEN + 1]);
 void route_notification(struct req *r);
 
+/*
+ * keys.c: the signing keys, following the store's keyring. server_signer()
+ * is the key that signs now, server_jwt_vc_meta() the jwt-vc-issuer document
+ * listing every key that may still verify: a request reads each once and may
+ * keep what it got until it completes. keys_start() (gramota serve, once the
+ * store is open) registers the configured key as the keyring says and builds
+ * the first keyset; keys_refresh() (the main thread alone) follows the
+ * keyring, swapping in a new keyset when the active key or the published set
+ * changed; keys_free() (after the last request) frees every keyset.
+ * keys_register() makes `signer`, opened from `uri`, the active key.
+ * keys_redact() copies a signer URI without its secrets (pin-value).
+ */
+struct keyset;
+const struct gr_signer *server_signer(const struct server *s);
+const struct gr_buf *server_jwt_vc_meta(const struct server *s);
+int keys_start(struct server *s, int64_t now, struct gr_err *err);
+int keys_refresh(struct server *s, int64_t now, bool starting, struct gr_err *err);
+void keys_free(struct server *s);
+int keys_register(const struct server *s, const struct gr_signer *signer, const char *uri,
+                  int64_t now, struct gr_err *err);
+void keys_redact(const char *uri, char *out, size_t size);
+/* Until when keyring key `k` stays published (INT64_MAX while active). */
+int64_t keys_published_until(const struct gr_signing_key *k);
+
 /* route_status.c */
+#define STATUS_TOKEN_LIFETIME 86400 /* a status list token's exp, after its iat: a day */
 struct status_cache;
 struct status_cache *status_cache_new(void);
 void status_cache_free(struct status_cache *c);

@@ -27,6 +27,9 @@
 
 #define GR_STORE_ID_LEN   22 /* base64url of 16 random bytes */
 #define GR_STORE_NAME_MAX 64
+#define GR_STORE_KID_MAX  128  /* a signing key's kid (an RFC 7638 thumbprint is 43) */
+#define GR_STORE_URI_MAX  1024 /* a signer URI, as the keyring keeps it */
+#define GR_STORE_JWK_MAX  1024 /* a public JWK, JSON */
 
 struct gr_org {
     char id[GR_STORE_ID_LEN + 1];
@@ -110,7 +113,8 @@ struct gr_issued {
     int64_t issued_at;
     int64_t expires_at;
     bool has_status;
-    struct gr_status_slot status; /* its entry in a status list, when has_status */
+    struct gr_status_slot status;   /* its entry in a status list, when has_status */
+    char kid[GR_STORE_KID_MAX + 1]; /* the signing key's kid; "" when not recorded */
 };
 
 /* A credential's status, as the admin API names it (TSL §7.1 values). */
@@ -159,6 +163,26 @@ struct gr_audit_event {
 struct gr_store_stats {
     uint64_t db_errors;
     uint64_t redis_errors;
+};
+
+enum gr_key_state { GR_KEY_ACTIVE, GR_KEY_RETIRED };
+
+/*
+ * A signing key of the keyring (key_activate, key_list): the key that signs
+ * now, and the ones before it, kept so that whoever still holds something
+ * they signed can verify it.
+ */
+struct gr_signing_key {
+    char kid[GR_STORE_KID_MAX + 1];
+    char signer_uri[GR_STORE_URI_MAX + 1]; /* how to open it again; never a secret (see below) */
+    char jwk[GR_STORE_JWK_MAX + 1];        /* its public JWK, JSON */
+    enum gr_key_state state;
+    int64_t created_at;   /* first registered */
+    int64_t activated_at; /* last made active */
+    int64_t retired_at;   /* 0 while active */
+    /* key_list only: */
+    int64_t live_until; /* the latest expires_at of a credential it signed; 0: none */
+    int64_t live_count; /* its credentials unexpired at `now`; -1 when not counted */
 };
 
 /* A token bucket's answer (see rate_take). */
@@ -219,7 +243,10 @@ struct gr_store_ops {
     int (*jti_add)(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
                    struct gr_err *err);
 
-    /* Issued credentials, all of a batch or none, durably before the response. */
+    /*
+     * Issued credentials, all of a batch or none, durably before the response.
+     * Each carries the kid it was signed with, which key_list counts.
+     */
     int (*issued_add)(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err);
 
     /*
@@ -269,6 +296,29 @@ struct gr_store_ops {
     int (*audit_append)(void *ctx, const struct gr_audit_event *ev, size_t count,
                         struct gr_err *err);
     int (*audit_verify)(void *ctx, size_t *count, struct gr_err *err);
+
+    /*
+     * The keyring, shared by every process on this store. key_activate makes
+     * `key` (its kid, signer_uri and jwk) the one active key in one
+     * transaction: the active one, if another, is retired at `now`; a new kid
+     * is added (created_at `now`); a retired one comes back (retired_at
+     * cleared, signer_uri replaced; its jwk stays, a kid names one key);
+     * activated_at becomes `now` unless it was active already.
+     * Racing activations are serialized: afterwards exactly one key is
+     * active, the last one committed. The caller strips secrets (a PIN) from
+     * signer_uri first: the store holds no secret but as a hash.
+     * Code: INVALID_REQUEST (an empty or too long kid, uri or jwk).
+     *
+     * key_list writes at most `max` keys, the active one first, then the
+     * retired ones, most recently retired first; `*count` says how many.
+     * live_until comes from the credentials recorded with each kid
+     * (issued_add); with `count_live`, live_count counts those unexpired at
+     * `now` (a scan of them: for the CLI, not for every request).
+     */
+    int (*key_activate)(void *ctx, const struct gr_signing_key *key, int64_t now,
+                        struct gr_err *err);
+    int (*key_list)(void *ctx, int64_t now, bool count_live, struct gr_signing_key *out, size_t max,
+                    size_t *count, struct gr_err *err);
 
     /* A random 32-byte secret shared by every process on this store, made on first use. */
     int (*secret)(void *ctx, const char *name, uint8_t out[32], struct gr_err *err);

@@ -2,10 +2,11 @@
 #define GR_STORE_INTERNAL_H
 
 /*
- * What the files of the store share. The SQLite backend is four files:
+ * What the files of the store share. The SQLite backend is five files:
  * sqlite_db.c (connection pool, statement cache, error mapping, migrations),
  * sqlite_schema.c (the tables and every statement over them), sqlite_offer.c
- * (offers and their redemption) and sqlite.c (the other operations).
+ * (offers and their redemption), sqlite_keys.c (the keyring) and sqlite.c
+ * (the other operations).
  */
 
 #include <sqlite3.h>
@@ -76,6 +77,9 @@ enum gr__store_sql_id {
     SQ_SWEEP_OFFERS,
     SQ_RATE_TAKE,
     SQ_RATE_GET,
+    SQ_KEY_RETIRE,
+    SQ_KEY_ACTIVATE,
+    SQ_KEY_LIST,
     SQ__COUNT
 };
 extern const char *const gr__store_sql[SQ__COUNT];
@@ -159,6 +163,13 @@ int gr__store_credential_set_status(void *ctx, struct gr_str org_id, struct gr_s
 int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
                            struct gr_err *err);
 int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
+/* The keyring (sqlite_keys.c). */
+int gr__store_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
+                           struct gr_err *err);
+int gr__store_key_list(void *ctx, int64_t now, bool count_live, struct gr_signing_key *out,
+                       size_t max, size_t *count, struct gr_err *err);
+/* Both backends: does `key` fit the keyring (store.h key_activate)? Code: INVALID_REQUEST. */
+int gr__store_key_check(const struct gr_signing_key *key, struct gr_err *err);
 
 /*
  * Offer states and transaction-code input modes as every backend stores them

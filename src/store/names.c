@@ -1,6 +1,7 @@
 /*
  * What every store backend stores alike: the names of offer states and of
- * transaction-code input modes in the database, and reading them back.
+ * transaction-code input modes in the database, and reading them back; and
+ * what a keyring entry must hold.
  */
 #include "store/internal.h"
 
@@ -36,4 +37,18 @@ void gr__store_offer_forget(struct gr_offer *out)
 {
     gr_offer_release(out);
     memset(out, 0, sizeof(*out));
+}
+
+/* see internal.h */
+int gr__store_key_check(const struct gr_signing_key *key, struct gr_err *err)
+{
+    size_t kid = strnlen(key->kid, sizeof(key->kid)),
+           uri = strnlen(key->signer_uri, sizeof(key->signer_uri)),
+           jwk = strnlen(key->jwk, sizeof(key->jwk));
+
+    if (kid == 0 || kid == sizeof(key->kid) || uri == 0 || uri == sizeof(key->signer_uri) ||
+        jwk == 0 || jwk == sizeof(key->jwk))
+        return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                       "A signing key needs a kid, a signer URI and a JWK, each within its size.");
+    return 0;
 }

@@ -289,6 +289,7 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
             gr__pg_bytes(&a, NULL, 0);
             gr__pg_bytes(&a, NULL, 0);
         }
+        gr__pg_field(&a, r->kid, sizeof(r->kid));
         if (gr__pg_tx_queue(c, PQ_ISSUED_INSERT, &a, err) < 0)
             goto out;
     }
@@ -470,6 +471,8 @@ const struct gr_store_ops gr__pg_ops = {
     .credential_set_status = gr__pg_credential_set_status,
     .audit_append = gr__pg_audit_append,
     .audit_verify = gr__pg_audit_verify,
+    .key_activate = gr__pg_key_activate,
+    .key_list = gr__pg_key_list,
     .secret = secret,
     .ping = ping,
     .sweep = sweep,

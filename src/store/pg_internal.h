@@ -5,8 +5,8 @@
  * What the files of the PostgreSQL store share: pg_db.c (connection pool,
  * prepared statements, parameters, error mapping, migrations), pg_schema.c
  * (the tables and every statement over them), pg_offer.c (offers and their
- * redemption), pg_status.c (status lists, the lifecycle and the audit trail)
- * and pg.c (the other operations and the ops table).
+ * redemption), pg_status.c (status lists, the lifecycle and the audit trail),
+ * pg_keys.c (the keyring) and pg.c (the other operations and the ops table).
  *
  * Every parameter and every result travels in binary format: integers are
  * BIGINT (8 bytes, network order), hashes BYTEA, texts their bytes. Each
@@ -77,6 +77,10 @@ enum gr__pg_sql_id {
     PQ_SWEEP_OFFERS,
     PQ_RATE_TAKE,
     PQ_RATE_GET,
+    PQ_KEY_LOCK,
+    PQ_KEY_RETIRE,
+    PQ_KEY_ACTIVATE,
+    PQ_KEY_LIST,
     PQ__COUNT
 };
 extern const char *const gr__pg_sql[PQ__COUNT];
@@ -187,5 +191,9 @@ int gr__pg_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str 
 int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
                         struct gr_err *err);
 int gr__pg_audit_verify(void *ctx, size_t *count, struct gr_err *err);
+int gr__pg_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
+                        struct gr_err *err);
+int gr__pg_key_list(void *ctx, int64_t now, bool count_live, struct gr_signing_key *out, size_t max,
+                    size_t *count, struct gr_err *err);
 
 #endif

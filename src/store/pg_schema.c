@@ -141,6 +141,23 @@ const char *const gr__pg_migrations[] = {
     "INSERT INTO status_used (list_id, idx) SELECT id, i FROM status_lists, "
     "generate_series(0, size - 1) AS i WHERE get_bit(used, i::int) = 1;"
     "UPDATE status_lists SET used = ''::bytea;",
+    /*
+     * 4: the keyring, as migration 6 of sqlite_schema.c says. IF NOT EXISTS:
+     * tests roll the recorded version back to re-run older steps.
+     */
+    "CREATE TABLE IF NOT EXISTS signing_keys ("
+    "  kid TEXT PRIMARY KEY,"
+    "  signer_uri TEXT NOT NULL,"
+    "  jwk TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
+    "  created_at BIGINT NOT NULL,"
+    "  activated_at BIGINT NOT NULL,"
+    "  retired_at BIGINT"
+    ");"
+    "CREATE UNIQUE INDEX IF NOT EXISTS signing_keys_one_active ON signing_keys (state) "
+    "WHERE state = 'active';"
+    "ALTER TABLE issued ADD COLUMN IF NOT EXISTS kid TEXT;"
+    "CREATE INDEX IF NOT EXISTS issued_kid ON issued (kid, expires_at);",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -164,6 +181,7 @@ const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
 #define LOCK_NS     "1196581229"
 #define LOCK_AUDIT  "2"
 #define LOCK_STATUS "3"
+#define LOCK_KEYS   "4"
 
 /* see pg_internal.h */
 const char *const gr__pg_sql[PQ__COUNT] = {
@@ -217,9 +235,9 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
                    "WHERE jtis.expires_at <= $3::bigint",
     [PQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
-                         "issued_at, expires_at, status_list, status_idx) VALUES ($1::text, "
+                         "issued_at, expires_at, status_list, status_idx, kid) VALUES ($1::text, "
                          "$2::text, $3::text, $4::text, $5::text, $6::bytea, $7::bigint, "
-                         "$8::bigint, $9::text, $10::bigint)",
+                         "$8::bigint, $9::text, $10::bigint, nullif($11::text, ''))",
     [PQ_ISSUED_IDS] = "SELECT id FROM issued WHERE org_id = $1::text AND offer_id = $2::text "
                       "ORDER BY issued_at, seq LIMIT $3::bigint",
     /* One allocator at a time, across every process (pg_status.c). */
@@ -301,4 +319,26 @@ const char *const gr__pg_sql[PQ__COUNT] = {
         "SET full_at = greatest(b.full_at, $2::bigint) + $3::bigint "
         "WHERE greatest(b.full_at, $2::bigint) + $3::bigint - $2::bigint <= $4::bigint",
     [PQ_RATE_GET] = "SELECT full_at FROM rate_buckets WHERE key = $1::text",
+    /*
+     * key_activate (pg_keys.c). Under READ COMMITTED, two activations could
+     * each retire the key they saw active and each insert their own, and the
+     * second would break signing_keys_one_active: one at a time instead.
+     */
+    [PQ_KEY_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_KEYS ")",
+    [PQ_KEY_RETIRE] = "UPDATE signing_keys SET state = 'retired', retired_at = $2::bigint "
+                      "WHERE state = 'active' AND kid <> $1::text",
+    [PQ_KEY_ACTIVATE] = "INSERT INTO signing_keys AS k (kid, signer_uri, jwk, state, created_at, "
+                        "activated_at) VALUES ($1::text, $2::text, $3::text, 'active', $4::bigint, "
+                        "$4::bigint) ON CONFLICT (kid) DO UPDATE SET "
+                        "signer_uri = excluded.signer_uri, retired_at = NULL, "
+                        "activated_at = CASE WHEN k.state = 'active' THEN k.activated_at "
+                        "ELSE $4::bigint END, state = 'active'",
+    /* As SQ_KEY_LIST in sqlite_schema.c. */
+    [PQ_KEY_LIST] = "SELECT k.kid, k.signer_uri, k.jwk, k.state, k.created_at, "
+                    "k.activated_at, coalesce(k.retired_at, 0), "
+                    "coalesce((SELECT max(i.expires_at) FROM issued i WHERE i.kid = k.kid), 0), "
+                    "CASE WHEN $2::bigint <> 0 THEN (SELECT count(*) FROM issued i "
+                    "WHERE i.kid = k.kid AND i.expires_at > $1::bigint) ELSE -1 END "
+                    "FROM signing_keys k ORDER BY k.state = 'active' DESC, "
+                    "coalesce(k.retired_at, 0) DESC, k.kid LIMIT $3::bigint",
 };

@@ -576,6 +576,18 @@ static int secret(void *ctx, const char *name, uint8_t out[32], struct gr_err *e
     return DB(ctx).ops->secret(DB(ctx).ctx, name, out, err);
 }
 
+/* The keyring lives in the database: every process must see one active key. */
+static int key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
+                        struct gr_err *err)
+{
+    return DB(ctx).ops->key_activate(DB(ctx).ctx, key, now, err);
+}
+static int key_list(void *ctx, int64_t now, bool count_live, struct gr_signing_key *out, size_t max,
+                    size_t *count, struct gr_err *err)
+{
+    return DB(ctx).ops->key_list(DB(ctx).ctx, now, count_live, out, max, count, err);
+}
+
 static const struct gr_store_ops redis_ops = {
     .name = "redis",
     .org_create = org_create,
@@ -600,6 +612,8 @@ static const struct gr_store_ops redis_ops = {
     .credential_set_status = credential_set_status,
     .audit_append = audit_append,
     .audit_verify = audit_verify,
+    .key_activate = key_activate,
+    .key_list = key_list,
     .secret = secret,
     .ping = ping,
     .sweep = sweep,

@@ -317,6 +317,7 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
             sqlite3_bind_null(st, 9);
             sqlite3_bind_null(st, 10);
         }
+        gr__store_bind_field(st, 11, r->kid, sizeof(r->kid));
         if (gr__store_insert(c, st, GR_ERR_CONFLICT,
                              "A credential with this id is already recorded.", err) < 0)
             goto out;
@@ -540,6 +541,8 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .credential_set_status = gr__store_credential_set_status,
     .audit_append = gr__store_audit_append,
     .audit_verify = gr__store_audit_verify,
+    .key_activate = gr__store_key_activate,
+    .key_list = gr__store_key_list,
     .secret = secret,
     .ping = ping,
     .sweep = sweep,

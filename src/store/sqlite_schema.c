@@ -142,6 +142,25 @@ const char *const gr__store_sqlite_migrations[] = {
     "  full_at INTEGER NOT NULL" /* Unix milliseconds */
     ") WITHOUT ROWID;"
     "CREATE INDEX rate_buckets_full ON rate_buckets (full_at);",
+    /*
+     * 6: the keyring (store.h key_activate). The partial unique index lets at
+     * most one key be active, whatever the writers do. issued.kid says which
+     * key signed each credential (NULL before this step), so that a retired
+     * key stays published while a credential it signed is live: the index
+     * answers max(expires_at) per kid without a scan.
+     */
+    "CREATE TABLE signing_keys ("
+    "  kid TEXT PRIMARY KEY,"
+    "  signer_uri TEXT NOT NULL,"
+    "  jwk TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),"
+    "  created_at INTEGER NOT NULL,"
+    "  activated_at INTEGER NOT NULL,"
+    "  retired_at INTEGER"
+    ");"
+    "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';"
+    "ALTER TABLE issued ADD COLUMN kid TEXT;"
+    "CREATE INDEX issued_kid ON issued (kid, expires_at);",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -199,8 +218,8 @@ const char *const gr__store_sql[SQ__COUNT] = {
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
                    "WHERE jtis.expires_at <= ?3",
     [SQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
-                         "issued_at, expires_at, status_list, status_idx) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         "issued_at, expires_at, status_list, status_idx, kid) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''))",
     [SQ_STATUS_OPEN] = "SELECT id, used, free FROM status_lists WHERE bits = ?1 AND size = ?2 "
                        "AND free > 0 ORDER BY created_at, id LIMIT 1",
     [SQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, created_at, "
@@ -256,4 +275,20 @@ const char *const gr__store_sql[SQ__COUNT] = {
                      "ON CONFLICT (key) DO UPDATE SET full_at = max(full_at, ?2) + ?3 "
                      "WHERE max(full_at, ?2) + ?3 - ?2 <= ?4",
     [SQ_RATE_GET] = "SELECT full_at FROM rate_buckets WHERE key = ?1",
+    /* key_activate (sqlite_keys.c): retire the active key unless it is ?1, then make ?1 active. */
+    [SQ_KEY_RETIRE] = "UPDATE signing_keys SET state = 'retired', retired_at = ?2 "
+                      "WHERE state = 'active' AND kid <> ?1",
+    [SQ_KEY_ACTIVATE] = "INSERT INTO signing_keys (kid, signer_uri, jwk, state, created_at, "
+                        "activated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4) ON CONFLICT (kid) "
+                        "DO UPDATE SET signer_uri = excluded.signer_uri, retired_at = NULL, "
+                        "activated_at = CASE WHEN state = 'active' THEN activated_at ELSE ?4 END, "
+                        "state = 'active'",
+    /* ?1 now, ?2 whether to count the live credentials (a scan of issued_kid), ?3 the limit. */
+    [SQ_KEY_LIST] = "SELECT k.kid, k.signer_uri, k.jwk, k.state, k.created_at, "
+                    "k.activated_at, coalesce(k.retired_at, 0), "
+                    "coalesce((SELECT max(i.expires_at) FROM issued i WHERE i.kid = k.kid), 0), "
+                    "CASE WHEN ?2 THEN (SELECT count(*) FROM issued i WHERE i.kid = k.kid "
+                    "AND i.expires_at > ?1) ELSE -1 END "
+                    "FROM signing_keys k ORDER BY k.state = 'active' DESC, "
+                    "coalesce(k.retired_at, 0) DESC, k.kid LIMIT ?3",
 };

@@ -1275,6 +1275,161 @@ static void test_secret_race(void **state)
         assert_memory_equal(r.secret[0], r.secret[i], 32);
 }
 
+/* A keyring entry for `kid`, opened from file:/keys/<kid>.pem. */
+static void key_init(struct gr_signing_key *k, const char *kid)
+{
+    memset(k, 0, sizeof(*k));
+    snprintf(k->kid, sizeof(k->kid), "%s", kid);
+    snprintf(k->signer_uri, sizeof(k->signer_uri), "file:/keys/%s.pem", kid);
+    snprintf(k->jwk, sizeof(k->jwk), "{\"kty\":\"EC\",\"kid\":\"%s\"}", kid);
+}
+
+static void activate(struct fixture *f, const char *kid, int64_t now)
+{
+    struct gr_signing_key k;
+    struct gr_err err;
+
+    key_init(&k, kid);
+    ok(OPS(f)->key_activate(CTX(f), &k, now, &err), &err);
+}
+
+/* The keyring at `now`, counted; returns how many keys. */
+static size_t list_keys(struct fixture *f, int64_t now, struct gr_signing_key *out, size_t max)
+{
+    struct gr_err err;
+    size_t n = 99;
+
+    ok(OPS(f)->key_list(CTX(f), now, true, out, max, &n, &err), &err);
+    return n;
+}
+
+/* A credential of offer-1 signed by `kid`, expiring at `exp`. */
+static void issue_with(struct fixture *f, const char *id, const char *kid, int64_t exp)
+{
+    struct gr_issued rec;
+    struct gr_err err;
+
+    issued_init(&rec, id);
+    snprintf(rec.kid, sizeof(rec.kid), "%s", kid);
+    rec.expires_at = exp;
+    ok(OPS(f)->issued_add(CTX(f), &rec, 1, &err), &err);
+}
+
+/* Activate, rotate, re-activate: one key active, the others retired with their times. */
+static void test_keyring(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_signing_key keys[4], bad;
+    struct gr_err err;
+    size_t n = 99;
+
+    ok(OPS(f)->key_list(CTX(f), NOW, true, keys, 4, &n, &err), &err);
+    assert_int_equal(n, 0);
+    activate(f, "key-a", NOW - 100);
+    activate(f, "key-a", NOW - 90); /* again: nothing changes */
+    assert_int_equal(list_keys(f, NOW, keys, 4), 1);
+    assert_string_equal(keys[0].kid, "key-a");
+    assert_string_equal(keys[0].signer_uri, "file:/keys/key-a.pem");
+    assert_string_equal(keys[0].jwk, "{\"kty\":\"EC\",\"kid\":\"key-a\"}");
+    assert_int_equal(keys[0].state, GR_KEY_ACTIVE);
+    assert_int_equal(keys[0].created_at, NOW - 100);
+    assert_int_equal(keys[0].activated_at, NOW - 100); /* not moved by the second activation */
+    assert_int_equal(keys[0].retired_at, 0);
+    assert_int_equal(keys[0].live_until, 0);
+    assert_int_equal(keys[0].live_count, 0);
+    /* A rotation retires key-a then and there. */
+    activate(f, "key-b", NOW - 50);
+    assert_int_equal(list_keys(f, NOW, keys, 4), 2);
+    assert_string_equal(keys[0].kid, "key-b");
+    assert_int_equal(keys[0].state, GR_KEY_ACTIVE);
+    assert_string_equal(keys[1].kid, "key-a");
+    assert_int_equal(keys[1].state, GR_KEY_RETIRED);
+    assert_int_equal(keys[1].retired_at, NOW - 50);
+    /* Back to key-a, from elsewhere: active again, its creation kept, key-b retired. */
+    key_init(&bad, "key-a");
+    snprintf(bad.signer_uri, sizeof(bad.signer_uri), "file:/moved/key-a.pem");
+    ok(OPS(f)->key_activate(CTX(f), &bad, NOW - 10, &err), &err);
+    assert_int_equal(list_keys(f, NOW, keys, 4), 2);
+    assert_string_equal(keys[0].kid, "key-a");
+    assert_string_equal(keys[0].signer_uri, "file:/moved/key-a.pem");
+    assert_int_equal(keys[0].created_at, NOW - 100);
+    assert_int_equal(keys[0].activated_at, NOW - 10);
+    assert_int_equal(keys[0].retired_at, 0);
+    assert_string_equal(keys[1].kid, "key-b");
+    assert_int_equal(keys[1].retired_at, NOW - 10);
+    /* At most `max`, the active one first. */
+    activate(f, "key-c", NOW - 5);
+    ok(OPS(f)->key_list(CTX(f), NOW, false, keys, 2, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[0].kid, "key-c");
+    assert_string_equal(keys[1].kid, "key-a"); /* retired last */
+    assert_int_equal(keys[0].live_count, -1);  /* not counted */
+    /* Refused: an empty kid, URI or JWK. */
+    key_init(&bad, "");
+    assert_code(code_of(OPS(f)->key_activate(CTX(f), &bad, NOW, &err), &err),
+                GR_ERR_INVALID_REQUEST);
+    key_init(&bad, "key-d");
+    bad.jwk[0] = '\0';
+    assert_code(code_of(OPS(f)->key_activate(CTX(f), &bad, NOW, &err), &err),
+                GR_ERR_INVALID_REQUEST);
+    assert_int_equal(list_keys(f, NOW, keys, 4), 3);
+}
+
+/* live_until and live_count follow the credentials recorded with each kid. */
+static void test_keyring_live(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_signing_key keys[3];
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    activate(f, "key-a", NOW - 100);
+    issue_with(f, "cred-1", "key-a", NOW + 1000);
+    issue_with(f, "cred-2", "key-a", NOW + 5000);
+    issue_with(f, "cred-3", "key-a", NOW - 1); /* expired already */
+    issue_with(f, "cred-4", "", NOW + 9000);   /* signed before the keyring: no kid */
+    activate(f, "key-b", NOW - 50);
+    issue_with(f, "cred-5", "key-b", NOW + 200);
+    assert_int_equal(list_keys(f, NOW, keys, 3), 2);
+    assert_string_equal(keys[0].kid, "key-b");
+    assert_int_equal(keys[0].live_until, NOW + 200);
+    assert_int_equal(keys[0].live_count, 1);
+    assert_string_equal(keys[1].kid, "key-a");
+    assert_int_equal(keys[1].live_until, NOW + 5000);
+    assert_int_equal(keys[1].live_count, 2);
+    /* Later, key-a's last credential outlives key-b's. */
+    assert_int_equal(list_keys(f, NOW + 1000, keys, 3), 2);
+    assert_int_equal(keys[0].live_count, 0);
+    assert_int_equal(keys[1].live_count, 1);
+    assert_int_equal(keys[1].live_until, NOW + 5000); /* past or not: the caller compares */
+}
+
+/* Racing activations of distinct keys: afterwards exactly one is active. */
+static int race_activate(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_signing_key k;
+    char kid[16];
+
+    snprintf(kid, sizeof(kid), "key-%02d", i);
+    key_init(&k, kid);
+    return OPS(r->f)->key_activate(CTX(r->f), &k, NOW, err);
+}
+
+static void test_keyring_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_activate };
+    struct gr_signing_key keys[RACERS + 1];
+    size_t n, active = 0;
+
+    activate(r.f, "key-old", NOW - 100);
+    assert_int_equal(run_race(&r), RACERS);
+    n = list_keys(r.f, NOW, keys, GR_NELEM(keys));
+    assert_int_equal(n, RACERS + 1);
+    for (size_t i = 0; i < n; i++)
+        active += keys[i].state == GR_KEY_ACTIVE;
+    assert_int_equal(active, 1);
+    assert_int_equal(keys[0].state, GR_KEY_ACTIVE);
+}
+
 /* Whether offer `id` still holds its claims. */
 static bool holds_claims(struct fixture *f, const char *id)
 {
@@ -1397,6 +1552,9 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup_teardown(test_status_change_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_keyring, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_keyring_live, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_keyring_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
