@@ -10,6 +10,12 @@
  * list token's lifetime ago (plus KEY_GRACE for processes that noticed the
  * rotation late), since a verifier may still hold a token it signed.
  *
+ * Scheduling. `gramota key rotate` activates a key WELL_KNOWN_MAX_AGE ahead:
+ * the keyring calls it active (and its predecessor retired) from then on,
+ * so it is published at once, while its predecessor, retired at that same
+ * future time, signs until then (signing_key()). A verifier's cached
+ * jwt-vc-issuer thus never meets a kid it has not had time to fetch.
+ *
  * Swapping. Requests read the signer and the document through one atomic
  * pointer to an immutable keyset. keys_refresh() (the main thread only)
  * builds a new keyset and publishes it with one atomic store; the keyset it
@@ -235,6 +241,21 @@ static const struct gr_signer *pick_signer(const struct server *s, const struct 
     return *opened;
 }
 
+/*
+ * The keyring entry that signs at `now` (keys as key_list gives them, the
+ * active one first): the active key, unless its activation is still ahead,
+ * in which case the key it retires then. NULL when the keyring is empty.
+ */
+static const struct gr_signing_key *signing_key(const struct gr_signing_key *keys, size_t n,
+                                                int64_t now)
+{
+    if (n == 0 || keys[0].state != GR_KEY_ACTIVE)
+        return NULL;
+    if (keys[0].activated_at > now && n > 1 && keys[1].retired_at == keys[0].activated_at)
+        return &keys[1];
+    return &keys[0];
+}
+
 /* see server.h */
 int keys_refresh(struct server *s, int64_t now, bool starting, struct gr_err *err)
 {
@@ -248,14 +269,14 @@ int keys_refresh(struct server *s, int64_t now, bool starting, struct gr_err *er
     if (s->store.ops->key_list(s->store.ctx, now, false, keys, KEYS_MAX, &n, err) < 0)
         goto out;
     {
-        const struct gr_signer *want = pick_signer(
-            s, signer, n && keys[0].state == GR_KEY_ACTIVE ? &keys[0] : NULL, &opened, err);
+        const struct gr_signing_key *signs = signing_key(keys, n, now);
+        const struct gr_signer *want = pick_signer(s, signer, signs, &opened, err);
 
         if (want == NULL && starting)
             goto out;
         if (want == NULL) /* keep signing with the key we have, which stays published */
-            fprintf(stderr, "gramota: keyring: the active key %s cannot be opened: %s (%s)\n",
-                    keys[0].kid, err->desc, err->cause);
+            fprintf(stderr, "gramota: keyring: the signing key %s cannot be opened: %s (%s)\n",
+                    signs->kid, err->desc, err->cause);
         else
             signer = want;
     }

@@ -206,9 +206,12 @@ void route_offer_by_reference(struct req *r, struct gr_str code)
 /* see server.h */
 void route_wellknown(struct req *r, const struct gr_buf *doc)
 {
+    char cache[40];
+
     gr_buf_addstr(&r->out, gr_buf_str(doc));
     req_json(r, 200);
-    req_add_header(r, "Cache-Control", "public, max-age=300");
+    snprintf(cache, sizeof(cache), "public, max-age=%d", WELL_KNOWN_MAX_AGE);
+    req_add_header(r, "Cache-Control", cache);
     req_add_header(r, "Access-Control-Allow-Origin", "*");
     /* The issuer metadata's URL also serves the signed form: caches must key on Accept. */
     if (doc == &r->srv->issuer_meta)

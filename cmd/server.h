@@ -188,6 +188,13 @@ int64_t keys_published_until(const struct gr_signing_key *k);
 
 /* route_status.c */
 #define STATUS_TOKEN_LIFETIME 86400 /* a status list token's exp, after its iat: a day */
+/*
+ * How long caches may keep the well-known documents (Cache-Control max-age),
+ * and so how long `gramota key rotate` publishes a new key before it signs:
+ * a verifier holding the document from just before the rotation has fetched
+ * it again by the time a credential under the new kid can reach it.
+ */
+#define WELL_KNOWN_MAX_AGE 300
 struct status_cache;
 struct status_cache *status_cache_new(void);
 void status_cache_free(struct status_cache *c);

@@ -112,8 +112,8 @@ kid0=$("$gramota" key list --data-dir "$data" | awk '$2 == "active" { print $1 }
 expect_published "before the rotation" "$kid0"
 run_node "issue before" rotation.mjs issue "$state" before
 
-# A rotation beside the running server, which follows it within seconds.
-out=$("$gramota" key rotate --data-dir "$data" 2>"$tmp/rotate.err")
+# A rotation at once (--now) beside the running server, which follows it within seconds.
+out=$("$gramota" key rotate --now --data-dir "$data" 2>"$tmp/rotate.err")
 kid1=${out%% *}
 uri1=${out#* }
 if [[ $kid1 =~ ^[A-Za-z0-9_-]{43}$ ]] && [ "$kid1" != "$kid0" ] && [ -f "${uri1#file:}" ] &&
@@ -140,6 +140,35 @@ read -r _ st1 _ _ live1 _ <<<"$row1"
 [ "$("$gramota" key list --data-dir "$data" | grep -c ' active ')" = 1 ] &&
     ok "key list: exactly one active key" || not_ok "key list: not exactly one active key"
 run_node "revoke" rotation.mjs revoke "$state" before "$kid1"
+
+# A scheduled rotation (no --now): the next key is published at once, the current one signs on.
+out=$("$gramota" key rotate --data-dir "$data" 2>"$tmp/rotate.err")
+kidn=${out%% *}
+for i in $(seq 100); do
+    published | grep -qx "$kidn" && break
+    sleep 0.2
+done
+expect_published "a scheduled rotation publishes the next key at once" "$kidn" "$kid1" "$kid0"
+run_node "issue scheduled" rotation.mjs issue "$state" scheduled
+run_node "check scheduled" rotation.mjs check "$state" before="$kid0" after="$kid1" scheduled="$kid1"
+[ "$(key_row "$kidn" | awk '{ print $2 }')" = next ] && [ "$(key_row "$kid1" | awk '{ print $2 }')" = active ] &&
+    ok "key list: $kidn next, $kid1 still active until then" ||
+    not_ok "key list: '$(key_row "$kidn")' / '$(key_row "$kid1")'"
+grep -q "signing from 300 seconds from now" "$tmp/rotate.err" &&
+    ok "key rotate says when the next key starts signing" ||
+    not_ok "key rotate: '$(cat "$tmp/rotate.err")'"
+# Five minutes on, as the keyring sees it: the next key signs, followed without a restart.
+sqlite3 "$data/gramota.db" "UPDATE signing_keys SET activated_at = activated_at - 400 WHERE kid = '$kidn';
+    UPDATE signing_keys SET retired_at = retired_at - 400 WHERE kid = '$kid1';"
+for i in $(seq 100); do
+    grep -q "signing with key $kidn" "$tmp/serve.err" && break
+    sleep 0.2
+done
+run_node "issue when due" rotation.mjs issue "$state" due
+run_node "check when due" rotation.mjs check "$state" before="$kid0" after="$kid1" due="$kidn"
+[ "$(key_row "$kidn" | awk '{ print $2 }')" = active ] && [ "$(key_row "$kid1" | awk '{ print $2 }')" = retired ] &&
+    ok "key list: once due, $kidn active and $kid1 retired" ||
+    not_ok "key list: '$(key_row "$kidn")' / '$(key_row "$kid1")'"
 stop "live rotation"
 
 # A rotation by configuration: --signer names a key the keyring has not seen.
@@ -148,7 +177,7 @@ kid2=$(sed -n 's/^kid: //p' "$tmp/k2.keygen")
 start "restart with --signer file:k2.pem" --signer "file:$tmp/k2.pem"
 [ "$(key_row "$kid2" | awk '{ print $2 }')" = active ] && ok "key list: the configured $kid2 is active" ||
     not_ok "key list: '$(key_row "$kid2")'"
-expect_published "after the restart" "$kid2" "$kid1" "$kid0"
+expect_published "after the restart" "$kid2" "$kidn" "$kid1" "$kid0"
 run_node "issue restarted" rotation.mjs issue "$state" restarted
 run_node "check after restart" rotation.mjs check "$state" before="$kid0" after="$kid1" restarted="$kid2"
 stop "rotation by configuration"
