@@ -39,6 +39,10 @@ void credential_json(const struct server *s, const struct gr_credential_rec *c, 
         gr_buf_printf(out, ",\"statusList\":{\"uri\":\"%.*s/status-lists/%s\",\"idx\":%" PRIu64 "}",
                       (int)s->issuer_url.len, s->issuer_url.p, i->status.list_id, i->status.idx);
     gr_buf_printf(out, ",\"issuedAt\":\"%s\",\"expiresAt\":\"%s\"", issued, expires);
+    if (i->kid[0] != '\0') { /* the signing key, as jwt-vc-issuer names it */
+        gr_buf_adds(out, ",\"kid\":");
+        gr__json_quote(gr_str_c(i->kid), out);
+    }
     if (c->status_at) {
         char at[32];
 

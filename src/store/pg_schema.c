@@ -169,7 +169,7 @@ const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
 #define TOKEN_COLS "hash, offer_id, org_id, config_id, jkt, expires_at, client_id"
 #define CRED_COLS                                                               \
     "id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, expires_at, " \
-    "status_list, status_idx, status, status_at"
+    "status_list, status_idx, status, status_at, coalesce(kid, '')"
 #define ORG_COLS   "id, name, created_at, coalesce(offer_rate, 0), coalesce(offer_burst, 0)"
 #define AUDIT_COLS "seq, at, kind, org_id, offer_id, credential_id, client, detail, prev, hash"
 

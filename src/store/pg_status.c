@@ -282,6 +282,8 @@ static int read_cred(const PGresult *r, int row, struct gr_credential_rec *out, 
     i->status.idx = (uint64_t)gr__pg_col_i64(r, row, 9);
     out->status = (enum gr_cred_status)gr__pg_col_i64(r, row, 10);
     out->status_at = gr__pg_col_i64(r, row, 11);
+    if (gr__pg_col_text(r, row, 12, i->kid, sizeof(i->kid), err) < 0)
+        return -1;
     return 0;
 }
 

@@ -33,7 +33,7 @@ static int read_cred(sqlite3_stmt *st, struct gr_credential_rec *out, struct gr_
     i->status.idx = (uint64_t)sqlite3_column_int64(st, 9);
     out->status = (enum gr_cred_status)sqlite3_column_int(st, 10);
     out->status_at = sqlite3_column_int64(st, 11);
-    return 0;
+    return gr__store_col_text(st, 12, i->kid, sizeof(i->kid), err);
 }
 
 static int get_on(struct gr__store_conn *c, struct gr_str org_id, struct gr_str id,

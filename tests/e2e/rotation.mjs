@@ -18,6 +18,7 @@ import {
 } from './lib.mjs';
 
 const server = servers.main;
+const admin = { headers: { Authorization: `Bearer ${server.apiKey}` } };
 const [mode, stateFile, ...args] = process.argv.slice(2);
 const state = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {};
 const kidOf = (jws) => decodeJson(jws.split('.')[0]).kid;
@@ -71,13 +72,17 @@ async function checkAll(expect) {
             const list = await verifiedToken(await fetchToken(statusOf(batch.creds[0]).uri));
             assert(list.getStatus(statusOf(batch.creds[1]).idx) === 0, 'the second credential is not valid');
         });
+        await check(`${label}: the lifecycle API names each credential's kid`, async () => {
+            const listed = (await http('GET', `${server.url}/v1/credentials?offerId=${batch.offerId}`, admin)).json?.credentials ?? [];
+            assertEqual(listed.length, batch.creds.length, 'credentials listed');
+            for (const c of listed) assertEqual(c.kid, kid, `kid of ${c.credentialId}`);
+        });
     }
 }
 
 async function revoke(label, kid) {
     await check(`${label}: revoked after the rotation, it shows in a fresh token signed by kid ${kid}`, async () => {
         const batch = state[label];
-        const admin = { headers: { Authorization: `Bearer ${server.apiKey}` } };
         const ids = (await http('GET', `${server.url}/v1/credentials?offerId=${batch.offerId}`, admin)).json?.credentials ?? [];
         const sl = statusOf(batch.creds[0]);
         const rec = ids.find((c) => c.statusList?.idx === sl.idx && c.statusList?.uri === sl.uri);

@@ -392,6 +392,16 @@ static void test_keyring_live(void **state)
     assert_int_equal(keys[0].live_count, 0);
     assert_int_equal(keys[1].live_count, 1);
     assert_int_equal(keys[1].live_until, NOW + 5000); /* past or not: the caller compares */
+    /* Each record says which key signed it; one from before the keyring says none. */
+    {
+        struct gr_credential_rec rec;
+        struct gr_err err;
+
+        ok(OPS(f)->credential_get(CTX(f), GR_STR("org-acme"), GR_STR("cred-5"), &rec, &err), &err);
+        assert_string_equal(rec.issued.kid, "key-b");
+        ok(OPS(f)->credential_get(CTX(f), GR_STR("org-acme"), GR_STR("cred-4"), &rec, &err), &err);
+        assert_string_equal(rec.issued.kid, "");
+    }
 }
 
 /* Racing activations of distinct keys: afterwards exactly one is active. */
