@@ -26,6 +26,7 @@ stop() {
     rm -rf "$tmp"
 }
 trap stop EXIT
+trap 'exit 143' TERM INT HUP # so that a killed run still stops its server (EXIT)
 
 as_pg "$bin/initdb" -D "$tmp/pg" -A trust -U gramota -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
     { cat "$tmp/initdb.log" >&2; exit 1; }

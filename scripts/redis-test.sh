@@ -35,6 +35,7 @@ stop() {
     rm -rf "$tmp"
 }
 trap stop EXIT
+trap 'exit 143' TERM INT HUP # so that a killed run still stops its server (EXIT)
 
 # Up when it answers PING (bash's /dev/tcp: no redis-cli needed).
 answers() {

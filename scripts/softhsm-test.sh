@@ -24,6 +24,7 @@ if [ ! -f "$module" ] || ! command -v softhsm2-util >/dev/null; then
 fi
 tmp=$(mktemp -d /tmp/gr_hsm_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 143' TERM INT HUP # so that a killed run still cleans up (EXIT)
 mkdir "$tmp/tokens"
 cat >"$tmp/softhsm2.conf" <<CONF
 directories.tokendir = $tmp/tokens
