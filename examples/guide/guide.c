@@ -301,11 +301,47 @@ static int draw_tx_code(char *out, int length, struct gr_err *err)
     return 0;
 }
 
+/* The subject's claims checked now, into the template that will issue them. */
+static int offer_claims(struct offer *o, const struct gr_offer_request *req, struct gr_err *err)
+{
+    struct gr_sdjwt_vc_spec spec = {
+        .vct = gr_cred_type_vct(o->type),
+        .iss = g.issuer_url,
+        .claims_json = gr_buf_str(&req->subject_json),
+        .disclosable_json = req->disclosable_json.len ? gr_buf_str(&req->disclosable_json)
+                                                      : gr_cred_type_disclosable(o->type),
+    };
+
+    gr_cred_type_decoys(o->type, &spec.decoys_min, &spec.decoys_max);
+    if ((o->tpl = gr_sdjwt_vc_template_new(&spec, g.signer, err)) == NULL)
+        return gr_err_recode(err, GR_ERR_INVALID_REQUEST);
+    snprintf(o->o.config_id, sizeof(o->o.config_id), "%.*s", (int)gr_cred_type_id(o->type).len,
+             gr_cred_type_id(o->type).p);
+    return 0;
+}
+
+/* A transaction code when asked for (its hash kept, the code shown once). */
+static int offer_tx_code(struct offer *o, const struct gr_offer_request *req, char tx[11],
+                         struct gr_err *err)
+{
+    if (!req->tx_code)
+        return 0;
+    o->o.has_tx_code = true;
+    o->o.tx_length = req->tx_length ? req->tx_length : 6;
+    if (req->tx_input_mode != GR_TX_NUMERIC || o->o.tx_length > 10)
+        return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                       "This issuer makes numeric codes of 4 to 10 digits.");
+    if (draw_tx_code(tx, o->o.tx_length, err) < 0)
+        return -1;
+    gr_sha256(tx, strlen(tx), o->o.tx_code_hash);
+    return 0;
+}
+
 /*
- * POST /v1/credential-offers, the admin key as Bearer token. The claims are
- * checked now, into the template that will issue them, so a bad offer fails
- * here and not in the wallet. PRODUCTION: organizations with their own API
- * keys, offer rate limits, offers by reference, the audit log, QR codes.
+ * POST /v1/credential-offers, the admin key as Bearer token, the body of
+ * API.md §2. A bad subject fails here, not in the wallet. PRODUCTION: the
+ * configuration's mandatory claims required, organizations with their own
+ * API keys, offer rate limits, offers by reference, QR codes, the audit log.
  */
 static int make_offer(struct MHD_Connection *c, struct gr_str body, int64_t now, struct reply *rep,
                       struct gr_err *err)
@@ -317,63 +353,34 @@ static int make_offer(struct MHD_Connection *c, struct gr_str body, int64_t now,
     char code[44], tx[11] = "";
     int rc = -1;
 
+    if (o == NULL)
+        abort();
     gr_buf_init(&json, GR_BUF_UNBOUNDED);
     gr_buf_init(&url, GR_BUF_UNBOUNDED);
     memset(&req, 0, sizeof(req));
-    if (o == NULL)
-        abort();
     if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
         !gr_ct_str_equal(gr_str_c(auth + 7), gr_str_c(g.admin_key))) {
         gr_fail(err, GR_ERR_UNAUTHORIZED, "The admin key is missing or wrong.");
         goto out;
     }
-    if (gr_offer_request_parse(body, &req, err) < 0 || pick_type(&req, &o->type, err) < 0)
+    if (gr_offer_request_parse(body, &req, err) < 0 || pick_type(&req, &o->type, err) < 0 ||
+        offer_claims(o, &req, err) < 0 || offer_tx_code(o, &req, tx, err) < 0 ||
+        mint(code, o->o.code_hash, err) < 0)
         goto out;
-    struct gr_sdjwt_vc_spec spec = {
-        .vct = gr_cred_type_vct(o->type),
-        .iss = g.issuer_url,
-        .claims_json = gr_buf_str(&req.subject_json),
-        .disclosable_json = req.disclosable_json.len ? gr_buf_str(&req.disclosable_json)
-                                                     : gr_cred_type_disclosable(o->type),
-    };
-    gr_cred_type_decoys(o->type, &spec.decoys_min, &spec.decoys_max);
-    if ((o->tpl = gr_sdjwt_vc_template_new(&spec, g.signer, err)) == NULL) {
-        gr_err_recode(err, GR_ERR_INVALID_REQUEST);
-        goto out;
-    }
-    snprintf(o->o.config_id, sizeof(o->o.config_id), "%.*s", (int)gr_cred_type_id(o->type).len,
-             gr_cred_type_id(o->type).p);
-    if (req.tx_code) {
-        o->o.has_tx_code = true;
-        o->o.tx_length = req.tx_length ? req.tx_length : 6;
-        if (req.tx_input_mode != GR_TX_NUMERIC || o->o.tx_length > 10) {
-            gr_fail(err, GR_ERR_INVALID_REQUEST,
-                    "This issuer makes numeric codes of 4 to 10 digits.");
-            goto out;
-        }
-        if (draw_tx_code(tx, o->o.tx_length, err) < 0)
-            goto out;
-        gr_sha256(tx, strlen(tx), o->o.tx_code_hash);
-    }
     o->o.state = GR_OFFER_PENDING;
     o->o.expires_at = now + (req.expires_in ? req.expires_in : OFFER_LIFETIME);
     o->o.credential_lifetime =
         req.credential_expires_in ? req.credential_expires_in : gr_cred_type_lifetime(o->type);
-    if (mint(code, o->o.code_hash, err) < 0)
-        goto out;
     gr_offer_json(g.issuer_url, &o->o, gr_str_c(code), &json);
     gr_offer_url(gr_buf_str(&json), false, &url);
-    /* The table keeps the offer past its expiry, so that a redeemed code stays known. */
-    rc = table_put(&g.offers, o->o.code_hash, o->o.expires_at + TOKEN_LIFETIME, o, now, err);
+    rc = table_put(&g.offers, o->o.code_hash, o->o.expires_at, o, now, err);
     o = NULL; /* taken, even on failure */
     if (rc < 0)
         goto out;
     rep->status = 201;
     gr_buf_printf(&rep->body, "{\"offerUrl\":\"%s\",\"preAuthCode\":\"%s\",\"credentialOffer\":%s",
                   url.data, code, json.data);
-    gr_buf_adds(&rep->body, tx[0] ? ",\"txCode\":\"" : "");
-    gr_buf_adds(&rep->body, tx[0] ? tx : "");
-    gr_buf_adds(&rep->body, tx[0] ? "\"}" : "}");
+    gr_buf_printf(&rep->body, tx[0] ? ",\"txCode\":\"%s\"}" : "}%s", tx);
 out:
     if (o)
         offer_free(o);
@@ -396,7 +403,7 @@ static int redeem(const struct gr_token_request *tr, int64_t now, struct offer *
     gr_sha256(tr->code.p, tr->code.len, hash);
     s = table_get(&g.offers, hash, now);
     o = s ? s->value : NULL;
-    if (o == NULL || o->o.state != GR_OFFER_PENDING || o->o.expires_at < now)
+    if (o == NULL || o->o.state != GR_OFFER_PENDING)
         return gr_fail(err, GR_ERR_INVALID_GRANT, "The pre-authorized code is unknown or used.");
     if (o->o.has_tx_code != (tr->tx_code.p != NULL))
         return gr_fail(err, GR_ERR_INVALID_REQUEST,
@@ -593,14 +600,16 @@ static int issue(const struct gr_credential_request *cr, const struct token *t,
     }
     if (gr_sdjwt_vc_issue(t->tpl, &b, out, err) < 0)
         return -1;
-    if (cr->dialect == GR_VCI_DRAFT13) /* one proof, one credential, at the top level */
+    /* An SD-JWT is base64url, '.' and '~': nothing to escape. */
+    if (cr->dialect == GR_VCI_DRAFT13) { /* Draft 13: one proof, one credential, at the top */
         gr_buf_printf(&rep->body, "{\"credential\":\"%s\"}", out[0].credential.data);
-    for (size_t i = 0; cr->dialect != GR_VCI_DRAFT13 && i < n; i++) {
-        /* An SD-JWT is base64url, '.' and '~': nothing to escape. */
-        gr_buf_printf(&rep->body, "%s{\"credential\":\"%s\"}", i ? "," : "{\"credentials\":[",
-                      out[i].credential.data);
+    } else {
+        gr_buf_adds(&rep->body, "{\"credentials\":[");
+        for (size_t i = 0; i < n; i++)
+            gr_buf_printf(&rep->body, "%s{\"credential\":\"%s\"}", i ? "," : "",
+                          out[i].credential.data);
+        gr_buf_adds(&rep->body, "]}");
     }
-    gr_buf_adds(&rep->body, cr->dialect == GR_VCI_DRAFT13 ? "" : "]}");
     for (size_t i = 0; i < n; i++) /* the credentialIds a back office would keep */
         printf("guide: issued %s, status entry %zu\n", out[i].id, (size_t)status[i].idx);
     gr_sdjwt_vc_issued_release(out, n);
@@ -638,7 +647,7 @@ out:
     return rc;
 }
 
-/* ---- the status list (Token Status List §5), signed afresh on each fetch ---- */
+/* ---- Step 6: the status list (Token Status List §5), signed afresh on each fetch ---- */
 
 /* PRODUCTION: lists in the store, revocation and suspension by the lifecycle API, tokens cached. */
 static int status_list(int64_t now, struct reply *rep, struct gr_err *err)
