@@ -2,7 +2,8 @@
 # `make test` runs every test (under
 # AddressSanitizer + UndefinedBehaviorSanitizer unless GR_SANITIZE says
 # otherwise), `make fuzz` builds the libFuzzer targets, `make bench` prints the
-# figures. Missing Debian and npm packages are installed on the way.
+# figures, `make examples` builds examples/ (the guide's issuer: build/.../examples/guide).
+# Missing Debian and npm packages are installed on the way.
 
 comma := ,
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
@@ -23,7 +24,7 @@ TEST_DIR  := $(call dir_for,$(TEST_SANITIZE))
 FUZZ_DIR  := build/fuzz
 BENCH_DIR := build/bench
 
-.PHONY: all build run test fuzz bench lint format clean deps deps-test deps-bench
+.PHONY: all build run test examples fuzz bench lint format clean deps deps-test deps-bench
 
 all: build
 
@@ -50,6 +51,12 @@ test: deps-test
 	@cmake -S . -B $(TEST_DIR) -DGR_SANITIZE=$(TEST_SANITIZE) $(GR_CMAKE_FLAGS) >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 	@scripts/run-tests.sh $(TEST_DIR)
+
+# The examples on the library, alone: examples/guide/guide.c, the guide's issuer in C.
+examples: deps
+	@cmake -S . -B $(BUILD_DIR) -DGR_SANITIZE=$(BUILD_SANITIZE) -DGR_EXAMPLES=ON $(GR_CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target guide
+	@echo "built: $(BUILD_DIR)/examples/guide (docs/guide.md)"
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_DIR) -DGR_FUZZ=ON -DGR_SANITIZE=address$(comma)undefined \

@@ -1,13 +1,11 @@
 /*
- * DPoP at our endpoints: the stateless checks of gr_dpop_verify, then the
- * replay set in the store for the whole acceptance window (RFC 9449 §11.1),
- * and server nonces when they are switched on.
+ * DPoP at our endpoints: gr_dpop_verify with the store's jti set as its replay
+ * set for the whole acceptance window (RFC 9449 §11.1), and server nonces when
+ * they are switched on.
  */
 #include "server.h"
 
 #include <gramota/dpop.h>
-
-#include "core/internal.h"
 
 /* see server.h */
 int req_dpop(struct req *r, const char *endpoint, struct gr_str access_token,
@@ -35,19 +33,13 @@ int req_dpop(struct req *r, const char *endpoint, struct gr_str access_token,
         .max_age = s->set.dpop_window,
         .nonce_secret = s->set.dpop_nonce ? s->dpop_secret : NULL,
         .nonce_lifetime = s->set.dpop_window,
+        /* The store's jti set is the replay set: remembered until its iat leaves the window. */
+        .replay = s->store.ops->jti_add,
+        .replay_ctx = s->store.ctx,
     };
     rc = gr_dpop_verify(&c, out, err);
     gr_buf_release(&url);
-    if (rc < 0)
-        return -1;
-    /* Remembered until its iat leaves the window: no replay is ever accepted. */
-    if (s->store.ops->jti_add(s->store.ctx, out->jti_hash, out->iat + s->set.dpop_window, r->now,
-                              err) < 0) {
-        if (err->code == GR_ERR_DUPLICATE)
-            return gr_fail(err, GR_ERR_INVALID_DPOP_PROOF, "The DPoP proof was used before.");
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* see server.h */

@@ -22,15 +22,17 @@ banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\('
 grep -nE "$banned" "${sources[@]}" | while IFS= read -r hit; do echo "lint: banned call: $hit"; done
 grep -qE "$banned" "${sources[@]}" && problems=$((problems + 1))
 
-# Every public header stands alone.
+# Every public header stands alone, in C17 and in strict C99 (users' older code).
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
 mkdir -p "$gen/gramota"
 sed 's/@PROJECT_VERSION@/0/;s/@PROJECT_VERSION_[A-Z]*@/0/' src/core/version.h.in >"$gen/gramota/version.h"
 for h in include/gramota/*.h; do
-    echo "#include <gramota/$(basename "$h")>" |
-        ${CC:-cc} -std=c17 -Wall -Wextra -Werror -fsyntax-only -Iinclude -I"$gen" -x c - 2>/dev/null ||
-        say "$h does not compile on its own"
+    for std in c17 c99; do
+        echo "#include <gramota/$(basename "$h")>" |
+            ${CC:-cc} -std=$std -pedantic -Wall -Wextra -Werror -fsyntax-only -Iinclude -I"$gen" -x c - \
+                2>/dev/null || say "$h does not compile on its own with -std=$std -pedantic"
+    done
 done
 
 # Dependencies point one way.

@@ -7,7 +7,7 @@
  *
  * Checking is stateless: the caller keeps the replay set (the `jti_hash` of
  * every accepted proof, until its iat + max_age, when the proof would be
- * refused as too old anyway), binds or compares the
+ * refused as too old anyway), behind a gr_dpop_replay_fn or on its own, binds or compares the
  * key thumbprint (`cnf.jkt`, §6.1, §7.1), and answers USE_DPOP_NONCE with a
  * fresh nonce in a DPoP-Nonce header.
  *
@@ -22,6 +22,18 @@
  */
 
 #include <gramota/buf.h>
+
+/*
+ * The caller's replay set, as gr_dpop_verify() consults it (see gr_dpop_check.replay):
+ * remember `jti_hash` until `expires_at` and answer 0 when it was not there, or
+ * -1 with DUPLICATE when it is there and not expired. Check and record in one
+ * step, atomically where threads or processes share the set, so that two
+ * requests carrying one proof cannot both pass. Any other failure (say
+ * TEMPORARILY_UNAVAILABLE: the set cannot be reached) is passed on as it is:
+ * a proof is never taken as new because the set could not say.
+ */
+typedef int gr_dpop_replay_fn(void *ctx, const uint8_t jti_hash[32], int64_t expires_at,
+                              int64_t now, struct gr_err *err);
 
 struct gr_dpop_check {
     struct gr_str header;  /* the DPoP header value; .p NULL when the request had none */
@@ -41,6 +53,14 @@ struct gr_dpop_check {
     int64_t max_skew;            /* seconds iat may lie in the future; 0 (or less) means 60 */
     const uint8_t *nonce_secret; /* 32 bytes: when non-NULL a server nonce is required */
     int64_t nonce_lifetime;      /* seconds a server nonce stays good; 0 (or less) means 300 */
+    /*
+     * The replay set (RFC 9449 §11.1). When set, it is called once every other
+     * check has passed, with the proof's jti_hash and iat + max_age (after which
+     * the proof would be refused as too old anyway). NULL: the caller keeps the
+     * set itself with out->jti_hash and out->iat.
+     */
+    gr_dpop_replay_fn *replay;
+    void *replay_ctx; /* handed to `replay`, borrowed */
 };
 
 struct gr_dpop_proof {
@@ -65,9 +85,11 @@ struct gr_dpop_proof {
  * Codes: INVALID_DPOP_PROOF for every failed check but the nonce;
  * USE_DPOP_NONCE when a nonce is required and is missing, not one of ours, or
  * out of its window (checked after everything else but `iat`, so that a fresh
- * nonce is the one thing the client needs to change); USAGE when `url` itself is
+ * nonce is the one thing the client needs to change), and INVALID_DPOP_PROOF
+ * when `replay` says the proof was seen before; USAGE when `url` itself is
  * not an absolute http(s) URL (a configuration error, not the client's); CRYPTO
- * when OpenSSL cannot compute a nonce's MAC (a broken installation).
+ * when OpenSSL cannot compute a nonce's MAC (a broken installation); whatever
+ * else `replay` reports.
  */
 GR_API int gr_dpop_verify(const struct gr_dpop_check *c, struct gr_dpop_proof *out,
                           struct gr_err *err);

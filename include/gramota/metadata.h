@@ -37,6 +37,16 @@ struct gr_cred_type;  /* one type, borrowed from its set */
  * be selectively disclosable is marked so).
  */
 GR_API struct gr_cred_types *gr_cred_types_load(struct gr_str dir_or_set, struct gr_err *err);
+/*
+ * A set from memory, for an application that keeps its configuration itself:
+ * `texts[i]` is one type, the JSON a file of a directory set would hold,
+ * checked by the same rules; borrowed for the call (the set keeps copies).
+ * Sentences name a type as texts[i]. Codes: USAGE (n is 0), TOO_LARGE (more
+ * types than a directory may hold, or a text too long), MALFORMED,
+ * DUPLICATE, RESERVED_NAME, as gr_cred_types_load().
+ */
+GR_API struct gr_cred_types *gr_cred_types_parse(const struct gr_str *texts, size_t n,
+                                                 struct gr_err *err);
 GR_API void gr_cred_types_free(struct gr_cred_types *set);
 
 /* How many types, and type `i` in load order (NULL past the end). */

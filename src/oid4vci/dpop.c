@@ -210,10 +210,15 @@ static int check_target(const struct gr_dpop_check *c, const json_t *claims, str
     return 0;
 }
 
+static int64_t max_age_of(const struct gr_dpop_check *c)
+{
+    return c->max_age > 0 ? c->max_age : DEFAULT_MAX_AGE;
+}
+
 /* Checks 10 and 11: the nonce first, so that a client that lacks one learns that first. */
 static int check_time(const struct gr_dpop_check *c, const json_t *claims, struct gr_err *err)
 {
-    int64_t max_age = c->max_age > 0 ? c->max_age : DEFAULT_MAX_AGE;
+    int64_t max_age = max_age_of(c);
     int64_t max_skew = c->max_skew > 0 ? c->max_skew : DEFAULT_MAX_SKEW;
     int64_t iat = json_integer_value(json_object_get(claims, "iat"));
 
@@ -266,6 +271,13 @@ int gr_dpop_verify(const struct gr_dpop_check *c, struct gr_dpop_proof *out, str
     gr_jwk_thumbprint(jws.jwk, out->jkt);
     jti_hash(gr_buf_str(&url), gr__json_str(jws.payload_json, "jti"), out->jti_hash);
     out->iat = json_integer_value(json_object_get(jws.payload_json, "iat"));
+    /* Last: a proof refused for any other reason must not use up its jti. */
+    if (c->replay &&
+        c->replay(c->replay_ctx, out->jti_hash, out->iat + max_age_of(c), c->now, err) < 0) {
+        if (err->code == GR_ERR_DUPLICATE)
+            gr_fail(err, GR_ERR_INVALID_DPOP_PROOF, "The DPoP proof was used before.");
+        goto out;
+    }
     rc = 0;
 out:
     gr_jws_release(&jws);

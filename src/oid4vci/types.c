@@ -173,6 +173,28 @@ struct gr_cred_types *gr_cred_types_load(struct gr_str dir_or_set, struct gr_err
 }
 
 /* see metadata.h */
+struct gr_cred_types *gr_cred_types_parse(const struct gr_str *texts, size_t n, struct gr_err *err)
+{
+    struct gr_cred_types *set;
+
+    if (n == 0) {
+        gr_fail(err, GR_ERR_USAGE, "A set of credential types needs at least one type.");
+        return NULL;
+    }
+    set = gr__xcalloc(1, sizeof(*set));
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "texts[%zu]", i);
+        if (load_one(set, name, texts[i], err) < 0) {
+            gr_cred_types_free(set);
+            return NULL;
+        }
+    }
+    return set;
+}
+
+/* see metadata.h */
 void gr_cred_types_free(struct gr_cred_types *set)
 {
     if (set == NULL)

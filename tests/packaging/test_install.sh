@@ -2,7 +2,8 @@
 # libgramota as a user gets it: installed under a prefix, found by pkg-config,
 # a program that uses only the public headers builds against the shared and the
 # static library and issues and verifies a credential; the shared library
-# exports the public API and nothing else.
+# exports the public API and nothing else; the headers compile alone (C17 and
+# C99); the guide's issuer (examples/guide) builds out of tree and runs.
 set -uo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -80,13 +81,54 @@ fi
 so=$(find "$libdir" -name 'libgramota.so.*.*' | head -1)
 leaked=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^gr_' | grep -v '^_' ; nm -D --defined-only "$so" | awk '{print $3}' | grep '^gr__' | grep -vx 'gr__fail')
 if [ -n "$so" ] && [ -z "$leaked" ]; then ok "the shared library exports only the public API"; else echo "$leaked" >"$tmp/log"; bad "the shared library exports only the public API"; fi
-alone=yes
-for h in "$tmp"/prefix/include/gramota/*.h; do
-    # shellcheck disable=SC2046
-    echo "#include <gramota/$(basename "$h")>" | ${CC:-cc} -std=c17 -Wall -Wextra -Werror -fsyntax-only \
-        $(pkg-config --cflags gramota) -x c - >>"$tmp/log" 2>&1 || alone=no
+# Every installed header alone, as C17 and as strict C99 (a user's older code base).
+for std in c17 c99; do
+    alone=yes
+    : >"$tmp/log"
+    for h in "$tmp"/prefix/include/gramota/*.h; do
+        # shellcheck disable=SC2046
+        # (a typedef after it: version.h alone holds only macros, an empty unit to ISO C)
+        printf '#include <gramota/%s>\ntypedef int unit;\n' "$(basename "$h")" | ${CC:-cc} -std=$std -pedantic -Wall -Wextra -Werror \
+            -fsyntax-only $(pkg-config --cflags gramota) -x c - >>"$tmp/log" 2>&1 || alone=no
+    done
+    if [ "$alone" = yes ]; then ok "every installed header compiles alone with -std=$std -pedantic -Werror"
+    else bad "every installed header compiles alone with -std=$std -pedantic -Werror"; fi
 done
-if [ "$alone" = yes ]; then ok "every installed header compiles alone"; else bad "every installed header compiles alone"; fi
+
+# The guide's issuer, out of tree: its one file against the installed library
+# and libmicrohttpd's own pkg-config; it starts, publishes its metadata, stops.
+: >"$tmp/log"
+# shellcheck disable=SC2046
+if ${CC:-cc} -std=c17 -Wall -Wextra -Werror "${san[@]}" "$GR_SOURCE_DIR/examples/guide/guide.c" \
+    -o "$tmp/guide" $(pkg-config --cflags --libs gramota libmicrohttpd) >"$tmp/log" 2>&1; then
+    ok "examples/guide/guide.c builds with pkg-config --cflags --libs gramota libmicrohttpd"
+    port=$("$GR_SOURCE_DIR/scripts/free-port")
+    LD_LIBRARY_PATH=$libdir "$tmp/guide" --port "$port" >"$tmp/guide.out" 2>"$tmp/log" &
+    gpid=$!
+    for _ in $(seq 150); do
+        grep -q '^guide: admin key' "$tmp/guide.out" && break
+        sleep 0.1
+    done
+    answer=
+    if exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+        printf 'GET /.well-known/jwt-vc-issuer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+        IFS= read -r -d '' -t 5 answer <&3
+        exec 3<&-
+    fi 2>/dev/null
+    kill -TERM "$gpid" 2>/dev/null
+    wait "$gpid"
+    grc=$?
+    lib=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/guide" | awk '/libgramota/ { print $3 }')
+    if [[ $answer == "HTTP/1.1 200"* && $answer == *'"jwks":{"keys":[{'* ]] && [ "$grc" = 0 ] &&
+        [ "$(dirname "$lib")" = "$libdir" ]; then
+        ok "the out-of-tree guide runs on the installed shared library and stops cleanly"
+    else
+        echo "answer: ${answer:0:200}; status $grc; libgramota from $lib" >>"$tmp/log"
+        bad "the out-of-tree guide runs on the installed shared library and stops cleanly"
+    fi
+else
+    bad "examples/guide/guide.c builds with pkg-config --cflags --libs gramota libmicrohttpd"
+fi
 
 echo "# pass $pass"
 echo "# fail $fail"

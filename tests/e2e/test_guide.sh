@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End to end for the library user: the guide's issuer (examples/guide/guide.c,
+# libmicrohttpd + libgramota's public API) on a free loopback port, driven by
+# the real wallet library in guide.mjs with the daemon's credential checks
+# (lib.mjs checkIssued). It must stop with status 0 on SIGTERM and leave no
+# sanitizer report. Prints "ok N - ..." per check, then "# pass N" and
+# "# fail N" for scripts/run-tests.sh.
+set -uo pipefail
+
+src=${GR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${GR_BUILD_DIR:-$src/build/current}
+guide=$build/examples/guide
+here=$src/tests/e2e
+
+# shellcheck source=../tap.sh
+source "$src/tests/tap.sh"
+
+if [ ! -d "$here/node_modules/@openid4vc/openid4vci" ] || [ ! -d "$here/node_modules/@sd-jwt/sd-jwt-vc" ]; then
+    not_ok "tests/e2e/node_modules is missing: run scripts/deps.sh test (make test does)"
+    finish
+fi
+if [ ! -x "$guide" ]; then
+    not_ok "$guide is not built (make examples, or any test build)"
+    finish
+fi
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Start it; retry on another port if the free one was taken in between.
+started=no
+for try in 1 2 3; do
+    port=$("$src/scripts/free-port")
+    "$guide" --port "$port" --batch-size 4 >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    for i in $(seq 150); do # 15 s: a sanitized build starts slowly on a busy machine
+        grep -q '^guide: admin key ' "$tmp/out" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q '^guide: admin key ' "$tmp/out"; then
+        started=yes
+        break
+    fi
+    wait "$pid" 2>/dev/null
+    pid=
+    grep -qi 'listen' "$tmp/err" || break
+done
+if [ "$started" != yes ]; then
+    not_ok "guide: did not start"
+    sed 's/^/#   /' "$tmp/out" "$tmp/err" | tail -n 20
+    finish
+fi
+url=$(sed -n 's/^guide: issuer //p' "$tmp/out")
+key=$(sed -n 's/^guide: admin key //p' "$tmp/out")
+ok "guide: started on $url, printed its admin key"
+
+# lib.mjs reads the daemon suites' settings when it is imported: the guide is
+# the one server, its admin key the one API key.
+export GR_ISSUER=$url GR_API_KEY=$key GR_API_KEY2=$key GR_NONCE_ISSUER=$url GR_NONCE_API_KEY=$key
+export GR_BATCH_SIZE=4 GR_MAX_TX_ATTEMPTS=5
+label="guide: " run_node guide.mjs guide.mjs
+
+issued=$(grep -c '^guide: issued ' "$tmp/out")
+[ "$issued" -ge 8 ] && ok "guide: logged the credentialId of each of the $issued credentials" ||
+    not_ok "guide: logged $issued credentials"
+
+kill -TERM "$pid"
+for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$pid" 2>/dev/null; then
+    not_ok "guide: still running 10 s after SIGTERM"
+else
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 0 ] && ok "guide: SIGTERM stops it with status 0" || not_ok "guide: SIGTERM: status $rc"
+fi
+pid=
+if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/err"; then
+    not_ok "guide: a sanitizer report in its stderr"
+    grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/err" | sed 's/^/#   /'
+else
+    ok "guide: no sanitizer report"
+fi
+finish
