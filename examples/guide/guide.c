@@ -434,7 +434,7 @@ static int token(struct MHD_Connection *c, struct gr_str body, int64_t now, stru
     struct gr_token_request tr;
     struct gr_dpop_proof proof;
     struct token *t = NULL;
-    struct offer *o;
+    struct offer *o = NULL;
     uint8_t hash[32];
     char access[44];
     bool bound;
@@ -623,7 +623,7 @@ static int credential(struct MHD_Connection *c, struct gr_str body, int64_t now,
     struct gr_credential_request cr;
     struct gr_proof proofs[GR_MAX_PROOFS];
     const struct gr_jwk *keys[GR_MAX_PROOFS];
-    struct token *t;
+    struct token *t = NULL;
     int rc = -1;
 
     memset(&cr, 0, sizeof(cr));
