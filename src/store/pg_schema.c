@@ -252,13 +252,17 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                       "$4::bigint, $4::bigint)",
     /*
      * Mark the first $3 of the candidates ($2: "i,j,k", distinct) that are
-     * free, in their order; the rows returned are the ones taken.
+     * free, in their order; the rows returned are the ones taken. The taken
+     * ones are looked up once, by the primary key (idx = ANY), not by a
+     * correlated NOT EXISTS: for that a generic plan may choose a hash
+     * anti-join, which reads every row of the list on every allocation.
      */
-    [PQ_STATUS_MARK] = "INSERT INTO status_used (list_id, idx) SELECT $1::text, t.x::bigint "
-                       "FROM unnest(string_to_array($2::text, ',')) WITH ORDINALITY AS t(x, ord) "
-                       "WHERE NOT EXISTS (SELECT 1 FROM status_used u WHERE u.list_id = $1::text "
-                       "AND u.idx = t.x::bigint) ORDER BY t.ord LIMIT $3::bigint "
-                       "ON CONFLICT DO NOTHING RETURNING idx",
+    [PQ_STATUS_MARK] = "INSERT INTO status_used (list_id, idx) SELECT $1::text, t.x "
+                       "FROM unnest(string_to_array($2::text, ',')::bigint[]) "
+                       "WITH ORDINALITY AS t(x, ord) WHERE t.x <> ALL (ARRAY(SELECT u.idx "
+                       "FROM status_used u WHERE u.list_id = $1::text "
+                       "AND u.idx = ANY (string_to_array($2::text, ',')::bigint[]))) "
+                       "ORDER BY t.ord LIMIT $3::bigint ON CONFLICT DO NOTHING RETURNING idx",
     /*
      * A list's last free entries, $3 of them in a random order keyed by $4
      * (fresh random bytes): found by the server, for when random candidates
