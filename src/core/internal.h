@@ -7,8 +7,7 @@
 
 #include <gramota/buf.h>
 #include <gramota/err.h>
-
-#include "core/limits.h"
+#include <gramota/limits.h>
 
 /* Allocation that never returns NULL: running out of memory logs and aborts. */
 void *gr__xmalloc(size_t size);
