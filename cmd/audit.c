@@ -6,8 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/internal.h"
-
 /* see server.h */
 void req_client_address(const struct req *r, char *out, size_t size)
 {

@@ -10,9 +10,6 @@
 
 #include <gramota/gramota.h>
 
-#include "core/internal.h"
-#include "jose/internal.h"
-
 static const char usage[] =
     "usage: gramota credential list|show|revoke|suspend|reinstate ... (see 'credential list "
     "--help')\n"
@@ -44,30 +41,15 @@ static char *header_kid(struct gr_str cred)
     if (tilde &&
         gr_jws_parse((struct gr_str){ cred.p, (size_t)(tilde - cred.p) }, &jws, &err) == 0 &&
         jws.kid.p)
-        kid = gr__xstrndup(jws.kid.p, jws.kid.len);
+        kid = cmd_xstrndup(jws.kid.p, jws.kid.len);
     gr_jws_release(&jws);
     return kid;
-}
-
-/* A JWK set: the key with the credential's kid, or the only key. */
-static struct gr_jwk *from_jwks(const json_t *keys, const char *kid, struct gr_err *err)
-{
-    size_t i;
-    json_t *k;
-
-    json_array_foreach (keys, i, k) {
-        if (json_array_size(keys) == 1 || (kid && gr_str_eq_c(gr__json_str(k, "kid"), kid)))
-            return gr__jwk_from_json(k, GR_JWK_ANY, err);
-    }
-    gr_fail(err, GR_ERR_BAD_KEY, "No key in the set has the credential's kid.");
-    return NULL;
 }
 
 static struct gr_jwk *load_key(const char *path, struct gr_str cred, struct gr_err *err)
 {
     struct gr_buf text;
     struct gr_jwk *key = NULL;
-    json_t *doc = NULL;
     char *kid = NULL;
 
     gr_buf_init(&text, GR_MAX_PEM_LEN);
@@ -77,18 +59,14 @@ static struct gr_jwk *load_key(const char *path, struct gr_str cred, struct gr_e
         key = gr_jwk_parse_pem(gr_buf_str(&text), GR_JWK_ANY, err);
         goto out;
     }
-    doc = gr__json_parse(gr_buf_str(&text), GR_MAX_PEM_LEN, JSON_OBJECT, "The key file", err);
-    if (doc == NULL)
-        goto out;
-    if (json_is_array(json_object_get(doc, "keys"))) {
-        kid = header_kid(cred);
-        key = from_jwks(json_object_get(doc, "keys"), kid, err);
-    } else {
-        key = gr__jwk_from_json(doc, GR_JWK_ANY, err);
-    }
+    /* A JWK, or a JWK set: the key with the credential's kid, or the only key. */
+    kid = header_kid(cred);
+    key = gr_jwk_parse_set(gr_buf_str(&text), kid ? gr_str_c(kid) : (struct gr_str){ NULL, 0 },
+                           GR_JWK_ANY, err);
+    if (key == NULL && err->code == GR_ERR_NOT_FOUND)
+        gr_fail(err, GR_ERR_BAD_KEY, "No key in the set has the credential's kid.");
 out:
     free(kid);
-    json_decref(doc);
     gr_buf_release(&text);
     return key;
 }

@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 #define CONNECTION_LIMIT        1024
 #define PER_IP_CONNECTION_LIMIT 128
@@ -70,7 +70,7 @@ void req_add_header(struct req *r, const char *name, const char *value)
     if (r->nhdr == REQ_MAX_HEADERS)
         abort(); /* a fixed set of routes adds a fixed set of headers: a bug, not an input */
     r->hdr_name[r->nhdr] = name;
-    r->hdr_value[r->nhdr++] = gr__xstrndup(value, strlen(value));
+    r->hdr_value[r->nhdr++] = cmd_xstrndup(value, strlen(value));
 }
 
 struct gr_str req_body(const struct req *r)
@@ -110,10 +110,10 @@ void req_error(struct req *r, const struct gr_err *err)
     }
     gr_buf_reset(&r->out);
     gr_buf_adds(&r->out, "{\"error\":");
-    gr__json_quote(gr_str_c(wire), &r->out);
+    gr_buf_add_json_string(&r->out, gr_str_c(wire));
     if (err->desc[0]) {
         gr_buf_adds(&r->out, ",\"error_description\":");
-        gr__json_quote(gr_str_c(err->desc), &r->out);
+        gr_buf_add_json_string(&r->out, gr_str_c(err->desc));
     }
     gr_buf_addc(&r->out, '}');
     r->error = wire;
@@ -237,7 +237,7 @@ static enum MHD_Result too_large(struct req *r)
 static struct req *req_new(const struct server *srv, struct MHD_Connection *c, const char *url,
                            const char *method)
 {
-    struct req *r = gr__xcalloc(1, sizeof(*r));
+    struct req *r = cmd_xcalloc(1, sizeof(*r));
 
     r->srv = srv;
     r->conn = c;

@@ -15,7 +15,6 @@
 #include <openssl/crypto.h>
 
 #include "cmd.h"
-#include "core/internal.h"
 
 #define LIST_MAX 256
 
@@ -68,7 +67,7 @@ static void print_key(const struct gr_signing_key *k, int64_t now)
 
 static int list(const struct server *s, int64_t now, struct gr_err *err)
 {
-    struct gr_signing_key *keys = gr__xcalloc(LIST_MAX, sizeof(*keys));
+    struct gr_signing_key *keys = cmd_xcalloc(LIST_MAX, sizeof(*keys));
     size_t n = 0;
     int rc = s->store.ops->key_list(s->store.ctx, now, true, keys, LIST_MAX, &n, err);
 

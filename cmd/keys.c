@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 #define KEYS_MAX  256  /* keys read from the keyring; older retired ones are long unpublished */
 #define KEY_GRACE 3600 /* seconds a retired key stays published past a status token's life */
@@ -143,7 +143,7 @@ static struct gr_signer *open_key(const struct server *s, const struct gr_signin
     struct gr_signer *out = NULL;
 
     gr_buf_init(&chain, GR_MAX_PEM_LEN);
-    if (s->set.cert_chain && gr__read_file(s->set.cert_chain, GR_MAX_PEM_LEN, &chain, err) == 0)
+    if (s->set.cert_chain && cmd_read_file(s->set.cert_chain, GR_MAX_PEM_LEN, &chain, err) == 0)
         out = gr_signer_new(gr_str_c(k->signer_uri), gr_buf_str(&chain), err);
     if (out == NULL)
         out = gr_signer_new(gr_str_c(k->signer_uri), (struct gr_str){ "", 0 }, err);
@@ -259,7 +259,7 @@ static const struct gr_signing_key *signing_key(const struct gr_signing_key *key
 /* see server.h */
 int keys_refresh(struct server *s, int64_t now, bool starting, struct gr_err *err)
 {
-    struct gr_signing_key *keys = gr__xcalloc(KEYS_MAX, sizeof(*keys));
+    struct gr_signing_key *keys = cmd_xcalloc(KEYS_MAX, sizeof(*keys));
     struct keyset *cur = atomic_load(&s->keys), *ks = NULL;
     const struct gr_signer *signer = cur ? cur->signer : s->signer;
     struct gr_signer *opened = NULL;
@@ -280,7 +280,7 @@ int keys_refresh(struct server *s, int64_t now, bool starting, struct gr_err *er
         else
             signer = want;
     }
-    ks = gr__xcalloc(1, sizeof(*ks));
+    ks = cmd_xcalloc(1, sizeof(*ks));
     ks->signer = signer;
     ks->owned = opened;
     opened = NULL;

@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "core/internal.h"
 
 static const char usage[] =
     "usage: gramota credential list [--org NAME] [--offer ID] [--vct VCT] [--status S] [--limit "

@@ -14,7 +14,7 @@
 
 #include <gramota/version.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 /*
  * Status codes are counted by their value: 0 (no answer) and 100-599 fit one
@@ -67,7 +67,7 @@ struct metrics {
 
 static _Atomic uint64_t *counters_new(size_t n)
 {
-    _Atomic uint64_t *c = gr__xmalloc(n * sizeof(*c));
+    _Atomic uint64_t *c = cmd_xmalloc(n * sizeof(*c));
 
     for (size_t i = 0; i < n; i++)
         atomic_init(&c[i], 0);
@@ -105,21 +105,21 @@ static uint64_t to_ns(double seconds)
 struct metrics *metrics_new(const char *const *routes, size_t nroutes, const struct gr_str *configs,
                             size_t nconfigs, int64_t started)
 {
-    struct metrics *m = gr__xcalloc(1, sizeof(*m));
+    struct metrics *m = cmd_xcalloc(1, sizeof(*m));
 
     m->nroutes = nroutes + 1;
-    m->route = gr__xcalloc(m->nroutes, sizeof(*m->route));
+    m->route = cmd_xcalloc(m->nroutes, sizeof(*m->route));
     for (size_t i = 0; i < nroutes; i++)
-        m->route[i] = gr__xstrndup(routes[i], strlen(routes[i]));
-    m->route[nroutes] = gr__xstrndup("unmatched", strlen("unmatched"));
+        m->route[i] = cmd_xstrndup(routes[i], strlen(routes[i]));
+    m->route[nroutes] = cmd_xstrndup("unmatched", strlen("unmatched"));
     m->requests = counters_new(m->nroutes * STATUS_SLOTS);
-    m->latency = gr__xcalloc(m->nroutes, sizeof(*m->latency));
+    m->latency = cmd_xcalloc(m->nroutes, sizeof(*m->latency));
     for (size_t i = 0; i < m->nroutes; i++)
         histogram_init(&m->latency[i], &request_bounds);
     m->nconfigs = nconfigs;
-    m->config = gr__xcalloc(nconfigs ? nconfigs : 1, sizeof(*m->config));
+    m->config = cmd_xcalloc(nconfigs ? nconfigs : 1, sizeof(*m->config));
     for (size_t i = 0; i < nconfigs; i++)
-        m->config[i] = gr__xstrndup(configs[i].p, configs[i].len);
+        m->config[i] = cmd_xstrndup(configs[i].p, configs[i].len);
     m->issued = counters_new(nconfigs ? nconfigs : 1);
     histogram_init(&m->signer, &signer_bounds);
     for (size_t i = 0; i < GR_NELEM(m->rate_limited); i++)

@@ -12,7 +12,6 @@
 #include <jansson.h>
 
 #include "cmd.h"
-#include "core/internal.h"
 #include "offers.h"
 #include "qr.h"
 
@@ -111,7 +110,7 @@ static int request_body(const struct offer_opts *o, struct gr_buf *body, struct 
         json_object_set_new(req, "byReference", json_true());
     if (o->expires_in)
         json_object_set_new(req, "expiresIn", json_integer(strtoll(o->expires_in, NULL, 10)));
-    gr__json_dump(req, false, body);
+    cmd_json_dump(req, body);
     rc = 0;
 out:
     json_decref(req);

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 #include "seal.h"
 
 #define CODE_BYTES 32
@@ -92,7 +92,7 @@ static void disclosable(const struct gr_cred_type *t, const struct gr_offer_requ
         if (!listed)
             json_array_append_new(paths, json_string(key));
     }
-    gr__json_dump(paths, false, out);
+    cmd_json_dump(paths, out);
     json_decref(paths);
 }
 
@@ -208,9 +208,9 @@ int offer_make(const struct server *s, const struct gr_org *org, const struct gr
     o->expires_at = now + (req->expires_in ? req->expires_in : s->set.offer_lifetime);
     o->credential_lifetime =
         req->credential_expires_in ? req->credential_expires_in : gr_cred_type_lifetime(t);
-    o->subject_json = gr__xstrndup(req->subject_json.data, req->subject_json.len);
+    o->subject_json = cmd_xstrndup(req->subject_json.data, req->subject_json.len);
     disclosable(t, req, subject, &paths);
-    o->disclosable_json = gr__xstrndup(paths.data ? paths.data : "[]", paths.len);
+    o->disclosable_json = cmd_xstrndup(paths.data ? paths.data : "[]", paths.len);
     if (check_claims(s, t, o, err) < 0)
         goto out;
     build_urls(s, m);
@@ -240,20 +240,20 @@ void offer_made_json(const struct offer_made *m, struct gr_buf *out)
 
     iso_time(m->offer.expires_at, expires);
     gr_buf_adds(out, "{\"offerId\":");
-    gr__json_quote(gr_str_c(m->offer.id), out);
+    gr_buf_add_json_string(out, gr_str_c(m->offer.id));
     gr_buf_adds(out, ",\"offerUrl\":");
-    gr__json_quote(gr_buf_str(&m->url), out);
+    gr_buf_add_json_string(out, gr_buf_str(&m->url));
     gr_buf_adds(out, ",\"preAuthCode\":");
-    gr__json_quote(gr_str_c(m->code), out);
+    gr_buf_add_json_string(out, gr_str_c(m->code));
     gr_buf_adds(out, ",\"credentialOffer\":");
     gr_buf_addstr(out, gr_buf_str(&m->offer_json));
     if (m->offer.by_reference) {
         gr_buf_adds(out, ",\"credentialOfferUri\":");
-        gr__json_quote(gr_buf_str(&m->offer_uri), out);
+        gr_buf_add_json_string(out, gr_buf_str(&m->offer_uri));
     }
     if (m->offer.has_tx_code) {
         gr_buf_adds(out, ",\"txCode\":");
-        gr__json_quote(gr_str_c(m->tx_code), out);
+        gr_buf_add_json_string(out, gr_str_c(m->tx_code));
     }
     gr_buf_printf(out, ",\"expiresAt\":\"%s\"}", expires);
 }

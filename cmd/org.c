@@ -9,7 +9,6 @@
 #include <openssl/crypto.h>
 
 #include "cmd.h"
-#include "core/internal.h"
 
 #define KEY_BYTES 32
 

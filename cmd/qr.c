@@ -8,13 +8,13 @@
 
 #include <gramota/err.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 #define QUIET_ZONE 4 /* modules of white around the code (ISO/IEC 18004) */
 
 static QRcode *encode(struct gr_str text, struct gr_err *err)
 {
-    char *s = gr__xstrndup(text.p, text.len);
+    char *s = cmd_xstrndup(text.p, text.len);
     QRcode *qr = QRcode_encodeString(s, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 
     free(s);

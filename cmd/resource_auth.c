@@ -11,8 +11,6 @@
 
 #include <gramota/dpop.h>
 
-#include "core/internal.h"
-
 /* A DPoP-bound token needs its proof, by its key, and the DPoP scheme (RFC 9449 §7). */
 static int check_binding(struct req *r, const char *endpoint, const struct gr_token *tok,
                          struct gr_str token, bool dpop_scheme, struct gr_err *err)

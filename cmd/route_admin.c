@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/internal.h"
 #include "offers.h"
 #include "qr.h"
 #include "seal.h"
@@ -119,11 +118,11 @@ static int offer_json(const struct req *r, const struct gr_offer *o, struct gr_b
     iso_time(o->created_at, created);
     iso_time(o->expires_at, expires);
     gr_buf_adds(out, "{\"offerId\":");
-    gr__json_quote(gr_str_c(o->id), out);
+    gr_buf_add_json_string(out, gr_str_c(o->id));
     gr_buf_printf(out, ",\"state\":\"%s\",\"credentialConfigurationId\":", state_name(o, r->now));
-    gr__json_quote(gr_str_c(o->config_id), out);
+    gr_buf_add_json_string(out, gr_str_c(o->config_id));
     gr_buf_adds(out, ",\"vct\":");
-    gr__json_quote(t ? gr_cred_type_vct(t) : GR_STR(""), out);
+    gr_buf_add_json_string(out, t ? gr_cred_type_vct(t) : GR_STR(""));
     gr_buf_printf(out,
                   ",\"createdAt\":\"%s\",\"expiresAt\":\"%s\",\"byReference\":%s,"
                   "\"txCode\":%s,\"credentialIds\":[",

@@ -15,8 +15,6 @@
 #include <gramota/dpop.h>
 #include <gramota/proof.h>
 
-#include "core/internal.h"
-
 #define NONCE_BYTES    32
 #define GR_STATUS_BITS 2 /* valid, invalid, suspended (TSL §7.1) */
 
@@ -175,13 +173,13 @@ static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_
     if (is->cr.dialect == GR_VCI_DRAFT13) {
         /* Draft 13 answers with one credential and the next c_nonce in the body. */
         gr_buf_adds(&r->out, "{\"credential\":");
-        gr__json_quote(gr_buf_str(&out[0].credential), &r->out);
+        gr_buf_add_json_string(&r->out, gr_buf_str(&out[0].credential));
         gr_buf_addc(&r->out, '}');
     } else {
         gr_buf_adds(&r->out, "{\"credentials\":[");
         for (size_t i = 0; i < n; i++) {
             gr_buf_adds(&r->out, i ? ",{\"credential\":" : "{\"credential\":");
-            gr__json_quote(gr_buf_str(&out[i].credential), &r->out);
+            gr_buf_add_json_string(&r->out, gr_buf_str(&out[i].credential));
             gr_buf_addc(&r->out, '}');
         }
         gr_buf_adds(&r->out, "]");

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 #include "offers.h"
 
 #define LIST_DEFAULT 50
@@ -30,9 +30,9 @@ void credential_json(const struct server *s, const struct gr_credential_rec *c, 
     jkt[GR_JWK_THUMBPRINT_B64_LEN] = '\0';
     gr_buf_printf(out, "{\"credentialId\":\"%s\",\"offerId\":\"%s\",\"credentialConfigurationId\":",
                   i->id, i->offer_id);
-    gr__json_quote(gr_str_c(i->config_id), out);
+    gr_buf_add_json_string(out, gr_str_c(i->config_id));
     gr_buf_adds(out, ",\"vct\":");
-    gr__json_quote(gr_str_c(i->vct), out);
+    gr_buf_add_json_string(out, gr_str_c(i->vct));
     gr_buf_printf(out, ",\"holderJkt\":\"%s\",\"status\":\"%s\"", jkt,
                   status_names[c->status <= GR_CRED_SUSPENDED ? c->status : 0]);
     if (i->has_status)
@@ -41,7 +41,7 @@ void credential_json(const struct server *s, const struct gr_credential_rec *c, 
     gr_buf_printf(out, ",\"issuedAt\":\"%s\",\"expiresAt\":\"%s\"", issued, expires);
     if (i->kid[0] != '\0') { /* the signing key, as jwt-vc-issuer names it */
         gr_buf_adds(out, ",\"kid\":");
-        gr__json_quote(gr_str_c(i->kid), out);
+        gr_buf_add_json_string(out, gr_str_c(i->kid));
     }
     if (c->status_at) {
         char at[32];
@@ -121,7 +121,7 @@ static void list(struct req *r, const struct gr_org *org)
 
     if (parse_filter(r, &f, &limit, &err) < 0 || parse_cursor(query(r, "cursor"), &cur, &err) < 0)
         goto fail;
-    recs = gr__xcalloc(limit, sizeof(*recs));
+    recs = cmd_xcalloc(limit, sizeof(*recs));
     if (s->store.ops->credential_list(s->store.ctx, gr_str_c(org->id), &f, &cur, recs, limit, &n,
                                       &err) < 0)
         goto fail;

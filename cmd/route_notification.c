@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "core/internal.h"
-
 /* see server.h */
 void route_notification(struct req *r)
 {

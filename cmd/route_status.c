@@ -12,7 +12,7 @@
 
 #include <gramota/status.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 #define TOKEN_TTL 300 /* seconds a relying party may cache a token: the bound on a change */
 #define TOKEN_LIFETIME                                                          \
@@ -39,7 +39,7 @@ struct status_cache {
 /* see server.h */
 struct status_cache *status_cache_new(void)
 {
-    struct status_cache *c = gr__xcalloc(1, sizeof(*c));
+    struct status_cache *c = cmd_xcalloc(1, sizeof(*c));
 
     pthread_mutex_init(&c->lock, NULL);
     return c;
@@ -97,7 +97,7 @@ static void cache_put(struct status_cache *c, const struct gr_status_list_rec *r
         e->version = rec->version;
         e->iat = iat;
         e->signer = signer;
-        e->token = gr__xstrndup(token.p, token.len);
+        e->token = cmd_xstrndup(token.p, token.len);
         e->len = token.len;
     }
     pthread_mutex_unlock(&c->lock);

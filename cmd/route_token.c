@@ -9,8 +9,6 @@
 #include <gramota/attest.h>
 #include <gramota/dpop.h>
 
-#include "core/internal.h"
-
 #define TOKEN_BYTES 32
 
 /* A fresh random secret as base64url, and its SHA-256 for the store. */
@@ -100,7 +98,7 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     audit(r, "token.granted", offer.org_id, offer.id, "", bound ? "DPoP" : "Bearer");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
     gr_buf_adds(&r->out, "{\"access_token\":");
-    gr__json_quote(gr_str_c(token), &r->out);
+    gr_buf_add_json_string(&r->out, gr_str_c(token));
     gr_buf_printf(&r->out,
                   ",\"token_type\":\"%s\",\"expires_in\":%lld,\"c_nonce\":\"%s\","
                   "\"c_nonce_expires_in\":%lld}",

@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#include "core/internal.h"
-
 /*
  * Every name r->route takes, here and in route_lifecycle.c: /metrics keeps a
  * row of counters for each (tests/cmd/test_serve_metrics.sh checks none is missing).

@@ -14,7 +14,7 @@
 #include <gramota/crypto.h>
 #include <gramota/err.h>
 
-#include "core/internal.h"
+#include "cmd.h"
 
 #define IV_LEN  12
 #define TAG_LEN 16
@@ -36,7 +36,7 @@ int seal_url(struct gr_str api_key, struct gr_str offer_id, struct gr_str url, u
 {
     uint8_t key[32];
     EVP_CIPHER_CTX *ctx = NULL;
-    uint8_t *blob = gr__xmalloc(IV_LEN + url.len + TAG_LEN);
+    uint8_t *blob = cmd_xmalloc(IV_LEN + url.len + TAG_LEN);
     int n = 0, m = 0, rc = -1;
 
     if (derive(api_key, offer_id, key) < 0 || gr_random(blob, IV_LEN, err) < 0 ||

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "core/internal.h"
 
 #define DRAIN_SECONDS    10 /* how long in-flight requests get to finish on shutdown */
 #define SWEEP_SECONDS    60
@@ -68,7 +67,7 @@ static int open_signer(struct server *s, struct gr_err *err)
         gr_buf_adds(&uri, s->set.signer);
     else if (default_key(s, &uri, err) < 0)
         goto out;
-    if (s->set.cert_chain && gr__read_file(s->set.cert_chain, GR_MAX_PEM_LEN, &chain, err) < 0)
+    if (s->set.cert_chain && cmd_read_file(s->set.cert_chain, GR_MAX_PEM_LEN, &chain, err) < 0)
         goto out;
     s->signer = gr_signer_new(gr_buf_str(&uri), gr_buf_str(&chain), err);
     rc = s->signer ? 0 : -1;
@@ -138,7 +137,7 @@ static int attestation_policy(struct server *s, struct gr_err *err)
         return gr_fail(err, GR_ERR_USAGE, "--client-attestation is off, optional or required.");
     if (s->set.wallet_trust_anchors) {
         gr_buf_init(&pem, GR_MAX_PEM_LEN);
-        if (gr__read_file(s->set.wallet_trust_anchors, GR_MAX_PEM_LEN, &pem, err) == 0)
+        if (cmd_read_file(s->set.wallet_trust_anchors, GR_MAX_PEM_LEN, &pem, err) == 0)
             s->wallet_providers = gr_trust_load_pem(gr_buf_str(&pem), err);
         gr_buf_release(&pem);
         if (s->wallet_providers == NULL)
@@ -189,7 +188,7 @@ static void make_metrics(struct server *s)
 {
     size_t nroutes, nconfigs = gr_cred_types_count(s->types);
     const char *const *routes = routes_names(&nroutes);
-    struct gr_str *configs = gr__xcalloc(nconfigs ? nconfigs : 1, sizeof(*configs));
+    struct gr_str *configs = cmd_xcalloc(nconfigs ? nconfigs : 1, sizeof(*configs));
 
     for (size_t i = 0; i < nconfigs; i++)
         configs[i] = gr_cred_type_id(gr_cred_types_at(s->types, i));

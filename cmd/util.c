@@ -9,8 +9,6 @@
 
 #include <gramota/err.h>
 
-#include "core/internal.h"
-
 /* see cmd.h */
 int cmd_fail(const char *what, const struct gr_err *err)
 {
@@ -27,7 +25,7 @@ int cmd_read(const char *path, size_t max, struct gr_buf *out, struct gr_err *er
     size_t n;
 
     if (strcmp(path, "-") != 0)
-        return gr__read_file(path, max, out, err);
+        return cmd_read_file(path, max, out, err);
     while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
         if (out->len + n > max)
             return gr_fail(err, GR_ERR_TOO_LARGE, "The input is larger than %zu bytes.", max);
@@ -74,4 +72,92 @@ bool cmd_int(const char *opt, const char *text, int64_t min, int64_t max, int64_
     }
     *out = v;
     return true;
+}
+
+/*
+ * Out of memory is fatal (STYLE §2.4): every outside length is capped
+ * (gramota/limits.h), so exhaustion means the machine is in trouble, and
+ * unwinding every caller for it would put error paths everywhere that no test
+ * reaches.
+ */
+static void oom(size_t size)
+{
+    fprintf(stderr, "gramota: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+/* see cmd.h */
+void *cmd_xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+
+    if (p == NULL)
+        oom(size);
+    return p;
+}
+
+/* see cmd.h */
+void *cmd_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+
+    if (p == NULL)
+        oom(n * size);
+    return p;
+}
+
+/* see cmd.h */
+char *cmd_xstrndup(const char *s, size_t len)
+{
+    char *p = cmd_xmalloc(len + 1);
+
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+/* see cmd.h */
+int cmd_read_file(const char *path, size_t max, struct gr_buf *out, struct gr_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[4096];
+    size_t n;
+    int rc = -1;
+
+    if (f == NULL) {
+        gr_fail(err, GR_ERR_IO, "The file %.80s cannot be opened.", path);
+        return gr_err_cause(err, "%s", strerror(errno));
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (out->len + n > max) {
+            gr_fail(err, GR_ERR_TOO_LARGE, "The file %.80s is larger than %zu bytes.", path, max);
+            goto out;
+        }
+        gr_buf_add(out, chunk, n);
+    }
+    if (ferror(f)) {
+        gr_fail(err, GR_ERR_IO, "The file %.80s cannot be read.", path);
+        goto out;
+    }
+    rc = gr_buf_check(out, err);
+out:
+    fclose(f);
+    return rc;
+}
+
+static int dump_to_buf(const char *p, size_t len, void *ctx)
+{
+    gr_buf_add(ctx, p, len);
+    return 0;
+}
+
+/*
+ * see cmd.h. jansson's encoder writes the same bytes as the library's for
+ * everything but reals (17 digits here, the shortest round trip there); the
+ * daemon dumps only claim names and paths, or a body the library re-reads.
+ */
+void cmd_json_dump(const json_t *v, struct gr_buf *out)
+{
+    json_dump_callback(v, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY);
 }

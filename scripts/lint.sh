@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's own checks (STYLE §5.2): layout by clang-format, banned
-# functions, every public header compiling on its own, and the module layering
-# core <- jose <- signer, sdjwt <- cmd. Prints each problem; exits 1 if any.
+# functions, every public header compiling on its own, the module layering
+# core <- jose <- signer, sdjwt <- cmd, and cmd/ and examples/ on the public API
+# only. Prints each problem; exits 1 if any.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 problems=0
@@ -50,6 +51,20 @@ layer signer sdjwt status oid4vci store
 layer sdjwt status oid4vci store
 layer oid4vci store
 layer store jose signer sdjwt status oid4vci
+
+# The daemon (cmd/) and the examples use the library as its users do: through
+# include/gramota/ only (issue 8: no private back doors). A quoted include must
+# name a header beside the file, and no internal gr__ name may appear.
+mapfile -t users < <(git ls-files 'cmd/*.[ch]' 'examples/*.[ch]')
+while IFS= read -r hit; do
+    f=${hit%%:*} inc=${hit#*\"} inc=${inc%%\"*}
+    if [[ $inc == */* || ! -e $(dirname "$f")/$inc ]]; then
+        say "$f includes \"$inc\": cmd/ and examples/ use only <gramota/...> and headers beside them, never src/"
+    fi
+done < <(grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "${users[@]}")
+while IFS= read -r hit; do
+    say "${hit%%:*} uses the library's internals (gr__, not public): ${hit#*:}"
+done < <(grep -HnE '\bgr__[A-Za-z]' "${users[@]}")
 
 if [ "$problems" -gt 0 ]; then
     echo "lint: $problems problem(s)"

@@ -79,4 +79,15 @@ GR_API struct gr_str gr_buf_str(const struct gr_buf *b);
 /* Hand the data to the caller (free() it) and leave the buffer empty. */
 GR_API char *gr_buf_take(struct gr_buf *b, size_t *len);
 
+/*
+ * Append `s` as a JSON string literal (RFC 8259 §7), quotes included: `"` and
+ * `\` escaped, control characters as \b \f \n \r \t or \u00XX (upper-case
+ * hex), every other byte, UTF-8 included, as it is. These are the bytes
+ * jansson's encoder writes for the same string, so JSON built by hand and JSON
+ * dumped by jansson agree. `s` is bytes: a NUL is written as \u0000, invalid
+ * UTF-8 is not looked for (check it where the text comes in). Like every
+ * append it fails only by passing the buffer's cap, reported by gr_buf_check().
+ */
+GR_API void gr_buf_add_json_string(struct gr_buf *b, struct gr_str s);
+
 #endif

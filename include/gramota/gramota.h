@@ -6,6 +6,7 @@
 #include <gramota/version.h>
 #include <gramota/buf.h>
 #include <gramota/err.h>
+#include <gramota/limits.h>
 #include <gramota/crypto.h>
 #include <gramota/b64url.h>
 #include <gramota/jwk.h>

@@ -75,4 +75,20 @@ GR_API void gr_jwk_thumbprint_b64(const struct gr_jwk *key,
  */
 GR_API int gr_jwk_thumbprint_json(struct gr_str json, uint8_t out[32], struct gr_err *err);
 
+/*
+ * One key of a JWK Set (RFC 7517 §5), picked as a verifier picks the issuer's
+ * key: `json` is `{"keys":[...]}` and the key is the member of `keys` whose
+ * `kid` member is the string `kid`, or the set's only key whatever its kid.
+ * `kid` with .p NULL matches no key. A lone JWK (an object without a `keys` array) counts as
+ * a set of one. Only the key picked is read, by gr_jwk_parse()'s rules under
+ * `want`, so a set may also carry RSA, OKP or other keys; the whole text is at
+ * most GR_MAX_PEM_LEN bytes (limits.h), with no GR_MAX_JWK_LEN per key. Private
+ * members in the text are wiped from the parser's copy. Returns a new key
+ * (gr_jwk_free()). Codes: MALFORMED (not a JSON object, duplicate members),
+ * TOO_LARGE, NOT_FOUND (no key has `kid` and the set has other than one key:
+ * a verifier may fetch the set again), and gr_jwk_parse()'s for the key picked.
+ */
+GR_API struct gr_jwk *gr_jwk_parse_set(struct gr_str json, struct gr_str kid, enum gr_jwk_want want,
+                                       struct gr_err *err);
+
 #endif

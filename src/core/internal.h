@@ -7,8 +7,7 @@
 
 #include <gramota/buf.h>
 #include <gramota/err.h>
-
-#include "core/limits.h"
+#include <gramota/limits.h>
 
 /* Allocation that never returns NULL: running out of memory logs and aborts. */
 void *gr__xmalloc(size_t size);
@@ -32,8 +31,11 @@ struct gr_str gr__json_strv(const json_t *v);
 
 /* Append `v` as JSON: compact (",", ":") or spaced (", ", ": "), UTF-8 unescaped. */
 void gr__json_dump(const json_t *v, bool spaced, struct gr_buf *out);
-/* Append `s` as a JSON string literal, quotes included. */
-void gr__json_quote(struct gr_str s, struct gr_buf *out);
+/* Append `s` as a JSON string literal, quotes included: gr_buf_add_json_string(). */
+static inline void gr__json_quote(struct gr_str s, struct gr_buf *out)
+{
+    gr_buf_add_json_string(out, s);
+}
 
 /*
  * SHA-256 with a context reused across many small digests: EVP_Digest() makes

@@ -148,8 +148,11 @@ void gr__json_dump(const json_t *v, bool spaced, struct gr_buf *out)
     }
 }
 
-/* The escaping jansson's encoder uses, so that both produce the same bytes. */
-void gr__json_quote(struct gr_str s, struct gr_buf *out)
+/*
+ * see buf.h. The escaping jansson's encoder uses, so that both produce the
+ * same bytes: gr__json_dump() and hand-built JSON must agree with its output.
+ */
+void gr_buf_add_json_string(struct gr_buf *out, struct gr_str s)
 {
     static const char hex[] = "0123456789ABCDEF"; /* jansson writes \u001F */
     size_t run = 0;

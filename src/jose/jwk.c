@@ -279,6 +279,50 @@ struct gr_jwk *gr_jwk_parse(struct gr_str json, enum gr_jwk_want want, struct gr
     return key;
 }
 
+/* jansson frees without wiping: clear the private members' strings (ours) before it does. */
+static void wipe_private(json_t *obj)
+{
+    for (size_t i = 0; i < GR_NELEM(private_members); i++) {
+        struct gr_str v = gr__json_str(obj, private_members[i]);
+
+        if (v.p != NULL)
+            OPENSSL_cleanse((char *)v.p, v.len);
+    }
+}
+
+/* see jwk.h */
+struct gr_jwk *gr_jwk_parse_set(struct gr_str json, struct gr_str kid, enum gr_jwk_want want,
+                                struct gr_err *err)
+{
+    json_t *doc = gr__json_parse(json, GR_MAX_PEM_LEN, JSON_OBJECT, "The JWK or JWK set", err);
+    json_t *keys = json_object_get(doc, "keys"), *k;
+    struct gr_jwk *key = NULL;
+    size_t i;
+
+    if (doc == NULL)
+        return NULL;
+    if (!json_is_array(keys)) { /* a lone JWK: a set of one */
+        key = gr__jwk_from_json(doc, want, err);
+        goto out;
+    }
+    /* Only the key picked is read: a set may publish RSA or OKP keys beside ours. */
+    json_array_foreach (keys, i, k) {
+        struct gr_str k_kid = gr__json_str(k, "kid");
+
+        if (json_array_size(keys) == 1 || (kid.p && k_kid.p && gr_str_eq(k_kid, kid))) {
+            key = gr__jwk_from_json(k, want, err);
+            goto out;
+        }
+    }
+    gr_fail(err, GR_ERR_NOT_FOUND, "No key in the JWK set has the kid asked for.");
+out:
+    json_array_foreach (keys, i, k)
+        wipe_private(k);
+    wipe_private(doc);
+    json_decref(doc);
+    return key;
+}
+
 static bool is_p256(const EVP_PKEY *pkey)
 {
     char name[32];

@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include <gramota/attest.h>
-
-#include "core/limits.h"
+#include <gramota/limits.h>
 
 #define NOW      1700000000
 #define AUD      "https://issuer.example.com"

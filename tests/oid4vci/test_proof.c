@@ -3,9 +3,8 @@
 
 #include <string.h>
 
+#include <gramota/limits.h>
 #include <gramota/proof.h>
-
-#include "core/limits.h"
 
 /* SPECS.md T5: the key proof of OpenID4VCI 1.0 Appendix F.1, as in tests/jose/test_jws.c. */
 static const char t5_proof[] =

@@ -1,10 +1,20 @@
-#ifndef GR_CORE_LIMITS_H
-#define GR_CORE_LIMITS_H
+#ifndef GRAMOTA_LIMITS_H
+#define GRAMOTA_LIMITS_H
+
+#include <stddef.h> /* the ceilings compare with size_t lengths */
 
 /*
  * Ceilings on every length that comes from outside. Each parser checks its
- * input against one of these first, so that memory use per request is bounded
+ * input against one of these first and answers TOO_LARGE (or the protocol
+ * code it is re-coded to) past it, so that memory use per request is bounded
  * and out-of-memory stays a fatal, never-expected event.
+ *
+ * They are public so that a caller can size what it hands in to the same
+ * ceilings: the request body it buffers before gr_*_request_parse(), the key
+ * file or SD-JWT it reads before gr_jwk_parse_pem() or gr_sdjwt_vc_verify().
+ * A larger input is refused by the library whatever the caller's buffer.
+ * Related ceilings live with their module: GR_MAX_PROOFS (oid4vci.h),
+ * GR_MAX_ATTESTED_KEYS (attest.h), GR_STATUS_MAX_SIZE (status.h).
  */
 
 #define GR_MAX_BODY          (64 * 1024)  /* any request body */
@@ -19,6 +29,6 @@
 #define GR_MAX_SD_PATHS      256          /* selectively disclosable paths in one spec */
 #define GR_MAX_JSON_DEPTH    16           /* nesting of any JSON we read */
 #define GR_MAX_BATCH         100          /* credentials in one issuance call */
-#define GR_MAX_PEM_LEN       (64 * 1024)  /* a key or certificate chain file */
+#define GR_MAX_PEM_LEN       (64 * 1024)  /* a key or certificate chain file; a JWK set */
 
 #endif
