@@ -28,7 +28,11 @@ GR_API size_t gr_b64url_decoded_max(size_t len);
  */
 GR_API int gr_b64url_decode(struct gr_str in, uint8_t *out, size_t cap, size_t *out_len,
                             struct gr_err *err);
-/* Decode `in`, appending to `out`. Codes: MALFORMED, TOO_LARGE (out's cap). */
+/*
+ * Decode `in`, appending to `out` (out->len grows only on success). Codes:
+ * MALFORMED, TOO_LARGE (the result would pass out's max: `out` is then
+ * failed, as buf.h says, until gr_buf_reset()).
+ */
 GR_API int gr_b64url_decode_buf(struct gr_str in, struct gr_buf *out, struct gr_err *err);
 
 #endif

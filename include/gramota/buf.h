@@ -42,6 +42,10 @@ struct gr_str {
 
 /* A view of a NUL-terminated string; NULL gives the empty view. */
 GR_API struct gr_str gr_str_c(const char *s);
+/*
+ * Same length and bytes. Not constant time: gr_ct_str_equal() (crypto.h) is
+ * for secrets. `b` of gr_str_eq_c is NUL-terminated; NULL is the empty view.
+ */
 GR_API bool gr_str_eq(struct gr_str a, struct gr_str b);
 GR_API bool gr_str_eq_c(struct gr_str a, const char *b);
 
@@ -57,17 +61,29 @@ struct gr_buf {
 
 /* Start an empty buffer in the caller's storage that may grow to `max` bytes. */
 GR_API void gr_buf_init(struct gr_buf *b, size_t max);
-/* Free the data; the buffer is empty and usable again (same cap). */
+/* Free the data; the buffer is empty and usable again (same max, not failed). */
 GR_API void gr_buf_release(struct gr_buf *b);
 /* Forget the contents and the failure, keep the memory. */
 GR_API void gr_buf_reset(struct gr_buf *b);
 
+/*
+ * Append `len` bytes, one char, a NUL-terminated string, a view, or printf
+ * output. The input is borrowed and copied. An append that would pass `max`
+ * is dropped whole and marks the buffer failed (see above); none reports
+ * anything itself: call gr_buf_check() when done.
+ */
 GR_API void gr_buf_add(struct gr_buf *b, const void *p, size_t len);
 GR_API void gr_buf_addc(struct gr_buf *b, char c);
 GR_API void gr_buf_adds(struct gr_buf *b, const char *s);
 GR_API void gr_buf_addstr(struct gr_buf *b, struct gr_str s);
 GR_API void gr_buf_printf(struct gr_buf *b, const char *fmt, ...) GR_PRINTF(2, 3);
-/* Reserve room for `len` more bytes and return where they go; NULL once failed. */
+/*
+ * Reserve room for `len` more bytes plus a NUL and return where they go
+ * (b->data + b->len). b->len does not move: the caller writes, adds what it
+ * wrote to b->len and stores the NUL at b->data[b->len]. NULL once the buffer
+ * has failed, or when `len` would pass `max` (which fails it). The pointer is
+ * good until the next append.
+ */
 GR_API char *gr_buf_grow(struct gr_buf *b, size_t len);
 
 /* 0, or -1 with TOO_LARGE when an append passed the cap. */
@@ -76,7 +92,11 @@ GR_API int gr_buf_check(const struct gr_buf *b, struct gr_err *err);
 /* A view of the contents, borrowed from the buffer. */
 GR_API struct gr_str gr_buf_str(const struct gr_buf *b);
 
-/* Hand the data to the caller (free() it) and leave the buffer empty. */
+/*
+ * Hand the data to the caller, NUL-terminated, never NULL (an empty buffer
+ * gives a fresh ""): free() it. `*len` gets the length when `len` is not
+ * NULL. The buffer is left empty, not failed, and usable again.
+ */
 GR_API char *gr_buf_take(struct gr_buf *b, size_t *len);
 
 /*

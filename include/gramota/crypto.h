@@ -7,6 +7,7 @@
 
 #define GR_SHA256_LEN 32
 
+/* SHA-256 of `len` bytes (cannot fail). */
 GR_API void gr_sha256(const void *data, size_t len, uint8_t out[GR_SHA256_LEN]);
 
 /* Fill `out` from OpenSSL's CSPRNG. -1 with CRYPTO if it cannot (not seeded). */

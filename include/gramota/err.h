@@ -85,22 +85,40 @@ struct gr_err {
 #define GR_STRINGIFY(x)  GR_STRINGIFY_(x)
 #define GR_HERE          __FILE__ ":" GR_STRINGIFY(__LINE__)
 
-/* Fill `err` and return -1. `desc` is one sentence: the problem first. */
+/*
+ * Fill `err` and return -1: the code, the place (GR_HERE), `desc` formatted
+ * (one sentence, the problem first; cut to fit), and no cause. gr__fail is
+ * exported for this macro only: call gr_fail().
+ */
 #define gr_fail(err, code, ...) gr__fail((err), (code), GR_HERE, __VA_ARGS__)
 GR_API int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
     GR_PRINTF(4, 5);
 
-/* Add a cause for the log (never sent); returns -1 so it can close a failure. */
+/*
+ * Set err->cause for the log (never sent), formatted, replacing any earlier
+ * cause and cut to fit; code, desc and where are kept. Returns -1 so that it
+ * can close a failure: `return gr_err_cause(err, "open %s: %s", path, why);`.
+ */
 GR_API int gr_err_cause(struct gr_err *err, const char *fmt, ...) GR_PRINTF(2, 3);
-/* Move OpenSSL's error queue into err->cause and clear it; returns -1. */
+/*
+ * Put the first error of this thread's OpenSSL error queue into err->cause
+ * (an empty queue leaves the cause as it is) and clear the queue; code, desc
+ * and where are kept. Returns -1, as gr_err_cause().
+ */
 GR_API int gr_err_openssl(struct gr_err *err);
 
 /* Give the error a new code, keeping its sentence, cause and place; returns -1. */
 GR_API int gr_err_recode(struct gr_err *err, enum gr_errc code);
 
+/* Zero `err`: code OK, no place, empty desc and cause. */
 GR_API void gr_err_clear(struct gr_err *err);
 
-/* The wire name (NULL for internal codes), the HTTP status, the enum's name. */
+/*
+ * The row of `code` in GR_ERRORS, as static strings: the wire name (NULL for
+ * OK, internal codes and values outside the enum); the HTTP status (500 for
+ * an internal code or a value outside the enum: one that reaches the wire is
+ * answered as server_error); the enum's name without GR_ERR_ ("?" outside).
+ */
 GR_API const char *gr_errc_wire(enum gr_errc code);
 GR_API int gr_errc_status(enum gr_errc code);
 GR_API const char *gr_errc_name(enum gr_errc code);

@@ -46,17 +46,23 @@ GR_API struct gr_jwk *gr_jwk_parse_pem(struct gr_str pem, enum gr_jwk_want want,
                                        struct gr_err *err);
 /* A fresh key pair. Code: CRYPTO. */
 GR_API struct gr_jwk *gr_jwk_generate(struct gr_err *err);
+/*
+ * Every key returned by this header is the caller's: gr_jwk_free() it (NULL is
+ * a no-op). A key is read-only after it is made and may be shared by threads.
+ */
 /* A copy of the public half; NULL for NULL. */
 GR_API struct gr_jwk *gr_jwk_dup_public(const struct gr_jwk *key);
 GR_API void gr_jwk_free(struct gr_jwk *key);
 
+/* Holds the private key (a key pair). */
 GR_API bool gr_jwk_is_private(const struct gr_jwk *key);
-/* Same public key. */
+/* Same public key (the private halves are not compared). */
 GR_API bool gr_jwk_equal(const struct gr_jwk *a, const struct gr_jwk *b);
 
 /*
  * Append the JWK JSON: `{"kty":"EC","crv":"P-256","x":..,"y":..}` and, with
  * `with_private` on a key pair, `"d"`. Members in that order, no whitespace.
+ * Cannot fail but by `out`'s max (gr_buf_check).
  */
 GR_API void gr_jwk_to_json(const struct gr_jwk *key, bool with_private, struct gr_buf *out);
 /* Append PEM: PKCS#8 with `with_private` on a key pair, else SPKI. Code: CRYPTO. */

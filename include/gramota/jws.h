@@ -36,6 +36,10 @@ struct gr_jws {
     void *payload_json; /* json_t of the payload, owned */
 };
 
+/*
+ * A zeroed `jws` in the caller's storage; release frees what it owns (header,
+ * payload, jwk, the JSON) and leaves it zeroed again, harmless when empty.
+ */
 GR_API void gr_jws_init(struct gr_jws *jws);
 GR_API void gr_jws_release(struct gr_jws *jws);
 
@@ -70,12 +74,13 @@ GR_API bool gr_jws_typ_is(struct gr_str typ, const char *expected);
 GR_API int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json,
                        struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
 
-/* ES256 signature of `input`, as R || S. Codes: BAD_KEY, CRYPTO. */
+/* ES256 signature of `input` with the private `key`, as R || S. Codes: BAD_KEY, CRYPTO. */
 GR_API int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64],
                          struct gr_err *err);
 /*
- * Check an R || S signature. R or S zero or not below the group order is
- * BAD_SIGNATURE without asking OpenSSL. Code: BAD_SIGNATURE.
+ * Check an R || S signature of `input` with `key` (not NULL; public or a
+ * pair). R or S zero or not below the group order is BAD_SIGNATURE without
+ * asking OpenSSL. Code: BAD_SIGNATURE (OpenSSL's reason in err->cause).
  */
 GR_API int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t sig[64],
                            struct gr_err *err);

@@ -47,6 +47,7 @@ GR_API struct gr_cred_types *gr_cred_types_load(struct gr_str dir_or_set, struct
  */
 GR_API struct gr_cred_types *gr_cred_types_parse(const struct gr_str *texts, size_t n,
                                                  struct gr_err *err);
+/* NULL is a no-op; every type and view borrowed from the set goes with it. */
 GR_API void gr_cred_types_free(struct gr_cred_types *set);
 
 /* How many types, and type `i` in load order (NULL past the end). */
@@ -185,8 +186,8 @@ GR_API int gr_metadata_issuer_signed(const struct gr_cred_types *types,
 /*
  * Append the Authorization Server Metadata (RFC 8414 §2), compact JSON:
  * issuer, token_endpoint, grant_types_supported (pre-authorized code),
- * pre-authorized_grant_anonymous_access_supported (unless client attestation
- * is required), token_endpoint_auth_methods_supported ("none" unless client
+ * pre-authorized_grant_anonymous_access_supported (true, false when client
+ * attestation is required), token_endpoint_auth_methods_supported ("none" unless client
  * attestation is required, "attest_jwt_client_auth" when it is optional or
  * required, with both client_attestation_*_signing_alg_values_supported),
  * dpop_signing_alg_values_supported and scopes_supported (each type's scope,

@@ -9,6 +9,12 @@
  *
  * Every parser answers bad input with the specification's error code (the
  * wire code in `err->code`) and a sentence fit for `error_description`.
+ *
+ * Ownership: each parser initialises the struct it is given, which then owns
+ * the parsed body; its views point into that, not into `body`, so the body
+ * may go once the call returns. Call the matching _release whatever the
+ * parser returned: a failed parse may hold memory too (unlike gr_jws_parse,
+ * which releases on failure), and _release is harmless on either.
  */
 
 #include <gramota/buf.h>
@@ -36,7 +42,7 @@ struct gr_form {
  */
 GR_API int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err);
 GR_API void gr_form_release(struct gr_form *form);
-/* The value of `name`; .p NULL when absent. */
+/* The value of `name` (compared exactly), borrowed from the form; .p NULL when absent. */
 GR_API struct gr_str gr_form_get(const struct gr_form *form, const char *name);
 
 /* ---- the token request (OID4VCI §6.1, pre-authorized code) ---- */
@@ -150,7 +156,10 @@ GR_API void gr_offer_request_release(struct gr_offer_request *req);
 
 /*
  * The Credential Offer object (OID4VCI §4.1.1) for `offer` with its
- * pre-authorized `code`, compact JSON appended to `out`.
+ * pre-authorized `code`, compact JSON appended to `out`: credential_issuer,
+ * credential_configuration_ids (offer->config_id), and the pre-authorized
+ * grant with tx_code (input_mode, length, description) when offer->has_tx_code.
+ * Cannot fail but by `out`'s max (gr_buf_check).
  */
 GR_API void gr_offer_json(struct gr_str issuer_url, const struct gr_offer *offer,
                           struct gr_str code, struct gr_buf *out);
@@ -161,7 +170,11 @@ GR_API void gr_offer_json(struct gr_str issuer_url, const struct gr_offer *offer
  */
 GR_API void gr_offer_url(struct gr_str offer_json_or_uri, bool by_reference, struct gr_buf *out);
 
-/* Append `s` percent-encoded for a URL query value (RFC 3986 unreserved kept). */
+/*
+ * Append `s` percent-encoded for a URL query value: RFC 3986 unreserved
+ * characters kept, every other byte %XX with upper-case hex (a space is %20,
+ * not '+'). Cannot fail but by `out`'s max.
+ */
 GR_API void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s);
 
 #endif

@@ -31,7 +31,7 @@
  */
 GR_API int gr_sdjwt_disclosure(struct gr_str salt, struct gr_str name, struct gr_str value_json,
                                struct gr_buf *out, struct gr_err *err);
-/* base64url(SHA-256(ASCII(disclosure))), NUL-terminated (RFC 9901 §4.2.3). */
+/* base64url(SHA-256(ASCII(disclosure))), NUL-terminated (RFC 9901 §4.2.3); cannot fail. */
 GR_API void gr_sdjwt_digest(struct gr_str disclosure, char out[GR_SDJWT_DIGEST_LEN + 1]);
 
 /* ---- issuance ---- */
@@ -68,6 +68,7 @@ struct gr_sdjwt_vc_template;
 GR_API struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_spec *spec,
                                                              const struct gr_signer *signer,
                                                              struct gr_err *err);
+/* NULL is a no-op. A template is read-only: threads may issue from one at once. */
 GR_API void gr_sdjwt_vc_template_free(struct gr_sdjwt_vc_template *t);
 
 struct gr_status_ref {
@@ -90,21 +91,25 @@ struct gr_sdjwt_vc_issued {
 };
 
 /*
- * Make `batch->count` credentials into `out` (caller's array of that size).
+ * Make `batch->count` credentials into `out` (caller's array of that size);
+ * `batch` and the keys and references it points to are borrowed for the call.
+ * On success each out[i].credential is the caller's: gr_sdjwt_vc_issued_release.
  * All or nothing: on failure `out` holds nothing to release.
- * Codes: USAGE, CRYPTO, and the signer's.
+ * Codes: USAGE (count 0 or above 100; iat not positive, exp or nbf negative,
+ * exp not after iat; a NULL holder key), CRYPTO, and the signer's.
  */
 GR_API int gr_sdjwt_vc_issue(const struct gr_sdjwt_vc_template *t,
                              const struct gr_sdjwt_vc_batch *batch, struct gr_sdjwt_vc_issued *out,
                              struct gr_err *err);
+/* Release the credentials of out[0..count); NULL is a no-op. */
 GR_API void gr_sdjwt_vc_issued_release(struct gr_sdjwt_vc_issued *out, size_t count);
 
 /* ---- presentation (the holder's side; used by tests and tools) ---- */
 
 /*
  * Append `sdjwt` (which ends with `~`) followed by a KB-JWT (RFC 9901 §4.3)
- * signed with `holder`: typ kb+jwt, iat, aud, nonce and sd_hash over `sdjwt`.
- * Codes: MALFORMED, BAD_KEY, CRYPTO.
+ * signed with the private `holder`: typ kb+jwt, iat, aud, nonce and sd_hash
+ * over `sdjwt`. Codes: MALFORMED (no trailing `~`), BAD_KEY, CRYPTO.
  */
 GR_API int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr_str aud,
                             struct gr_str nonce, int64_t iat, struct gr_buf *out,
@@ -133,9 +138,13 @@ struct gr_sdjwt_vc_verified {
  * signature, `_sd_alg`, every disclosure's shape and digest, no duplicate
  * digest, no orphan disclosure, no reserved or colliding name, `vct`, exp/nbf
  * against `now`, and the KB-JWT (typ kb+jwt, signed by cnf.jwk, iat, aud,
- * nonce, sd_hash). `out` is the caller's, started with gr_sdjwt_vc_verified_init.
+ * nonce, sd_hash). The input is at most 256 KiB. `sdjwt`, `issuer_key` and
+ * `opts` are borrowed. `out` is the caller's, started with
+ * gr_sdjwt_vc_verified_init and released with gr_sdjwt_vc_verified_release
+ * (one `out` may serve several calls); it is written only on success.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_TYP, BAD_SIGNATURE,
- * BAD_CLAIM, EXPIRED, RESERVED_NAME, DUPLICATE, ORPHAN, BAD_KEY.
+ * BAD_CLAIM (also: a KB-JWT required and missing), EXPIRED, RESERVED_NAME,
+ * DUPLICATE, ORPHAN, BAD_KEY.
  */
 GR_API void gr_sdjwt_vc_verified_init(struct gr_sdjwt_vc_verified *out);
 GR_API void gr_sdjwt_vc_verified_release(struct gr_sdjwt_vc_verified *out);

@@ -49,28 +49,46 @@ struct gr_signer_ops {
  */
 GR_API struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pem,
                                        struct gr_err *err);
-/* A signer over an in-memory key pair; takes `key` even on failure. */
+/*
+ * A signer over an in-memory key pair; takes `key` even on failure. `chain_pem`
+ * as for gr_signer_new(). Codes: BAD_KEY (`key` NULL or without its private
+ * half; a chain whose leaf does not certify it, or is self-signed, or a
+ * self-signed certificate before the end), MALFORMED (a chain with no PEM
+ * certificate), CRYPTO.
+ */
 GR_API struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem,
                                            struct gr_err *err);
 /*
- * A signer over the caller's own sign operation (a KMS, an HSM API). `public_key`
- * is taken even on failure; `ctx` is handed to ops->free when the signer is freed,
- * and also when this call fails.
+ * A signer over the caller's own sign operation (a KMS, an HSM API). `ops` is
+ * borrowed and must outlive the signer (a static table); ops->sign is required.
+ * `public_key` is taken even on failure; `ctx` is handed to ops->free when the
+ * signer is freed, and also when this call fails. `chain_pem` as for
+ * gr_signer_new(). Codes: USAGE (`public_key` NULL), and the chain's, as
+ * gr_signer_new_key().
  */
 GR_API struct gr_signer *gr_signer_new_custom(const struct gr_signer_ops *ops, void *ctx,
                                               struct gr_jwk *public_key, struct gr_str chain_pem,
                                               struct gr_err *err);
+/* Calls ops->free(ctx), for a custom signer; NULL is a no-op. */
 GR_API void gr_signer_free(struct gr_signer *s);
 
-GR_API const char *gr_signer_alg(const struct gr_signer *s); /* "ES256" */
-GR_API const char *gr_signer_name(const struct gr_signer *s);
+/*
+ * What the signer was made with; strings and views are borrowed from the
+ * signer (or static) and live as long as it does.
+ */
+GR_API const char *gr_signer_alg(const struct gr_signer *s);  /* "ES256" */
+GR_API const char *gr_signer_name(const struct gr_signer *s); /* ops->name */
 /* The RFC 7638 thumbprint of the public key, base64url, unless set otherwise. */
 GR_API struct gr_str gr_signer_kid(const struct gr_signer *s);
-/* Use `kid` instead of the thumbprint (before the signer is shared). */
+/* Use a copy of `kid` instead of the thumbprint (before the signer is shared). */
 GR_API void gr_signer_set_kid(struct gr_signer *s, struct gr_str kid);
+/* The public key (never the private half). */
 GR_API const struct gr_jwk *gr_signer_jwk(const struct gr_signer *s);
 GR_API size_t gr_signer_x5c_count(const struct gr_signer *s);
-/* Certificate `i` of `x5c` (standard base64 of the DER, as x5c carries it). */
+/*
+ * Certificate `i` of `x5c` (standard base64 of the DER, as x5c carries it),
+ * leaf first; the empty view (.p NULL) past the end.
+ */
 GR_API struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i);
 
 /*
@@ -91,19 +109,26 @@ GR_API int gr_signer_check(const struct gr_signer *s, struct gr_err *err);
 GR_API struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr_str label,
                                               struct gr_buf *key_uri, struct gr_err *err);
 
-/* One signature. Codes: whatever the implementation reports (CRYPTO, IO, ...). */
+/*
+ * One ES256 signature of `input`, R || S in `sig`. Codes: whatever the
+ * implementation reports (file: BAD_KEY, CRYPTO; pkcs11:
+ * TEMPORARILY_UNAVAILABLE; a custom signer its own), passed on as it is.
+ */
 GR_API int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],
                           struct gr_err *err);
 
 /*
- * Append a JWS protected header for this signer to `out`:
- * {"alg":"ES256","typ":<typ>,"kid":<kid>[,"x5c":[...]]}.
+ * Append a JWS protected header for this signer to `out`, JSON, not encoded:
+ * {"alg":"ES256","typ":<typ>,"kid":<kid>[,"x5c":[...]]}. Cannot fail but by
+ * `out`'s max (gr_buf_check).
  */
 GR_API void gr_signer_header(const struct gr_signer *s, const char *typ, struct gr_buf *out);
 
 /*
  * Append the compact JWS of `payload_json` under `header_b64` (a header already
- * base64url-encoded, e.g. from gr_signer_header()). One signer call.
+ * base64url-encoded, e.g. gr_signer_header()'s output through
+ * gr_buf_add_b64url()). One signer call. On failure `out` may hold a partial
+ * JWS: reset it. Codes: TOO_LARGE (out's max), and gr_signer_sign()'s.
  */
 GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
                          struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);

@@ -50,8 +50,10 @@ GR_API struct gr_status_list *gr_status_list_new(unsigned bits, size_t size, str
  */
 GR_API struct gr_status_list *gr_status_list_new_bytes(unsigned bits, const uint8_t *bytes,
                                                        size_t len, struct gr_err *err);
+/* NULL is a no-op. */
 GR_API void gr_status_list_free(struct gr_status_list *list);
 
+/* Bits per entry (1, 2, 4 or 8) and the number of entries. */
 GR_API unsigned gr_status_list_bits(const struct gr_status_list *list);
 GR_API size_t gr_status_list_size(const struct gr_status_list *list);
 
@@ -61,7 +63,10 @@ GR_API int gr_status_list_set(struct gr_status_list *list, size_t idx, unsigned 
 /* Entry `idx`, or GR_STATUS_NONE when idx >= size. */
 GR_API unsigned gr_status_list_get(const struct gr_status_list *list, size_t idx);
 
-/* The packed bytes (size·bits/8 of them), borrowed from the list. */
+/*
+ * The packed bytes (size·bits/8 of them, `*len`), borrowed from the list:
+ * good until it is freed; a set changes them in place.
+ */
 GR_API const uint8_t *gr_status_list_bytes(const struct gr_status_list *list, size_t *len);
 
 /*

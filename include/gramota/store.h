@@ -363,9 +363,11 @@ struct gr_store {
  * URI; the database must exist, its schema is migrated at open). Codes: USAGE
  * (unknown scheme, a URL libpq cannot parse, or a database made by a newer
  * gramota), IO (the file cannot be created, opened or read),
- * TEMPORARILY_UNAVAILABLE (the server cannot be reached).
+ * TEMPORARILY_UNAVAILABLE (the server cannot be reached). `*out` is the
+ * caller's, zeroed on failure; close it with gr_store_close().
  */
 GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err *err);
+/* Close and zero `store`; NULL or a zeroed (or already closed) store is a no-op. */
 GR_API void gr_store_close(struct gr_store *store);
 
 /*
@@ -373,7 +375,8 @@ GR_API void gr_store_close(struct gr_store *store);
  * replay set, rate-limit buckets) in the Redis at `url`,
  * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], each key expiring by itself;
  * the rest stays in `db`. Takes `db`: closed with *out, or at once on
- * failure. Every Redis failure fails the call (TEMPORARILY_UNAVAILABLE): a
+ * failure (`*db` is zeroed either way; `*out` is zeroed on failure). Every
+ * Redis failure fails the call (TEMPORARILY_UNAVAILABLE): a
  * jti is never taken as new because Redis could not say. Expired keys go by
  * Redis's clock, so sweep() leaves them to it. Codes: USAGE (the URL),
  * TEMPORARILY_UNAVAILABLE (Redis cannot be reached, or refused the password).
@@ -381,10 +384,13 @@ GR_API void gr_store_close(struct gr_store *store);
 GR_API int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store *out,
                                struct gr_err *err);
 
-/* Release what a gr_status_list_rec owns. */
+/* Release what a gr_status_list_rec owns (statuses); twice is harmless. */
 GR_API void gr_status_list_rec_release(struct gr_status_list_rec *rec);
 
-/* Release what a gr_offer owns (subject_json, disclosable_json, sealed_url). */
+/*
+ * Release what a gr_offer owns (subject_json, disclosable_json, sealed_url),
+ * setting them NULL; twice, or on a zeroed offer or NULL, is harmless.
+ */
 GR_API void gr_offer_release(struct gr_offer *offer);
 
 #endif

@@ -24,6 +24,7 @@ struct gr_trust;
  * GR_MAX_PEM_LEN), BAD_CLAIM (a certificate that is not a CA).
  */
 GR_API struct gr_trust *gr_trust_load_pem(struct gr_str pem, struct gr_err *err);
+/* NULL is a no-op. */
 GR_API void gr_trust_free(struct gr_trust *t);
 /* How many anchors were loaded. */
 GR_API size_t gr_trust_count(const struct gr_trust *t);
