@@ -53,7 +53,7 @@
     X(TEMPORARILY_UNAVAILABLE, "temporarily_unavailable", 503)                      \
     /* internal: re-coded by the protocol layer before anything reaches the wire */ \
     X(MALFORMED, NULL, 500)       /* not the syntax it claims to be */              \
-    X(TOO_LARGE, NULL, 500)       /* past a limit of src/core/limits.h */           \
+    X(TOO_LARGE, NULL, 500)       /* past a limit of gramota/limits.h */            \
     X(UNSUPPORTED_ALG, NULL, 500) /* none, HMAC, or not the key's algorithm */      \
     X(BAD_KEY, NULL, 500)         /* not a usable P-256 key */                      \
     X(BAD_SIGNATURE, NULL, 500)   /* the signature does not verify */               \
