@@ -314,12 +314,14 @@ static int issued_ids(void *ctx, struct gr_str org_id, struct gr_str offer_id,
     *count = 0;
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    gr__pg_str(&a, org_id);
     gr__pg_str(&a, offer_id);
     gr__pg_i64(&a, (int64_t)max);
+    /* An offer's credentials are all its organization's: another's has none (PQ_OFFER_GET). */
     if (gr__pg_run(c, PQ_ISSUED_IDS, &a, &r, err) == 0) {
         rc = 0;
         for (int i = 0; i < PQntuples(r) && *count < max && rc == 0; i++) {
+            if (!gr_str_eq(gr_str_c(PQgetvalue(r, i, 1)), org_id))
+                continue;
             rc = gr__pg_col_text(r, i, 0, ids[*count], sizeof(ids[*count]), err);
             *count += rc == 0;
         }

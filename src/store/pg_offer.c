@@ -139,8 +139,14 @@ int gr__pg_offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id, st
     if (org_id.len > GR_STORE_ID_LEN || offer_id.len > GR_STORE_ID_LEN)
         return gr_fail(err, GR_ERR_NOT_FOUND, "%s", missing);
     gr__pg_str(&a, offer_id);
-    gr__pg_str(&a, org_id);
-    return offer_select(ctx, PQ_OFFER_GET, &a, missing, out, err);
+    if (offer_select(ctx, PQ_OFFER_GET, &a, missing, out, err) < 0)
+        return -1;
+    if (!gr_str_eq(gr_str_c(out->org_id), org_id)) {
+        gr_offer_release(out);
+        memset(out, 0, sizeof(*out));
+        return gr_fail(err, GR_ERR_NOT_FOUND, "%s", missing);
+    }
+    return 0;
 }
 
 /* see store.h */

@@ -295,14 +295,18 @@ static int get_on(struct gr__pg_conn *c, enum gr__pg_sql_id sql, struct gr_str o
     PGresult *r = NULL;
     int rc = -1;
 
-    gr__pg_str(&a, org_id);
     gr__pg_str(&a, id);
     if (gr__pg_run(c, sql, &a, &r, err) < 0)
         return -1;
-    if (PQntuples(r) == 0)
+    /* Another organization's credential is answered exactly like one that does not exist. */
+    if (PQntuples(r) > 0 && read_cred(r, 0, out, err) < 0) {
+        memset(out, 0, sizeof(*out));
+    } else if (PQntuples(r) == 0 || !gr_str_eq(gr_str_c(out->issued.org_id), org_id)) {
+        memset(out, 0, sizeof(*out));
         gr_fail(err, GR_ERR_NOT_FOUND, "There is no such credential.");
-    else
-        rc = read_cred(r, 0, out, err);
+    } else {
+        rc = 0;
+    }
     PQclear(r);
     return rc;
 }
@@ -423,7 +427,6 @@ int gr__pg_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str 
         gr_fail(err, GR_ERR_CONFLICT, "The credential is revoked; revocation is final.");
         goto out;
     }
-    gr__pg_str(&a, org_id);
     gr__pg_str(&a, id);
     gr__pg_i64(&a, (int64_t)status);
     gr__pg_i64(&a, now);
