@@ -269,9 +269,19 @@ int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *t
     gr__pg_i64(&a, now);
     gr__pg_bytes(&a, tx_hash, 32);
     gr__pg_hash(&a, blind);
-    if (gr__pg_exec(c, "BEGIN", err) < 0 || gr__pg_run(c, PQ_OFFER_REDEEM, &a, &r, err) < 0)
+    /*
+     * With no token to store beside it (it lives in Redis), the conditional
+     * UPDATE alone is the redemption, committed by itself: one round trip.
+     * Only a refusal needs the transaction in which refuse() locks the row
+     * to say why and count a wrong code; states only move forward, so what
+     * it finds explains the refusal.
+     */
+    if ((token != NULL && gr__pg_exec(c, "BEGIN", err) < 0) ||
+        gr__pg_run(c, PQ_OFFER_REDEEM, &a, &r, err) < 0)
         goto out;
     if (PQntuples(r) == 0) {
+        if (token == NULL && gr__pg_exec(c, "BEGIN", err) < 0)
+            goto out;
         refuse(c, code_hash, tx_hash, now, max_tx_attempts, err);
         goto out;
     }
@@ -285,7 +295,7 @@ int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *t
             goto out;
     }
     /* Only a durable COMMIT makes this caller the one who redeemed the code. */
-    if (gr__pg_exec(c, "COMMIT", err) < 0)
+    if (token != NULL && gr__pg_exec(c, "COMMIT", err) < 0)
         goto out;
     rc = 0;
 out:
