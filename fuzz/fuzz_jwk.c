@@ -1,8 +1,9 @@
 /*
- * JWK JSON and PEM keys. Invariants: a key that parses writes itself out (JWK
- * and PEM) and parses back to an equal key with the same private half; its
- * thumbprint from the generic JSON path equals the one from the key; failures
- * carry one of the documented codes.
+ * JWK JSON and PEM keys, and JWK Sets. Invariants: a key that parses writes
+ * itself out (JWK and PEM) and parses back to an equal key with the same
+ * private half; its thumbprint from the generic JSON path equals the one from
+ * the key; a lone JWK read as a set of one is that same key; a key picked
+ * from a set round-trips too; failures carry one of the documented codes.
  */
 #undef NDEBUG /* the assertions are the point of a fuzz target */
 #include <assert.h>
@@ -43,6 +44,23 @@ static void check_roundtrip(const struct gr_jwk *key)
     gr_buf_release(&out);
 }
 
+/* The input as a JWK Set, the key picked by kid "k1" or as the only one. */
+static void check_set(struct gr_str in, const struct gr_jwk *lone)
+{
+    struct gr_err err;
+    struct gr_jwk *key = gr_jwk_parse_set(in, GR_STR("k1"), GR_JWK_ANY, &err);
+
+    if (key == NULL) {
+        assert(parse_code_ok(err.code) || err.code == GR_ERR_NOT_FOUND);
+        assert(lone == NULL);
+        return;
+    }
+    if (lone != NULL)
+        assert(gr_jwk_equal(key, lone));
+    check_roundtrip(key);
+    gr_jwk_free(key);
+}
+
 static void check_json(struct gr_str in)
 {
     struct gr_err err;
@@ -54,6 +72,7 @@ static void check_json(struct gr_str in)
         assert(parse_code_ok(err.code));
     }
     key = gr_jwk_parse(in, GR_JWK_ANY, &err);
+    check_set(in, key);
     if (key == NULL) {
         assert(parse_code_ok(err.code));
         return;
