@@ -356,7 +356,15 @@ int http_start(struct server *srv, int fd, struct MHD_Daemon **out, struct gr_er
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(srv->set.threads > 0 ? srv->set.threads : cores > 0 ? cores : 2);
 
-    *out = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL,
+    /*
+     * poll(), not epoll: libmicrohttpd 0.9.75 (Debian 12) can abort in
+     * MHD_quiesce_daemon on a thread pool with epoll ("Failed to remove listen
+     * FD from epoll set") when a worker drops the listen socket from its own
+     * set first, which turned a clean SIGTERM into a crash now and then. With
+     * a thread pool each worker polls only its own connections, so poll()
+     * costs nothing measurable here.
+     */
+    *out = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL,
                             NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
                             threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
