@@ -59,6 +59,15 @@ static inline int gr__hex_value(char c)
     return -1;
 }
 
+/* The byte the "%XX" escape at s.p[i] stands for, or -1 when it is cut short or not hex. */
+static inline int gr__pct_byte(struct gr_str s, size_t i)
+{
+    int hi = i + 2 < s.len ? gr__hex_value(s.p[i + 1]) : -1;
+    int lo = i + 2 < s.len ? gr__hex_value(s.p[i + 2]) : -1;
+
+    return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+}
+
 /* Read a whole file of at most `max` bytes. Codes: IO, TOO_LARGE. */
 int gr__read_file(const char *path, size_t max, struct gr_buf *out, struct gr_err *err);
 

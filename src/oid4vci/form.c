@@ -17,12 +17,11 @@ static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *le
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < in.len ? gr__hex_value(in.p[i + 1]) : -1;
-            int lo = i + 2 < in.len ? gr__hex_value(in.p[i + 2]) : -1;
+            int b = gr__pct_byte(in, i);
 
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            if (b <= 0)
                 return -1; /* a broken escape, or an escaped NUL */
-            c = (char)(hi << 4 | lo);
+            c = (char)b;
             i += 2;
         } else if (c == '\0') {
             return -1;

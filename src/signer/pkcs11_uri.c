@@ -69,14 +69,6 @@ static bool allowed(unsigned char c, bool query)
     return c != '\0' && (query ? strchr("/?|", c) != NULL : c == '&');
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decode `v` into `out` (at most `cap` bytes). */
 static int decode(struct gr_str v, bool query, const char *name, uint8_t *out, size_t cap,
                   size_t *len, struct gr_err *err)
@@ -85,15 +77,14 @@ static int decode(struct gr_str v, bool query, const char *name, uint8_t *out, s
 
     for (size_t i = 0; i < v.len; i++) {
         unsigned char c = (unsigned char)v.p[i];
-        int hi, lo;
 
         if (c == '%') {
-            hi = i + 2 < v.len ? hexval(v.p[i + 1]) : -1;
-            lo = i + 2 < v.len ? hexval(v.p[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
+            int b = gr__pct_byte(v, i);
+
+            if (b < 0)
                 return gr_fail(err, GR_ERR_USAGE,
                                "The pkcs11: URI has a bad percent-encoding in %s.", name);
-            c = (unsigned char)(hi << 4 | lo);
+            c = (unsigned char)b;
             i += 2;
         } else if (!allowed(c, query)) {
             return gr_fail(err, GR_ERR_USAGE,

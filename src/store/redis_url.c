@@ -9,17 +9,6 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode `in` into `out` (cap bytes with its NUL); false when malformed or too long. */
 static bool decode(struct gr_str in, char *out, size_t cap)
 {
@@ -29,12 +18,11 @@ static bool decode(struct gr_str in, char *out, size_t cap)
         char c = in.p[i];
 
         if (c == '%') {
-            int hi = i + 2 < in.len ? hexval(in.p[i + 1]) : -1;
-            int lo = i + 2 < in.len ? hexval(in.p[i + 2]) : -1;
+            int b = gr__pct_byte(in, i);
 
-            if (hi < 0 || lo < 0)
+            if (b < 0)
                 return false;
-            c = (char)(hi * 16 + lo);
+            c = (char)b;
             i += 2;
         }
         if (c == '\0' || n + 1 >= cap)
