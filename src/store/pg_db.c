@@ -156,6 +156,61 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
     return -1;
 }
 
+/*
+ * Sync a pipeline and read every answer up to the sync, then leave pipeline
+ * mode. The first failure is reported in `err` as gr__pg_run() reports it;
+ * the statements after it answer PIPELINE_ABORTED. With `kept` not NULL the
+ * `keep`-th successful answer (from 1) is handed over there, unless anything
+ * failed. Returns 0 or -1.
+ */
+static int pipeline_end(struct gr__pg_conn *c, int keep, PGresult **kept, struct gr_err *err)
+{
+    bool failed = PQpipelineSync(c->pg) != 1, synced = false;
+    int answers = 0;
+    PGresult *r;
+
+    if (failed)
+        fail_with(c, NULL, err);
+    /* Each statement's answer is followed by a NULL; the sync's answer ends the pipeline. */
+    while (!failed && !synced) {
+        r = PQgetResult(c->pg);
+        if (r == NULL) {
+            if (PQstatus(c->pg) == CONNECTION_BAD)
+                failed = fail_with(c, NULL, err) < 0;
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            synced = true;
+            break;
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+            if (kept != NULL && ++answers == keep) {
+                *kept = r;
+                r = NULL;
+            }
+            break;
+        default:
+            fail_with(c, r, err);
+            failed = true;
+            break;
+        }
+        PQclear(r);
+    }
+    /* After a failure, what is left up to the sync is read and dropped. */
+    while (failed && !synced && PQstatus(c->pg) == CONNECTION_OK) {
+        r = PQgetResult(c->pg);
+        synced = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+    }
+    PQexitPipelineMode(c->pg);
+    if (failed && kept != NULL && *kept != NULL) {
+        PQclear(*kept);
+        *kept = NULL;
+    }
+    return failed ? -1 : 0;
+}
+
 /* see pg_internal.h */
 int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, struct gr_err *err)
 {
@@ -197,45 +252,12 @@ int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct g
 /* see pg_internal.h */
 int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err)
 {
-    PGresult *r;
-    bool failed = false, synced = false;
-
-    if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) != 1 ||
-        PQpipelineSync(c->pg) != 1) {
+    if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) != 1) {
         fail_with(c, NULL, err);
         PQexitPipelineMode(c->pg);
         return -1;
     }
-    /* Each statement's answer is followed by a NULL; the sync's answer ends the pipeline. */
-    while (!synced) {
-        r = PQgetResult(c->pg);
-        if (r == NULL) {
-            if (PQstatus(c->pg) == CONNECTION_BAD) {
-                if (!failed)
-                    fail_with(c, NULL, err);
-                failed = true;
-                break;
-            }
-            continue;
-        }
-        switch (PQresultStatus(r)) {
-        case PGRES_PIPELINE_SYNC:
-            synced = true;
-            break;
-        case PGRES_COMMAND_OK:
-        case PGRES_TUPLES_OK:
-        case PGRES_PIPELINE_ABORTED: /* after the failure already reported */
-            break;
-        default:
-            if (!failed)
-                fail_with(c, r, err);
-            failed = true;
-            break;
-        }
-        PQclear(r);
-    }
-    PQexitPipelineMode(c->pg);
-    if (failed)
+    if (pipeline_end(c, 0, NULL, err) < 0)
         return -1;
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
@@ -248,10 +270,9 @@ int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_s
 {
     static const struct gr__pg_args none = { 0 };
     enum gr__pg_sql_id ids[2] = { lock, read };
-    size_t n = read == PQ__COUNT ? 1 : 2, answers = 0;
-    bool failed = false, synced = false, untouched = c->untouched;
+    size_t n = read == PQ__COUNT ? 1 : 2;
+    bool failed = false, untouched = c->untouched;
     char name[16];
-    PGresult *r;
 
     *res = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -269,47 +290,13 @@ int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_s
         snprintf(name, sizeof(name), "g%d", (int)ids[i]);
         failed = PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) != 1;
     }
-    if (failed || PQpipelineSync(c->pg) != 1) {
+    if (failed) {
         fail_with(c, NULL, err);
         PQexitPipelineMode(c->pg);
         return -1;
     }
-    /* BEGIN's answer, the lock's, then the read's (kept); each followed by a NULL. */
-    while (!synced) {
-        r = PQgetResult(c->pg);
-        if (r == NULL) {
-            if (PQstatus(c->pg) == CONNECTION_BAD) {
-                failed = failed || fail_with(c, NULL, err) < 0;
-                break;
-            }
-            continue;
-        }
-        switch (PQresultStatus(r)) {
-        case PGRES_PIPELINE_SYNC:
-            synced = true;
-            break;
-        case PGRES_COMMAND_OK:
-        case PGRES_TUPLES_OK:
-            if (++answers == n + 1 && n == 2) {
-                *res = r;
-                r = NULL;
-            }
-            break;
-        case PGRES_PIPELINE_ABORTED:
-            break;
-        default:
-            if (!failed)
-                fail_with(c, r, err);
-            failed = true;
-            break;
-        }
-        PQclear(r);
-    }
-    PQexitPipelineMode(c->pg);
-    if (failed && *res != NULL) {
-        PQclear(*res);
-        *res = NULL;
-    }
+    /* BEGIN's answer, the lock's, then the read's (kept, the third). */
+    failed = pipeline_end(c, n == 2 ? 3 : 0, n == 2 ? res : NULL, err) < 0;
     /* A connection lent stale fails here before anything ran: revive it and go again, once. */
     if (failed && untouched && PQstatus(c->pg) == CONNECTION_BAD) {
         c->untouched = true;
@@ -539,19 +526,9 @@ void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
         return;
     /* An error path left a pipeline open (gr__pg_tx_queue): end it, reading what it sent. */
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
-        PGresult *r;
+        struct gr_err ignored;
 
-        if (PQpipelineSync(c->pg) == 1) {
-            while (PQstatus(c->pg) == CONNECTION_OK) {
-                r = PQgetResult(c->pg);
-                if (r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-                    PQclear(r);
-                    break;
-                }
-                PQclear(r);
-            }
-        }
-        PQexitPipelineMode(c->pg);
+        pipeline_end(c, 0, NULL, &ignored);
     }
     /* An error path left its transaction open: undo it before anyone else uses the connection. */
     if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
