@@ -211,10 +211,5 @@ wait "$server"
 rc=$?
 server=
 [ "$rc" = 0 ] && ok "SIGTERM stops the server with status 0" || not_ok "SIGTERM: status $rc"
-if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/err"; then
-    not_ok "a sanitizer report in the server's stderr"
-    grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/err" | sed 's/^/#   /'
-else
-    ok "no sanitizer report"
-fi
+no_sanitizer_report "server" "$tmp/err"
 finish

@@ -61,16 +61,6 @@ export GR_BATCH_SIZE=4 GR_MAX_TX_ATTEMPTS=3
 # only the "limits" server keeps the rate limits tight.
 export GRAMOTA_OFFER_BURST=1000000 GRAMOTA_GUESS_BURST=1000000
 
-# GET URL/healthz answers 200 (bash's /dev/tcp: no curl needed).
-healthy() {
-    local hp=${1#http://} line
-    { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
-    printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hp" >&3
-    IFS= read -r -t 2 line <&3
-    exec 3<&-
-    [[ $line == "HTTP/1."?" 200"* ]]
-}
-
 # get URL PATH: the whole answer to GET URL/PATH in $answer (at most 5 s).
 get() {
     local hp=${1#http://}
@@ -173,12 +163,7 @@ stop() {
         fi
     fi
     unset "pid[$name]"
-    if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/$name.err"; then
-        not_ok "$name server: a sanitizer report in its stderr"
-        grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/$name.err" | sed 's/^/#   /'
-    else
-        ok "$name server: no sanitizer report"
-    fi
+    no_sanitizer_report "$name server" "$tmp/$name.err"
 }
 
 # keygen NAME SUBJECT: $tmp/NAME.pem, $tmp/NAME-chain.pem (leaf first, a fresh

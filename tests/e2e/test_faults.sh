@@ -51,16 +51,6 @@ trap cleanup EXIT
 export GRAMOTA_OFFER_BURST=1000000 GRAMOTA_GUESS_BURST=1000000
 store=(--database-url "$GR_TEST_PG_URL" --redis-url "$GR_TEST_REDIS_URL")
 
-# GET URL/healthz answers 200 (bash's /dev/tcp: no curl needed).
-healthy() {
-    local hp=${1#http://} line
-    { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
-    printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hp" >&3
-    IFS= read -r -t 2 line <&3
-    exec 3<&-
-    [[ $line == "HTTP/1."?" 200"* ]]
-}
-
 # start NAME ARGS...: a server on a free port, its own data directory, the
 # shared store; url[NAME] and pid[NAME]. Retries when the port was taken in between.
 start() {
@@ -94,12 +84,7 @@ start() {
 
 # sanitizer_clean NAME: no sanitizer report in the server's stderr.
 sanitizer_clean() {
-    if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/$1.err"; then
-        not_ok "$1: a sanitizer report in its stderr"
-        grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/$1.err" | sed 's/^/#   /'
-    else
-        ok "$1: no sanitizer report"
-    fi
+    no_sanitizer_report "$1" "$tmp/$1.err"
 }
 
 # stop NAME: SIGTERM, and the server must exit 0 within 10 s.

@@ -84,10 +84,5 @@ else
     [ "$rc" = 0 ] && ok "guide: SIGTERM stops it with status 0" || not_ok "guide: SIGTERM: status $rc"
 fi
 pid=
-if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/err"; then
-    not_ok "guide: a sanitizer report in its stderr"
-    grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/err" | sed 's/^/#   /'
-else
-    ok "guide: no sanitizer report"
-fi
+no_sanitizer_report "guide" "$tmp/err"
 finish

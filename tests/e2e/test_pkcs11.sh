@@ -39,15 +39,6 @@ trap cleanup EXIT
 export GR_BATCH_SIZE=4 GR_MAX_TX_ATTEMPTS=3
 export GRAMOTA_OFFER_BURST=1000000 GRAMOTA_GUESS_BURST=1000000
 
-healthy() {
-    local hp=${1#http://} line
-    { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
-    printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hp" >&3
-    IFS= read -r -t 2 line <&3
-    exec 3<&-
-    [[ $line == "HTTP/1."?" 200"* ]]
-}
-
 # start NAME ARGS...: a server on a free port with its own data directory.
 start() {
     local name=$1 port i
@@ -88,12 +79,7 @@ stop() {
     unset "pid[$name]"
     [ "$rc" = 0 ] && ok "$name server: SIGTERM stops it with status 0" ||
         not_ok "$name server: SIGTERM stops it with status $rc"
-    if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/$name.err"; then
-        not_ok "$name server: a sanitizer report in its stderr"
-        grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/$name.err" | sed 's/^/#   /'
-    else
-        ok "$name server: no sanitizer report"
-    fi
+    no_sanitizer_report "$name server" "$tmp/$name.err"
     grep -qF "$(cat "$GR_TEST_P11_PIN_FILE")" "$tmp/$name.out" "$tmp/$name.err" &&
         not_ok "$name server: the PIN shows in its output" ||
         ok "$name server: the PIN never shows in its output"

@@ -74,12 +74,7 @@ stop() {
     pid=
     [ "$rc" = 0 ] && ok "$1: SIGTERM stops the server with status 0" ||
         not_ok "$1: SIGTERM stops the server with status $rc"
-    if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/serve.err"; then
-        not_ok "$1: a sanitizer report in the server's stderr"
-        grep -m 5 -A 12 -E 'ERROR: |runtime error:' "$tmp/serve.err" | sed 's/^/#   /'
-    else
-        ok "$1: no sanitizer report"
-    fi
+    no_sanitizer_report "$1" "$tmp/serve.err"
 }
 
 # The kids jwt-vc-issuer lists, one per line.
