@@ -21,5 +21,6 @@
 #include <gramota/dpop.h>
 #include <gramota/attest.h>
 #include <gramota/proof.h>
+#include <gramota/oauth.h>
 
 #endif

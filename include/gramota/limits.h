@@ -13,8 +13,8 @@
  * ceilings: the request body it buffers before gr_*_request_parse(), the key
  * file or SD-JWT it reads before gr_jwk_parse_pem() or gr_sdjwt_vc_verify().
  * A larger input is refused by the library whatever the caller's buffer.
- * Related ceilings live with their module: GR_MAX_PROOFS (oid4vci.h),
- * GR_MAX_ATTESTED_KEYS (attest.h), GR_STATUS_MAX_SIZE (status.h).
+ * Related ceilings live with their module: GR_MAX_ATTESTED_KEYS (attest.h), GR_STATUS_MAX_SIZE
+ * (status.h).
  */
 
 #define GR_MAX_BODY          (64 * 1024)  /* any request body */
@@ -28,7 +28,8 @@
 #define GR_MAX_CLAIMS_LEN    (48 * 1024)  /* a subject's claims as JSON */
 #define GR_MAX_SD_PATHS      256          /* selectively disclosable paths in one spec */
 #define GR_MAX_JSON_DEPTH    16           /* nesting of any JSON we read */
-#define GR_MAX_BATCH         100          /* credentials in one issuance call */
-#define GR_MAX_PEM_LEN       (64 * 1024)  /* a key or certificate chain file; a JWK set */
+#define GR_MAX_PROOFS        32  /* key proofs, and keys proven, in one credential request */
+#define GR_MAX_BATCH         100 /* credentials in one issuance call */
+#define GR_MAX_PEM_LEN       (64 * 1024) /* a key or certificate chain file; a JWK set */
 
 #endif

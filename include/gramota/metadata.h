@@ -139,6 +139,22 @@ GR_API int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *nam
                                        struct gr_buf *v1_path, struct gr_buf *draft13_path,
                                        struct gr_err *err);
 
+/* The three documents, in the order of their names above (so that they can index an array). */
+enum gr_wellknown {
+    GR_WELLKNOWN_NONE = -1,
+    GR_WELLKNOWN_ISSUER,        /* openid-credential-issuer */
+    GR_WELLKNOWN_AS,            /* oauth-authorization-server */
+    GR_WELLKNOWN_JWT_VC_ISSUER, /* jwt-vc-issuer */
+};
+
+/*
+ * Which document a GET of the request path `path` (no query) asks for, at the
+ * places gr_metadata_wellknown_paths() gives, for an issuer URL whose path is
+ * `issuer_path` (gr_issuer_url_parse()'s: "" or "/tenant"); GR_WELLKNOWN_NONE
+ * for any other path. Compares only, so it may run on every request.
+ */
+GR_API enum gr_wellknown gr_metadata_wellknown(struct gr_str issuer_path, struct gr_str path);
+
 /* ---- documents ---- */
 
 enum gr_client_attestation_mode {

@@ -18,6 +18,11 @@
  */
 
 #include <gramota/buf.h>
+#include <gramota/crypto.h>
+#include <gramota/limits.h>
+#include <gramota/metadata.h>
+#include <gramota/proof.h>
+#include <gramota/sdjwt.h>
 #include <gramota/store.h>
 
 /* ---- application/x-www-form-urlencoded (token requests) ---- */
@@ -68,15 +73,11 @@ GR_API void gr_token_request_release(struct gr_token_request *req);
 
 /* ---- the credential request (OID4VCI 1.0 §8.2, Draft 15, Draft 13) ---- */
 
-#define GR_MAX_PROOFS 32 /* key proofs in one credential request */
-
 enum gr_vci_dialect {
     GR_VCI_1_0,     /* credential_configuration_id + proofs */
     GR_VCI_DRAFT15, /* credential_configuration_id + a single `proof` */
     GR_VCI_DRAFT13, /* format + vct + `proof`: answered with a top-level `credential` */
 };
-
-enum gr_proof_type { GR_PROOF_NONE, GR_PROOF_JWT, GR_PROOF_ATTESTATION };
 
 struct gr_credential_request {
     void *root; /* the parsed body (json_t), owned; the views below point into it */
@@ -154,6 +155,56 @@ GR_API int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *r
                                   struct gr_err *err);
 GR_API void gr_offer_request_release(struct gr_offer_request *req);
 
+#define GR_TX_CODE_MAX 16 /* characters of a transaction code this issuer makes */
+
+/* Who makes offers, and what it picks when an offer request leaves it open. */
+struct gr_offer_issuer {
+    struct gr_str issuer_url;          /* the Credential Issuer Identifier: the credentials' iss */
+    const struct gr_cred_types *types; /* the configurations it offers */
+    const struct gr_signer *signer;    /* the key the credentials will be signed with */
+    int64_t lifetime;   /* seconds a code stays redeemable without expiresIn; 0: 1800 */
+    int tx_code_length; /* characters of a transaction code asked as `true`; 0: 6 */
+};
+
+/* An offer just made: the only moment its codes exist in the clear. */
+struct gr_offer_made {
+    /*
+     * What to keep (store.h): id, config_id, the hashes of the codes, the
+     * tx_code's mode, length and description, by_reference, state PENDING,
+     * created_at, expires_at, credential_lifetime, and the subject's claims
+     * and disclosable paths as JSON (owned). org_id and sealed_url are the
+     * caller's to fill.
+     */
+    struct gr_offer offer;
+    const struct gr_cred_type *type; /* the configuration offered, borrowed from the set */
+    /*
+     * The claims checked into a template for the issuer, ready to issue: owned;
+     * take it (and set this to NULL) to keep it past gr_offer_made_release.
+     */
+    struct gr_sdjwt_vc_template *tpl;
+    char code[GR_SECRET_LEN + 1];     /* the pre-authorized code */
+    char tx_code[GR_TX_CODE_MAX + 1]; /* the transaction code; "" without one */
+};
+
+/*
+ * Make the offer `req` asks for (API.md §2) at `now`: the credential
+ * configuration named by credentialConfigurationId or vct (both, if given,
+ * must name the same one) among the issuer's types; every claim it marks mandatory
+ * present in the subject; the disclosable paths, which are the request's
+ * selectivelyDisclosable or else the configuration's paths and every other
+ * top-level claim of the subject (by default everything is disclosable); the
+ * claims checked by building the template that will issue them (the issuer's
+ * signer and URL are borrowed by it), so that a bad subject fails
+ * here and not in the wallet; a fresh id, pre-authorized code and, when asked
+ * for, transaction code. Nothing is stored. On failure `out` is left empty.
+ * Codes: INVALID_REQUEST (with a sentence naming the problem),
+ * REQUEST_TOO_LARGE, USAGE (no types or signer), CRYPTO (the CSPRNG).
+ */
+GR_API int gr_offer_make(const struct gr_offer_issuer *issuer, const struct gr_offer_request *req,
+                         int64_t now, struct gr_offer_made *out, struct gr_err *err);
+/* Wipe the codes, free the claims and the template, and empty `m`; NULL is a no-op. */
+GR_API void gr_offer_made_release(struct gr_offer_made *m);
+
 /*
  * The Credential Offer object (OID4VCI §4.1.1) for `offer` with its
  * pre-authorized `code`, compact JSON appended to `out`: credential_issuer,
@@ -169,6 +220,50 @@ GR_API void gr_offer_json(struct gr_str issuer_url, const struct gr_offer *offer
  * the percent-encoded URI when `by_reference`.
  */
 GR_API void gr_offer_url(struct gr_str offer_json_or_uri, bool by_reference, struct gr_buf *out);
+
+/*
+ * A transaction code (OID4VCI §4.1.1 tx_code) of `length` characters,
+ * NUL-terminated in out[0..length]: digits, or for GR_TX_TEXT upper-case
+ * letters and digits without the look-alikes 0, O, 1 and I; every character
+ * equally likely (rejection sampling, no modulo bias). The caller shows it to
+ * the holder once and keeps only its SHA-256. Codes: USAGE when `length` is
+ * not 1..GR_TX_CODE_MAX, CRYPTO when the CSPRNG fails.
+ */
+GR_API int gr_tx_code_new(enum gr_tx_input_mode mode, int length, char *out, struct gr_err *err);
+
+/* ---- the issuer's answers ---- */
+
+/* A successful token response (RFC 6749 §5.1, OID4VCI §6.2). */
+struct gr_token_response {
+    struct gr_str access_token;
+    bool dpop;          /* token_type "DPoP" (RFC 9449 §5), else "Bearer" */
+    int64_t expires_in; /* seconds */
+    /*
+     * A c_nonce for wallets of Draft 13/14, which read it here rather than at
+     * the nonce endpoint; .p NULL leaves c_nonce and c_nonce_expires_in out.
+     */
+    struct gr_str c_nonce;
+    int64_t c_nonce_expires_in;
+};
+
+/*
+ * The token response's JSON body, appended to `out`; strings JSON-escaped.
+ * Send it with Cache-Control: no-store (RFC 6749 §5.1). Cannot fail but by
+ * `out`'s max (gr_buf_check).
+ */
+GR_API void gr_token_response_json(const struct gr_token_response *t, struct gr_buf *out);
+
+/*
+ * The credential response's JSON body for `n` issued credentials (1..n in
+ * order, one per proven key), appended to `out`: for Draft 13 requests
+ * `{"credential": ...}` with the first alone (a Draft 13 request has one
+ * proof); otherwise `{"credentials":[{"credential": ...}, ...]}` (OID4VCI 1.0
+ * §8.3) and `notification_id` when one is given (.p NULL: none). Send it
+ * with Cache-Control: no-store. Cannot fail but by `out`'s max.
+ */
+GR_API void gr_credential_response_json(enum gr_vci_dialect dialect,
+                                        const struct gr_sdjwt_vc_issued *issued, size_t n,
+                                        struct gr_str notification_id, struct gr_buf *out);
 
 /*
  * Append `s` percent-encoded for a URL query value: RFC 3986 unreserved

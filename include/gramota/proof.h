@@ -23,6 +23,9 @@
 #include <gramota/attest.h>
 #include <gramota/buf.h>
 #include <gramota/jwk.h>
+#include <gramota/limits.h>
+
+enum gr_proof_type { GR_PROOF_NONE, GR_PROOF_JWT, GR_PROOF_ATTESTATION };
 
 struct gr_proof_check {
     struct gr_str jwt;       /* one element of proofs.jwt or proofs.attestation (or Draft 13's) */
@@ -120,5 +123,37 @@ GR_API int gr_proof_verify_jwt(const struct gr_proof_check *c, struct gr_proof *
  */
 GR_API int gr_proof_verify_attestation(const struct gr_proof_check *c, struct gr_proof *out,
                                        struct gr_err *err);
+
+/*
+ * The key proofs of one credential request, checked together (OID4VCI 1.0
+ * §8.2, Appendix F.4): every proof valid, every one over the same c_nonce,
+ * no key proven twice, and no more keys than the batch size. The issuer then
+ * spends `nonce` once and issues one credential per key, in order.
+ */
+struct gr_proofs {
+    struct gr_proof proof[GR_MAX_PROOFS];
+    size_t proof_count;
+    const struct gr_jwk *keys[GR_MAX_PROOFS]; /* every proven key once, in order; in proof[] */
+    size_t key_count;
+    const char *nonce; /* the one c_nonce they share: proof[0].nonce */
+};
+
+/*
+ * Check `count` proofs of `type` (the request's `proofs.jwt` or
+ * `proofs.attestation`, Draft 15's or Draft 13's `proof`): each with `c`, its
+ * `jwt` set to the proof (gr_proof_verify_jwt, gr_proof_verify_attestation),
+ * each carrying a nonce, all the same one; at most `max_keys` keys in all
+ * (the issuer's batch_size, at most GR_MAX_PROOFS), each once. `out` is
+ * initialised by the call; on success it holds the proofs and keys (release
+ * with gr_proofs_release), on failure it is left empty. Codes: INVALID_PROOF
+ * (no proof, a proof that fails, a missing or different nonce, a key twice),
+ * INVALID_CREDENTIAL_REQUEST (more keys than `max_keys`). Spending the nonce
+ * is the caller's: INVALID_NONCE when its store does not know it.
+ */
+GR_API int gr_proofs_verify(const struct gr_proof_check *c, enum gr_proof_type type,
+                            const struct gr_str *jwts, size_t count, size_t max_keys,
+                            struct gr_proofs *out, struct gr_err *err);
+/* Release every proof's keys and empty `p`; NULL is a no-op. */
+GR_API void gr_proofs_release(struct gr_proofs *p);
 
 #endif

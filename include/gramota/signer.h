@@ -78,7 +78,7 @@ GR_API void gr_signer_free(struct gr_signer *s);
  */
 GR_API const char *gr_signer_alg(const struct gr_signer *s);  /* "ES256" */
 GR_API const char *gr_signer_name(const struct gr_signer *s); /* ops->name */
-/* The RFC 7638 thumbprint of the public key, base64url, unless set otherwise. */
+/* The RFC 7638 thumbprint of the public key, base64url, unless set otherwise; NUL-terminated. */
 GR_API struct gr_str gr_signer_kid(const struct gr_signer *s);
 /* Use a copy of `kid` instead of the thumbprint (before the signer is shared). */
 GR_API void gr_signer_set_kid(struct gr_signer *s, struct gr_str kid);

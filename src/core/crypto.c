@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <gramota/b64url.h>
 #include <gramota/err.h>
 
 #include "core/internal.h"
@@ -75,6 +76,21 @@ int gr_random(void *out, size_t len, struct gr_err *err)
         gr_fail(err, GR_ERR_CRYPTO, "The random number generator failed.");
         return gr_err_openssl(err);
     }
+    return 0;
+}
+
+/* see crypto.h */
+int gr_secret_new(char out[GR_SECRET_LEN + 1], uint8_t hash[GR_SHA256_LEN], struct gr_err *err)
+{
+    uint8_t raw[32];
+
+    if (gr_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    gr_b64url_encode(raw, sizeof(raw), out);
+    out[GR_SECRET_LEN] = '\0';
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (hash)
+        gr_sha256(out, GR_SECRET_LEN, hash);
     return 0;
 }
 

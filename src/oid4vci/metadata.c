@@ -195,6 +195,37 @@ int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name, stru
     return draft13_path ? gr_buf_check(draft13_path, err) : 0;
 }
 
+/* `s` starts with `prefix`: then `s` becomes what follows it. */
+static bool strip(struct gr_str *s, struct gr_str prefix)
+{
+    if (s->len < prefix.len || memcmp(s->p, prefix.p, prefix.len) != 0)
+        return false;
+    s->p += prefix.len;
+    s->len -= prefix.len;
+    return true;
+}
+
+/* see metadata.h */
+enum gr_wellknown gr_metadata_wellknown(struct gr_str issuer_path, struct gr_str path)
+{
+    static const char *const names[] = { "openid-credential-issuer", "oauth-authorization-server",
+                                         "jwt-vc-issuer" };
+    const struct gr_str wk = GR_STR("/.well-known/");
+
+    for (int i = 0; i < (int)GR_NELEM(names); i++) {
+        struct gr_str v1 = path, draft13 = path;
+
+        /* 1.0: /.well-known/<name><issuer path> */
+        if (strip(&v1, wk) && strip(&v1, gr_str_c(names[i])) && gr_str_eq(v1, issuer_path))
+            return (enum gr_wellknown)i;
+        /* Draft 13, with a path, for the two OpenID4VCI names: <issuer path>/.well-known/<name> */
+        if (i < GR_WELLKNOWN_JWT_VC_ISSUER && issuer_path.len && strip(&draft13, issuer_path) &&
+            strip(&draft13, wk) && gr_str_eq_c(draft13, names[i]))
+            return (enum gr_wellknown)i;
+    }
+    return GR_WELLKNOWN_NONE;
+}
+
 /* ---- documents ---- */
 
 /* A BCP 47 tag's characters, at most 35 of them (RFC 5646 §4.4.1). */

@@ -1,8 +1,13 @@
 /* The admin API's offer request (API.md §2) and the Credential Offer it makes (OID4VCI §4.1). */
 #include <gramota/oid4vci.h>
 
+#include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include <gramota/b64url.h>
+#include <gramota/crypto.h>
 #include <gramota/err.h>
 
 #include "core/internal.h"
@@ -197,4 +202,208 @@ void gr_offer_url(struct gr_str offer_json_or_uri, bool by_reference, struct gr_
     gr_buf_adds(out, by_reference ? "openid-credential-offer://?credential_offer_uri="
                                   : "openid-credential-offer://?credential_offer=");
     gr_buf_add_urlencoded(out, offer_json_or_uri);
+}
+
+/* see oid4vci.h */
+int gr_tx_code_new(enum gr_tx_input_mode mode, int length, char *out, struct gr_err *err)
+{
+    static const char text_alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
+    const char *alphabet = mode == GR_TX_TEXT ? text_alphabet : "0123456789";
+    unsigned n = mode == GR_TX_TEXT ? 32 : 10, limit = 256 - 256 % n;
+    int i = 0;
+
+    if (length < 1 || length > GR_TX_CODE_MAX)
+        return gr_fail(err, GR_ERR_USAGE, "A transaction code has 1 to %d characters.",
+                       GR_TX_CODE_MAX);
+    while (i < length) {
+        uint8_t b[16];
+
+        if (gr_random(b, sizeof(b), err) < 0)
+            return -1;
+        for (size_t j = 0; j < sizeof(b) && i < length; j++) {
+            if (b[j] < limit) /* a byte past the last whole alphabet would favour its start */
+                out[i++] = alphabet[b[j] % n];
+        }
+    }
+    out[length] = '\0';
+    return 0;
+}
+
+/* ---- making an offer ---- */
+
+/* The configuration by credentialConfigurationId and/or vct; both must name the same one. */
+static int offer_type(const struct gr_offer_request *req, const struct gr_cred_types *types,
+                      const struct gr_cred_type **out, struct gr_err *err)
+{
+    const struct gr_cred_type *by_id = NULL, *by_vct = NULL;
+
+    if (req->configuration_id.p &&
+        (by_id = gr_cred_types_get(types, req->configuration_id)) == NULL)
+        return bad(err, "There is no such credential configuration.");
+    if (req->vct.p && (by_vct = gr_cred_types_by_vct(types, req->vct)) == NULL)
+        return bad(err, "No credential configuration has this vct.");
+    if (by_id && by_vct && by_id != by_vct)
+        return bad(err, "The vct and credentialConfigurationId disagree.");
+    if ((*out = by_id ? by_id : by_vct) == NULL)
+        return bad(err, "The offer names no credential configuration.");
+    return 0;
+}
+
+/* The claims the configuration marks mandatory are there: a wallet may refuse it otherwise. */
+static int check_mandatory(const struct gr_cred_type *t, const json_t *subject, struct gr_err *err)
+{
+    for (size_t i = 0; i < gr_cred_type_claim_count(t); i++) {
+        bool mandatory = false;
+        struct gr_str name = gr_cred_type_claim(t, i, &mandatory);
+        char key[128];
+
+        if (!mandatory || name.len >= sizeof(key))
+            continue;
+        memcpy(key, name.p, name.len);
+        key[name.len] = '\0';
+        if (json_object_get(subject, key) == NULL)
+            return gr_fail(err, GR_ERR_INVALID_REQUEST,
+                           "The subject lacks the mandatory claim %.60s.", key);
+    }
+    return 0;
+}
+
+/*
+ * What travels as a disclosure: the request's list, or else the
+ * configuration's paths plus every other top-level claim of the subject.
+ */
+static char *disclosable(const struct gr_cred_type *t, const struct gr_offer_request *req,
+                         const json_t *subject)
+{
+    struct gr_str type_paths = gr_cred_type_disclosable(t);
+    json_t *paths, *v;
+    struct gr_buf out;
+    const char *key;
+    size_t i;
+
+    if (req->disclosable_json.len)
+        return gr__xstrndup(req->disclosable_json.data, req->disclosable_json.len);
+    paths = json_loadb(type_paths.p, type_paths.len, 0, NULL);
+    if (!json_is_array(paths)) {
+        json_decref(paths);
+        paths = json_array();
+    }
+    json_object_foreach ((json_t *)subject, key, v) {
+        bool listed = false;
+        json_t *p;
+
+        json_array_foreach (paths, i, p) {
+            const json_t *first = json_is_array(p) ? json_array_get(p, 0) : p;
+
+            listed |= json_array_size(p) <= 1 && json_is_string(first) &&
+                      strcmp(json_string_value(first), key) == 0;
+        }
+        if (!listed)
+            json_array_append_new(paths, json_string(key));
+    }
+    gr_buf_init(&out, GR_BUF_UNBOUNDED);
+    gr__json_dump(paths, false, &out);
+    json_decref(paths);
+    return gr_buf_take(&out, &i);
+}
+
+/* The claims checked exactly as issuance will use them: the template that will issue them. */
+static int make_template(struct gr_offer_made *m, const struct gr_offer_issuer *is,
+                         struct gr_err *err)
+{
+    struct gr_sdjwt_vc_spec spec = {
+        .vct = gr_cred_type_vct(m->type),
+        .iss = is->issuer_url,
+        .claims_json = gr_str_c(m->offer.subject_json),
+        .disclosable_json = gr_str_c(m->offer.disclosable_json),
+    };
+
+    gr_cred_type_decoys(m->type, &spec.decoys_min, &spec.decoys_max);
+    if ((m->tpl = gr_sdjwt_vc_template_new(&spec, is->signer, err)) == NULL)
+        return gr_err_recode(err, err->code == GR_ERR_TOO_LARGE ? GR_ERR_REQUEST_TOO_LARGE
+                                                                : GR_ERR_INVALID_REQUEST);
+    return 0;
+}
+
+static int draw_id(char id[GR_STORE_ID_LEN + 1], struct gr_err *err)
+{
+    uint8_t raw[16];
+
+    if (gr_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    gr_b64url_encode(raw, sizeof(raw), id);
+    id[GR_STORE_ID_LEN] = '\0';
+    return 0;
+}
+
+/* A transaction code when asked for: drawn, shown once, kept as its hash. */
+static int draw_tx_code(struct gr_offer_made *m, const struct gr_offer_request *req,
+                        int default_length, struct gr_err *err)
+{
+    struct gr_offer *o = &m->offer;
+
+    if (!req->tx_code)
+        return 0;
+    o->has_tx_code = true;
+    o->tx_input_mode = req->tx_input_mode;
+    o->tx_length = req->tx_length ? req->tx_length : default_length;
+    if (req->tx_description.p)
+        snprintf(o->tx_description, sizeof(o->tx_description), "%.*s", (int)req->tx_description.len,
+                 req->tx_description.p);
+    if (gr_tx_code_new(o->tx_input_mode, o->tx_length, m->tx_code, err) < 0)
+        return -1;
+    gr_sha256(m->tx_code, strlen(m->tx_code), o->tx_code_hash);
+    return 0;
+}
+
+static int fill(const struct gr_offer_issuer *is, const struct gr_offer_request *req, int64_t now,
+                struct gr_offer_made *m, struct gr_err *err)
+{
+    const json_t *subject = json_object_get(req->root, "subject");
+    struct gr_offer *o = &m->offer;
+    struct gr_str id;
+
+    if (is == NULL || is->types == NULL || is->signer == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "gr_offer_make needs the issuer's types and signer.");
+    if (offer_type(req, is->types, &m->type, err) < 0 || check_mandatory(m->type, subject, err) < 0)
+        return -1;
+    id = gr_cred_type_id(m->type);
+    snprintf(o->config_id, sizeof(o->config_id), "%.*s", (int)id.len, id.p);
+    o->subject_json = gr__xstrndup(req->subject_json.data, req->subject_json.len);
+    o->disclosable_json = disclosable(m->type, req, subject);
+    if (make_template(m, is, err) < 0 || draw_id(o->id, err) < 0 ||
+        gr_secret_new(m->code, o->code_hash, err) < 0 ||
+        draw_tx_code(m, req, is->tx_code_length ? is->tx_code_length : 6, err) < 0)
+        return -1;
+    o->by_reference = req->by_reference;
+    o->state = GR_OFFER_PENDING;
+    o->created_at = now;
+    o->expires_at = now + (req->expires_in ? req->expires_in : is->lifetime ? is->lifetime : 1800);
+    o->credential_lifetime =
+        req->credential_expires_in ? req->credential_expires_in : gr_cred_type_lifetime(m->type);
+    return 0;
+}
+
+/* see oid4vci.h */
+int gr_offer_make(const struct gr_offer_issuer *issuer, const struct gr_offer_request *req,
+                  int64_t now, struct gr_offer_made *out, struct gr_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (fill(issuer, req, now, out, err) < 0) {
+        gr_offer_made_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* see oid4vci.h */
+void gr_offer_made_release(struct gr_offer_made *m)
+{
+    if (m == NULL)
+        return;
+    OPENSSL_cleanse(m->code, sizeof(m->code));
+    OPENSSL_cleanse(m->tx_code, sizeof(m->tx_code));
+    gr_offer_release(&m->offer);
+    gr_sdjwt_vc_template_free(m->tpl);
+    memset(m, 0, sizeof(*m));
 }

@@ -127,6 +127,53 @@ static void test_wellknown_paths(void **state)
     gr_buf_release(&d13);
 }
 
+/* Every path gr_metadata_wellknown_paths gives is recognised as its document, and nothing else. */
+static void test_wellknown_lookup(void **state)
+{
+    static const char *const names[] = { "openid-credential-issuer", "oauth-authorization-server",
+                                         "jwt-vc-issuer" };
+    static const char *const issuers[] = { ISSUER, ISSUER "/tenant", ISSUER "/a/b/" };
+    static const struct {
+        const char *issuer_path, *path;
+    } none[] = {
+        { "", "/.well-known/openid-credential-issuerx" },
+        { "", "/.well-known/openid-credential-issuer/" },
+        { "", "/.well-known/" },
+        { "", "/.well-known/jwt-vc-issuer/tenant" },
+        { "/tenant", "/.well-known/openid-credential-issuer" },
+        { "/tenant", "/tenant/.well-known/jwt-vc-issuer" }, /* SD-JWT VC never appended */
+        { "/tenant", "/tenant/.well-known/openid-credential-issuer/x" },
+        { "/tenant", "/tenantx/.well-known/openid-credential-issuer" },
+        { "", "" },
+    };
+
+    (void)state;
+    for (size_t u = 0; u < GR_NELEM(issuers); u++) {
+        struct gr_issuer_url iu;
+        struct gr_err err;
+
+        assert_int_equal(gr_issuer_url_parse(gr_str_c(issuers[u]), &iu, &err), 0);
+        for (size_t i = 0; i < GR_NELEM(names); i++) {
+            struct gr_buf v1, d13;
+
+            gr_buf_init(&v1, GR_BUF_UNBOUNDED);
+            gr_buf_init(&d13, GR_BUF_UNBOUNDED);
+            assert_int_equal(
+                gr_metadata_wellknown_paths(gr_str_c(issuers[u]), names[i], &v1, &d13, &err), 0);
+            assert_int_equal(gr_metadata_wellknown(iu.path, gr_buf_str(&v1)), (int)i);
+            if (d13.len)
+                assert_int_equal(gr_metadata_wellknown(iu.path, gr_buf_str(&d13)), (int)i);
+            gr_buf_release(&v1);
+            gr_buf_release(&d13);
+        }
+    }
+    for (size_t i = 0; i < GR_NELEM(none); i++) {
+        if (gr_metadata_wellknown(gr_str_c(none[i].issuer_path), gr_str_c(none[i].path)) !=
+            GR_WELLKNOWN_NONE)
+            fail_msg("%s under \"%s\" is taken for a document", none[i].path, none[i].issuer_path);
+    }
+}
+
 static void test_as_metadata(void **state)
 {
     struct gr_cred_types *set = types();
@@ -242,13 +289,10 @@ static void test_notification_event_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_levels),
-        cmocka_unit_test(test_issuer_url_parse),
-        cmocka_unit_test(test_wellknown_paths),
-        cmocka_unit_test(test_as_metadata),
-        cmocka_unit_test(test_signed_metadata),
-        cmocka_unit_test(test_jwt_vc_issuer),
-        cmocka_unit_test(test_notification_event_name),
+        cmocka_unit_test(test_key_levels),      cmocka_unit_test(test_issuer_url_parse),
+        cmocka_unit_test(test_wellknown_paths), cmocka_unit_test(test_wellknown_lookup),
+        cmocka_unit_test(test_as_metadata),     cmocka_unit_test(test_signed_metadata),
+        cmocka_unit_test(test_jwt_vc_issuer),   cmocka_unit_test(test_notification_event_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
