@@ -103,21 +103,13 @@ void req_error(struct req *r, const struct gr_err *err)
         /* An internal code reached HTTP: a bug in the route, answered as one. */
         fprintf(stderr, "gramota: BUG: %s escaped at %s: %s (%s)\n", gr_errc_name(err->code),
                 err->where ? err->where : "?", err->desc, err->cause);
-        wire = "server_error";
     } else if (err->cause[0] || err->code == GR_ERR_SERVER_ERROR) {
         fprintf(stderr, "gramota: %s at %s: %s (%s)\n", wire, err->where ? err->where : "?",
                 err->desc, err->cause);
     }
     gr_buf_reset(&r->out);
-    gr_buf_adds(&r->out, "{\"error\":");
-    gr_buf_add_json_string(&r->out, gr_str_c(wire));
-    if (err->desc[0]) {
-        gr_buf_adds(&r->out, ",\"error_description\":");
-        gr_buf_add_json_string(&r->out, gr_str_c(err->desc));
-    }
-    gr_buf_addc(&r->out, '}');
-    r->error = wire;
-    req_json(r, (unsigned)gr_errc_status(err->code));
+    req_json(r, (unsigned)gr_error_json(err, &r->out));
+    r->error = wire ? wire : "server_error";
     req_add_header(r, "Cache-Control", "no-store");
 }
 
@@ -125,28 +117,28 @@ void req_error(struct req *r, const struct gr_err *err)
 void req_token_error(struct req *r, const struct gr_err *in, bool dpop)
 {
     struct gr_err err = *in;
-    bool none_sent = err.code == GR_ERR_UNAUTHORIZED;
-    const char *scheme = dpop ? "DPoP" : "Bearer";
-    char challenge[320];
+    struct gr_buf challenge;
+    int status;
 
-    if (none_sent)
-        err.code = GR_ERR_INVALID_TOKEN;
+    if (err.code == GR_ERR_UNAUTHORIZED)
+        err.code = GR_ERR_INVALID_TOKEN; /* the body's code; the challenges carry none */
     req_error(r, &err);
-    if (err.code != GR_ERR_INVALID_TOKEN && err.code != GR_ERR_INVALID_DPOP_PROOF &&
-        err.code != GR_ERR_USE_DPOP_NONCE && err.code != GR_ERR_INSUFFICIENT_SCOPE)
-        return;
-    if (err.code != GR_ERR_INSUFFICIENT_SCOPE)
-        r->status = 401;
-    if (none_sent) {
+    gr_buf_init(&challenge, GR_BUF_UNBOUNDED);
+    if (in->code == GR_ERR_UNAUTHORIZED) {
         /* No credentials at all: each scheme offered, no error code (RFC 6750 §3.1, RFC 9449 §7.1).
          */
-        req_add_header(r, "WWW-Authenticate", "Bearer");
-        snprintf(challenge, sizeof(challenge), "DPoP algs=\"ES256\"");
+        status = gr_www_authenticate(in, GR_AUTH_BEARER, &challenge);
+        req_add_header(r, "WWW-Authenticate", challenge.data);
+        gr_buf_reset(&challenge);
+        gr_www_authenticate(in, GR_AUTH_DPOP, &challenge);
     } else {
-        snprintf(challenge, sizeof(challenge), "%s error=\"%s\", error_description=\"%.200s\"%s",
-                 scheme, gr_errc_wire(err.code), err.desc, dpop ? ", algs=\"ES256\"" : "");
+        status = gr_www_authenticate(&err, dpop ? GR_AUTH_DPOP : GR_AUTH_BEARER, &challenge);
     }
-    req_add_header(r, "WWW-Authenticate", challenge);
+    if (status) {
+        r->status = (unsigned)status;
+        req_add_header(r, "WWW-Authenticate", challenge.data);
+    }
+    gr_buf_release(&challenge);
 }
 
 static void log_request(const struct req *r, double seconds)

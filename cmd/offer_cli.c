@@ -150,14 +150,14 @@ int cmd_offer(int argc, char **argv)
         goto out;
     }
     {
-        struct req r = { .srv = &s, .now = m.offer.created_at };
+        struct req r = { .srv = &s, .now = m.made.offer.created_at };
 
-        audit(&r, "offer.created", org.id, m.offer.id, "", m.offer.config_id);
+        audit(&r, "offer.created", org.id, m.made.offer.id, "", m.made.offer.config_id);
     }
-    printf("offer %s for %s\n", m.offer.id, m.offer.config_id);
-    if (m.offer.has_tx_code)
-        printf("transaction code (send it by another channel): %s\n", m.tx_code);
-    printf("pre-authorized code: %s\n", m.code);
+    printf("offer %s for %s\n", m.made.offer.id, m.made.offer.config_id);
+    if (m.made.offer.has_tx_code)
+        printf("transaction code (send it by another channel): %s\n", m.made.tx_code);
+    printf("pre-authorized code: %s\n", m.made.code);
     if (!o.no_qr && qr_terminal(gr_buf_str(&m.url), stdout, &err) < 0)
         fprintf(stderr, "gramota: %s\n", err.desc);
     printf("%s\n", m.url.data);

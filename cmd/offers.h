@@ -5,12 +5,10 @@
 
 /* An offer just made: the only moment its codes exist in the clear. */
 struct offer_made {
-    struct gr_offer offer;
-    char code[64];            /* the pre-authorized code */
-    char tx_code[17];         /* the transaction code, when the issuer made one */
-    struct gr_buf offer_json; /* the Credential Offer object */
-    struct gr_buf offer_uri;  /* credential_offer_uri, for offers by reference */
-    struct gr_buf url;        /* openid-credential-offer://... */
+    struct gr_offer_made made; /* the offer and its codes (gr_offer_make) */
+    struct gr_buf offer_json;  /* the Credential Offer object */
+    struct gr_buf offer_uri;   /* credential_offer_uri, for offers by reference */
+    struct gr_buf url;         /* openid-credential-offer://... */
 };
 
 void offer_made_init(struct offer_made *m);

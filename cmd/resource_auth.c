@@ -7,9 +7,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <gramota/dpop.h>
+#include <gramota/oauth.h>
 
 /* A DPoP-bound token needs its proof, by its key, and the DPoP scheme (RFC 9449 §7). */
 static int check_binding(struct req *r, const char *endpoint, const struct gr_token *tok,
@@ -43,25 +43,17 @@ int resource_auth(struct req *r, const char *endpoint, struct gr_token *tok,
                   struct gr_token_hash *hash, bool *dpop, struct gr_err *err)
 {
     const struct server *s = r->srv;
-    const char *h = req_header(r, "Authorization");
+    struct gr_authorization auth;
     struct gr_str token;
     bool dpop_scheme;
-    const char *sp;
 
     *dpop = false;
-    if (h == NULL)
-        return gr_fail(err, GR_ERR_UNAUTHORIZED, "The request carries no access token.");
-    if (req_header_count(r, "Authorization") != 1)
-        return gr_fail(err, GR_ERR_INVALID_REQUEST,
-                       "The request carries two Authorization headers.");
-    sp = strchr(h, ' ');
-    if (sp == NULL || sp[1] == '\0')
-        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The Authorization header is malformed.");
-    dpop_scheme = (size_t)(sp - h) == 4 && strncasecmp(h, "DPoP", 4) == 0;
-    if (!dpop_scheme && !((size_t)(sp - h) == 6 && strncasecmp(h, "Bearer", 6) == 0))
-        return gr_fail(err, GR_ERR_INVALID_TOKEN, "The access token must come as Bearer or DPoP.");
+    if (gr_authorization_parse(gr_str_c(req_header(r, "Authorization")),
+                               req_header_count(r, "Authorization"), &auth, err) < 0)
+        return -1;
+    dpop_scheme = auth.scheme == GR_AUTH_DPOP;
     *dpop = dpop_scheme;
-    token = gr_str_c(sp + 1);
+    token = auth.token;
     gr_sha256(token.p, token.len, hash->h);
     if (s->store.ops->token_get(s->store.ctx, hash->h, r->now, tok, err) < 0)
         return -1;

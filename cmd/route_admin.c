@@ -80,11 +80,11 @@ void route_offer_create(struct req *r)
     offer_made_json(&m, &r->out);
     req_json(r, 201);
     snprintf(location, sizeof(location), "%.*s/v1/credential-offers/%s",
-             (int)r->srv->issuer_path.len, r->srv->issuer_path.p, m.offer.id);
+             (int)r->srv->issuer_path.len, r->srv->issuer_path.p, m.made.offer.id);
     req_add_header(r, "Location", location);
     req_add_header(r, "Cache-Control", "no-store");
-    snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", org.id, m.offer.id);
-    audit(r, "offer.created", org.id, m.offer.id, "", m.offer.config_id);
+    snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", org.id, m.made.offer.id);
+    audit(r, "offer.created", org.id, m.made.offer.id, "", m.made.offer.config_id);
     goto out;
 fail:
     admin_error(r, &err);

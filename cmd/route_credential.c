@@ -15,25 +15,21 @@
 #include <gramota/dpop.h>
 #include <gramota/proof.h>
 
-#define NONCE_BYTES    32
 #define GR_STATUS_BITS 2 /* valid, invalid, suspended (TSL §7.1) */
 
 /* see server.h */
 void route_nonce(struct req *r)
 {
     const struct server *s = r->srv;
-    uint8_t raw[NONCE_BYTES], hash[32];
-    char nonce[64];
+    char nonce[GR_SECRET_LEN + 1];
+    uint8_t hash[32];
     struct gr_err err;
 
     /* Wallets POST here with no body and no Content-Type; both are fine. */
-    if (gr_random(raw, sizeof(raw), &err) < 0) {
+    if (gr_secret_new(nonce, hash, &err) < 0) {
         req_error(r, &err);
         return;
     }
-    gr_b64url_encode(raw, sizeof(raw), nonce);
-    nonce[gr_b64url_len(sizeof(raw))] = '\0';
-    gr_sha256(nonce, strlen(nonce), hash);
     if (s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, &err) < 0) {
         req_error(r, &err);
         return;
@@ -51,10 +47,7 @@ struct issue {
     bool dpop; /* the answer's challenge scheme */
     struct gr_credential_request cr;
     const struct gr_cred_type *type;
-    struct gr_proof proof[GR_MAX_PROOFS];
-    size_t nproofs;
-    const struct gr_jwk *keys[GR_MAX_PROOFS]; /* every proven key, in order: one credential each */
-    size_t nkeys;
+    struct gr_proofs proofs; /* every proven key, in order: one credential each */
     struct gr_offer offer;
     const struct gr_signer *signer; /* read once: it signs, and its kid is recorded (keys.c) */
 };
@@ -86,24 +79,6 @@ static int resolve(struct issue *is, struct gr_err *err)
     return 0;
 }
 
-/* Every proof valid, one shared c_nonce of ours spent, no key twice (SPECS §2.10). */
-/* Take the keys of a verified proof into the request's list, in order, each once. */
-static int add_keys(struct issue *is, const struct gr_proof *p, struct gr_err *err)
-{
-    for (size_t k = 0; k < p->key_count; k++) {
-        if (is->nkeys == GR_MAX_PROOFS || is->nkeys == (size_t)is->r->srv->set.batch_size)
-            return gr_fail(err, GR_ERR_INVALID_CREDENTIAL_REQUEST,
-                           "The request proves more keys than the batch size of %d.",
-                           is->r->srv->set.batch_size);
-        for (size_t j = 0; j < is->nkeys; j++) {
-            if (gr_jwk_equal(p->keys[k], is->keys[j]))
-                return gr_fail(err, GR_ERR_INVALID_PROOF, "The same key is proven twice.");
-        }
-        is->keys[is->nkeys++] = p->keys[k];
-    }
-    return 0;
-}
-
 /*
  * Every proof valid, each of its keys once, one shared c_nonce of ours spent
  * (SPECS §2.10). A jwt proof may carry a key attestation and an attestation
@@ -116,49 +91,33 @@ static int check_proofs(struct issue *is, struct gr_err *err)
     const struct gr_credential_request *cr = &is->cr;
     const char *type = cr->proof_type == GR_PROOF_ATTESTATION ? "attestation" : "jwt";
     const char *storage[8], *auth[8];
+    struct gr_proof_check c;
     uint8_t hash[32];
 
     if (!gr_cred_type_binding(is->type))
         return 0;
-    if (cr->proof_count == 0)
-        return gr_fail(err, GR_ERR_INVALID_PROOF, "The request carries no key proof.");
-    if (!gr_cred_type_proof_type(is->type, gr_str_c(type)))
+    if (cr->proof_count && !gr_cred_type_proof_type(is->type, gr_str_c(type)))
         return gr_fail(err, GR_ERR_INVALID_PROOF,
                        "This credential configuration does not take %s proofs.", type);
     gr_cred_type_key_levels(is->type, type, "key_storage", storage, GR_NELEM(storage));
     gr_cred_type_key_levels(is->type, type, "user_authentication", auth, GR_NELEM(auth));
-    for (size_t i = 0; i < cr->proof_count; i++) {
-        struct gr_proof_check c = {
-            .jwt = cr->proofs[i],
-            .audience = s->issuer_url,
-            .now = is->r->now,
-            .wallet_providers = s->wallet_providers,
-            .key_storage = storage[0] ? storage : NULL,
-            .user_authentication = auth[0] ? auth : NULL,
-            .require_attestation = gr_cred_type_key_attestation(is->type, gr_str_c(type)),
-            /* An attested client's proofs name it in iss (OID4VCI App. F.1); anonymous ones are not
-               read. */
-            .client_id =
-                is->tok.client_id[0] ? gr_str_c(is->tok.client_id) : (struct gr_str){ NULL, 0 },
-        };
-        struct gr_proof *p = &is->proof[i];
-
-        gr_proof_init(p);
-        is->nproofs++;
-        if ((cr->proof_type == GR_PROOF_ATTESTATION ? gr_proof_verify_attestation(&c, p, err)
-                                                    : gr_proof_verify_jwt(&c, p, err)) < 0)
-            return -1;
-        if (!p->has_nonce)
-            return gr_fail(err, GR_ERR_INVALID_PROOF,
-                           "A proof has no nonce: fetch a c_nonce from the nonce endpoint.");
-        if (strcmp(p->nonce, is->proof[0].nonce) != 0)
-            return gr_fail(err, GR_ERR_INVALID_PROOF,
-                           "The proofs of one request must share one c_nonce.");
-        if (add_keys(is, p, err) < 0)
-            return -1;
-    }
+    c = (struct gr_proof_check){
+        .audience = s->issuer_url,
+        .now = is->r->now,
+        .wallet_providers = s->wallet_providers,
+        .key_storage = storage[0] ? storage : NULL,
+        .user_authentication = auth[0] ? auth : NULL,
+        .require_attestation = gr_cred_type_key_attestation(is->type, gr_str_c(type)),
+        /* An attested client's proofs name it in iss (OID4VCI App. F.1); anonymous ones are not
+           read. */
+        .client_id =
+            is->tok.client_id[0] ? gr_str_c(is->tok.client_id) : (struct gr_str){ NULL, 0 },
+    };
+    if (gr_proofs_verify(&c, cr->proof_type, cr->proofs, cr->proof_count, (size_t)s->set.batch_size,
+                         &is->proofs, err) < 0)
+        return -1;
     /* Spent only once every proof holds: the nonce is the request's, not any one proof's. */
-    gr_sha256(is->proof[0].nonce, strlen(is->proof[0].nonce), hash);
+    gr_sha256(is->proofs.nonce, strlen(is->proofs.nonce), hash);
     if (s->store.ops->nonce_take(s->store.ctx, hash, is->r->now, err) < 0)
         return gr_fail(err, GR_ERR_INVALID_NONCE,
                        "The c_nonce is unknown, spent or expired: fetch a new one.");
@@ -169,28 +128,14 @@ static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_
                    const struct gr_token_hash *th)
 {
     struct req *r = is->r;
+    char nid[GR_STORE_ID_LEN + 1];
 
-    if (is->cr.dialect == GR_VCI_DRAFT13) {
-        /* Draft 13 answers with one credential and the next c_nonce in the body. */
-        gr_buf_adds(&r->out, "{\"credential\":");
-        gr_buf_add_json_string(&r->out, gr_buf_str(&out[0].credential));
-        gr_buf_addc(&r->out, '}');
-    } else {
-        gr_buf_adds(&r->out, "{\"credentials\":[");
-        for (size_t i = 0; i < n; i++) {
-            gr_buf_adds(&r->out, i ? ",{\"credential\":" : "{\"credential\":");
-            gr_buf_add_json_string(&r->out, gr_buf_str(&out[i].credential));
-            gr_buf_addc(&r->out, '}');
-        }
-        gr_buf_adds(&r->out, "]");
-        if (th) {
-            char nid[GR_STORE_ID_LEN + 1];
-
-            notification_id(th, nid);
-            gr_buf_printf(&r->out, ",\"notification_id\":\"%s\"", nid);
-        }
-        gr_buf_addc(&r->out, '}');
-    }
+    /* Draft 13 answers with one credential; 1.0 and Draft 15 with the batch and a notification_id.
+     */
+    if (th)
+        notification_id(th, nid);
+    gr_credential_response_json(is->cr.dialect, out, n,
+                                th ? gr_str_c(nid) : (struct gr_str){ NULL, 0 }, &r->out);
     req_json(r, 200);
     req_add_header(r, "Cache-Control", "no-store");
     req_dpop_nonce_header(r);
@@ -210,8 +155,8 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
         memcpy(rec[i].offer_id, is->tok.offer_id, sizeof(rec[i].offer_id));
         memcpy(rec[i].config_id, is->tok.config_id, sizeof(rec[i].config_id));
         snprintf(rec[i].vct, sizeof(rec[i].vct), "%.*s", (int)vct.len, vct.p);
-        if (is->nkeys)
-            gr_jwk_thumbprint(is->keys[i], rec[i].holder_jkt);
+        if (is->proofs.key_count)
+            gr_jwk_thumbprint(is->proofs.keys[i], rec[i].holder_jkt);
         rec[i].issued_at = is->r->now;
         rec[i].expires_at = exp;
         rec[i].has_status = true;
@@ -249,7 +194,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     struct gr_sdjwt_vc_template *t = NULL;
     struct gr_sdjwt_vc_spec spec;
     struct gr_sdjwt_vc_batch b;
-    size_t n = is->nkeys ? is->nkeys : 1;
+    size_t n = is->proofs.key_count ? is->proofs.key_count : 1;
     double started, signing;
     bool signing_failed = false;
     int rc = -1;
@@ -288,7 +233,7 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         .iat = is->r->now,
         .exp = is->r->now + is->offer.credential_lifetime,
         .count = n,
-        .holder_keys = is->nkeys ? is->keys : NULL,
+        .holder_keys = is->proofs.key_count ? is->proofs.keys : NULL,
         .status = status,
     };
     is->signer = server_signer(s);
@@ -347,8 +292,7 @@ fail:
     if (err.code == GR_ERR_USE_DPOP_NONCE)
         req_dpop_nonce_header(r);
 out:
-    for (size_t i = 0; i < is.nproofs; i++)
-        gr_proof_release(&is.proof[i]);
+    gr_proofs_release(&is.proofs);
     gr_credential_request_release(&is.cr);
     gr_offer_release(&is.offer);
 }

@@ -9,29 +9,13 @@
 #include <gramota/attest.h>
 #include <gramota/dpop.h>
 
-#define TOKEN_BYTES 32
-
-/* A fresh random secret as base64url, and its SHA-256 for the store. */
-static int mint(char out[GR_SHA256_LEN * 2], uint8_t hash[32], struct gr_err *err)
-{
-    uint8_t raw[TOKEN_BYTES];
-
-    if (gr_random(raw, sizeof(raw), err) < 0)
-        return -1;
-    gr_b64url_encode(raw, sizeof(raw), out);
-    out[gr_b64url_len(sizeof(raw))] = '\0';
-    gr_sha256(out, strlen(out), hash);
-    OPENSSL_cleanse(raw, sizeof(raw));
-    return 0;
-}
-
 /* A c_nonce for wallets on Draft 13/14, which look for it in the token response. */
-static int mint_c_nonce(struct req *r, char nonce[64], struct gr_err *err)
+static int mint_c_nonce(struct req *r, char nonce[GR_SECRET_LEN + 1], struct gr_err *err)
 {
     const struct server *s = r->srv;
     uint8_t hash[32];
 
-    if (mint(nonce, hash, err) < 0)
+    if (gr_secret_new(nonce, hash, err) < 0)
         return -1;
     return s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, err);
 }
@@ -67,7 +51,7 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     struct gr_offer offer = { 0 };
     struct gr_token tok = { 0 };
     uint8_t code_hash[32], tx_hash[32];
-    char token[64], c_nonce[64];
+    char token[GR_SECRET_LEN + 1], c_nonce[GR_SECRET_LEN + 1];
     int rc = -1;
 
     gr_sha256(tr->code.p, tr->code.len, code_hash);
@@ -75,7 +59,7 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
         gr_sha256(tr->tx_code.p, tr->tx_code.len, tx_hash);
     /* The c_nonce first: if it cannot be stored, no code has been spent yet. */
     if (guess_limit(r, code_hash, RATE_LOOK, err) < 0 || mint_c_nonce(r, c_nonce, err) < 0 ||
-        mint(token, tok.hash, err) < 0)
+        gr_secret_new(token, tok.hash, err) < 0)
         goto out;
     tok.dpop_bound = bound;
     if (bound)
@@ -97,13 +81,15 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     }
     audit(r, "token.granted", offer.org_id, offer.id, "", bound ? "DPoP" : "Bearer");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
-    gr_buf_adds(&r->out, "{\"access_token\":");
-    gr_buf_add_json_string(&r->out, gr_str_c(token));
-    gr_buf_printf(&r->out,
-                  ",\"token_type\":\"%s\",\"expires_in\":%lld,\"c_nonce\":\"%s\","
-                  "\"c_nonce_expires_in\":%lld}",
-                  bound ? "DPoP" : "Bearer", (long long)s->set.token_lifetime, c_nonce,
-                  (long long)s->set.nonce_lifetime);
+    gr_token_response_json(
+        &(struct gr_token_response){
+            .access_token = gr_str_c(token),
+            .dpop = bound,
+            .expires_in = s->set.token_lifetime,
+            .c_nonce = gr_str_c(c_nonce),
+            .c_nonce_expires_in = s->set.nonce_lifetime,
+        },
+        &r->out);
     req_json(r, 200);
     req_add_header(r, "Cache-Control", "no-store");
     req_add_header(r, "Pragma", "no-cache");

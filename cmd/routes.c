@@ -90,31 +90,22 @@ static bool wants_jwt(const struct req *r)
 static bool wellknown(struct req *r, struct gr_str path)
 {
     const struct server *s = r->srv;
-    const struct {
-        const struct gr_buf *paths;
-        const struct gr_buf *doc;
-        const char *route;
-    } docs[] = {
-        { s->wk_issuer, &s->issuer_meta, "wellknown_issuer" },
-        { s->wk_as, &s->as_meta, "wellknown_as" },
-        { s->wk_jwt_vc, server_jwt_vc_meta(s), "wellknown_jwt_vc_issuer" }, /* keys.c */
-    };
+    static const char *const routes[] = { "wellknown_issuer", "wellknown_as",
+                                          "wellknown_jwt_vc_issuer" };
+    const struct gr_buf *docs[] = { &s->issuer_meta, &s->as_meta,
+                                    server_jwt_vc_meta(s) /* keys.c */ };
+    enum gr_wellknown which = gr_metadata_wellknown(s->issuer_path, path);
 
-    for (size_t i = 0; i < GR_NELEM(docs); i++) {
-        for (size_t j = 0; j < 2; j++) {
-            if (docs[i].paths[j].len && gr_str_eq(path, gr_buf_str(&docs[i].paths[j]))) {
-                r->route = docs[i].route;
-                if (!req_is(r, "GET") && !req_is(r, "HEAD"))
-                    method_not_allowed(r, "GET");
-                else if (docs[i].doc == &s->issuer_meta && wants_jwt(r))
-                    route_issuer_metadata_signed(r);
-                else
-                    route_wellknown(r, docs[i].doc);
-                return true;
-            }
-        }
-    }
-    return false;
+    if (which == GR_WELLKNOWN_NONE)
+        return false;
+    r->route = routes[which];
+    if (!req_is(r, "GET") && !req_is(r, "HEAD"))
+        method_not_allowed(r, "GET");
+    else if (which == GR_WELLKNOWN_ISSUER && wants_jwt(r))
+        route_issuer_metadata_signed(r);
+    else
+        route_wellknown(r, docs[which]);
+    return true;
 }
 
 static void oid4vci(struct req *r, struct gr_str rest)

@@ -90,27 +90,11 @@ static int build_documents(struct server *s, struct gr_err *err)
     is.client_attestation = s->meta.client_attestation;
     s->meta = is;
     const struct gr_jwk *keys[1] = { gr_signer_jwk(s->signer) };
-    char kid[128];
-    const char *kids[1] = { kid };
-    struct gr_str k = gr_signer_kid(s->signer);
-    static const char *const names[3] = { "openid-credential-issuer", "oauth-authorization-server",
-                                          "jwt-vc-issuer" };
-    struct gr_buf *paths[3] = { s->wk_issuer, s->wk_as, s->wk_jwt_vc };
+    const char *kids[1] = { gr_signer_kid(s->signer).p }; /* NUL-terminated */
 
-    snprintf(kid, sizeof(kid), "%.*s", (int)k.len, k.p);
-    for (size_t i = 0; i < 2; i++) {
-        gr_buf_init(&s->wk_issuer[i], GR_BUF_UNBOUNDED);
-        gr_buf_init(&s->wk_as[i], GR_BUF_UNBOUNDED);
-        gr_buf_init(&s->wk_jwt_vc[i], GR_BUF_UNBOUNDED);
-    }
     gr_buf_init(&s->issuer_meta, GR_BUF_UNBOUNDED);
     gr_buf_init(&s->as_meta, GR_BUF_UNBOUNDED);
     gr_buf_init(&s->jwt_vc_meta, GR_BUF_UNBOUNDED);
-    for (size_t i = 0; i < 3; i++) {
-        if (gr_metadata_wellknown_paths(s->issuer_url, names[i], &paths[i][0], &paths[i][1], err) <
-            0)
-            return -1;
-    }
     if (gr_metadata_issuer_json(s->types, &is, &s->issuer_meta, err) < 0 ||
         gr_metadata_as_json(s->types, &is, &s->as_meta, err) < 0 ||
         gr_metadata_jwt_vc_issuer_json(&is, keys, kids, 1, &s->jwt_vc_meta, err) < 0)
@@ -240,11 +224,6 @@ void server_close(struct server *s)
     gr_buf_release(&s->issuer_meta);
     gr_buf_release(&s->as_meta);
     gr_buf_release(&s->jwt_vc_meta);
-    for (size_t i = 0; i < 2; i++) {
-        gr_buf_release(&s->wk_issuer[i]);
-        gr_buf_release(&s->wk_as[i]);
-        gr_buf_release(&s->wk_jwt_vc[i]);
-    }
     OPENSSL_cleanse(s->dpop_secret, sizeof(s->dpop_secret));
 }
 

@@ -31,11 +31,10 @@ struct server {
     struct gr_signer *signer;      /* the configured key; what signs is server_signer()'s */
     _Atomic(struct keyset *) keys; /* the keys signing and published, swapped whole (keys.c) */
     struct gr_cred_types *types;
-    struct gr_issuer_settings meta;                     /* what the documents are built from */
-    struct gr_buf issuer_meta, as_meta, jwt_vc_meta;    /* served as they are */
-    struct gr_buf wk_issuer[2], wk_as[2], wk_jwt_vc[2]; /* 1.0 and Draft-13 request paths */
-    uint8_t dpop_secret[32];           /* server nonces, shared through the store */
-    struct gr_trust *wallet_providers; /* NULL: no attestation is trusted */
+    struct gr_issuer_settings meta;                  /* what the documents are built from */
+    struct gr_buf issuer_meta, as_meta, jwt_vc_meta; /* served as they are */
+    uint8_t dpop_secret[32];                         /* server nonces, shared through the store */
+    struct gr_trust *wallet_providers;               /* NULL: no attestation is trusted */
     bool quiet;
     atomic_uint *in_flight;            /* requests begun and not yet completed (for a clean stop) */
     struct status_cache *status_cache; /* signed status list tokens (route_status.c) */
