@@ -53,13 +53,19 @@ export function env(name) {
     return v;
 }
 
+// `other` and `nonce` are read when first used: an issuer that has neither
+// (the guide) is run without their settings.
 export const servers = {
     // The plain server: no DPoP nonces, GR_BATCH_SIZE and GR_MAX_TX_ATTEMPTS as set.
     main: { url: env('GR_ISSUER'), apiKey: env('GR_API_KEY') },
     // The same data directory, another organization (`gramota org create`).
-    other: { url: env('GR_ISSUER'), apiKey: env('GR_API_KEY2') },
+    get other() {
+        return { url: env('GR_ISSUER'), apiKey: env('GR_API_KEY2') };
+    },
     // A second server started with --dpop-nonce.
-    nonce: { url: env('GR_NONCE_ISSUER'), apiKey: env('GR_NONCE_API_KEY') },
+    get nonce() {
+        return { url: env('GR_NONCE_ISSUER'), apiKey: env('GR_NONCE_API_KEY') };
+    },
 };
 export const batchSize = Number(env('GR_BATCH_SIZE'));
 export const maxTxAttempts = Number(env('GR_MAX_TX_ATTEMPTS'));
@@ -83,6 +89,72 @@ export function pidSubject(extra = {}) {
         ...extra,
     };
 }
+
+// ---- the kind of issuer under test ----
+
+// GR_WALLET_PROFILE says what wallet.mjs walks: "daemon" (`gramota serve`, the
+// default) or "library" (an issuer built on libgramota's public API:
+// examples/guide/guide.c). The profile names the credential the suites ask for
+// and `daemon` below says which of the daemon's features they may rely on.
+const PROFILES = {
+    daemon: {
+        id: PID, vct: PID_VCT, subject: pidSubject,
+        // Two claims to make the only selectively disclosable ones; family_name stays in the clear.
+        twoClaims: ['given_name', 'birthdate'],
+    },
+    library: {
+        id: 'university_degree', vct: 'urn:example:guide:university_degree:1', subject: degreeSubject,
+        twoClaims: ['given_name', 'graduation_date'],
+    },
+};
+
+// The guide's university degree, with every claim its configuration declares.
+export function degreeSubject(extra = {}) {
+    return {
+        given_name: 'Ada',
+        family_name: 'Lovelace',
+        degree: { type: 'BachelorDegree', name: 'Mathematics' },
+        graduation_date: '1833-06-05',
+        ...extra,
+    };
+}
+
+const profileName = process.env.GR_WALLET_PROFILE || 'daemon';
+if (!PROFILES[profileName]) {
+    console.error(`GR_WALLET_PROFILE=${profileName}: want ${Object.keys(PROFILES).join(' or ')}`);
+    process.exit(2);
+}
+// { name, credential: { id, vct, subject(extra), twoClaims } }
+export const profile = { name: profileName, credential: PROFILES[profileName] };
+
+// What only `gramota serve` has, each a named condition that skips the sections
+// needing it on a library-built issuer, which keeps its state in a few tables in
+// memory and serves the protocol alone (guide.c's PRODUCTION notes). What an
+// issuer says in its metadata is derived from there instead (wallet.mjs).
+const DAEMON_ONLY = {
+    offerState: 'an admin route reading an offer back (GET /v1/credential-offers/{id})',
+    lifecycleApi: 'the lifecycle API (/v1/credentials: list, revoke, suspend, reinstate)',
+    statusListTime: 'a 501 for ?time= on a status list (it keeps no past lists)',
+    offersByReference: 'offers by reference (credential_offer_uri)',
+    textTxCodes: 'transaction codes in text mode with a description',
+    draft13TokenNonce: 'a c_nonce in the token response, for Draft 13 wallets',
+    dpopNonceServer: 'a second server demanding DPoP nonces (--dpop-nonce)',
+};
+export const daemon = Object.fromEntries(Object.entries(DAEMON_ONLY).map(([k, what]) => [k, {
+    name: `daemon.${k}`, holds: profile.name === 'daemon', why: `only gramota serve has ${what}`,
+}]));
+
+// A condition derived from what the issuer says: NAME holds when HOLDS, else WHY.
+export const derived = (name, holds, why) => ({ name, holds, why });
+
+// Whether COND holds; when it does not, a line saying that SECTION is skipped and why.
+export function has(cond, section) {
+    if (!cond.holds) console.log(`skip: ${section} (${cond.name}: ${cond.why})`);
+    return cond.holds;
+}
+
+// check(NAME, FN) when COND holds; else the line saying it is skipped, and undefined.
+export const checkWhen = async (cond, name, fn) => (has(cond, name) ? check(name, fn) : undefined);
 
 // ---- HTTP ----
 
