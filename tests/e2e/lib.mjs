@@ -136,8 +136,6 @@ const DAEMON_ONLY = {
     lifecycleApi: 'the lifecycle API (/v1/credentials: list, revoke, suspend, reinstate)',
     statusListTime: 'a 501 for ?time= on a status list (it keeps no past lists)',
     offersByReference: 'offers by reference (credential_offer_uri)',
-    textTxCodes: 'transaction codes in text mode with a description',
-    draft13TokenNonce: 'a c_nonce in the token response, for Draft 13 wallets',
     dpopNonceServer: 'a second server demanding DPoP nonces (--dpop-nonce)',
 };
 export const daemon = Object.fromEntries(Object.entries(DAEMON_ONLY).map(([k, what]) => [k, {
