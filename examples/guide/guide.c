@@ -322,7 +322,7 @@ static int token(struct request *rq, struct gr_err *err)
     struct gr_token_request tr;
     struct gr_dpop_proof proof;
     struct token *t = calloc(1, sizeof(*t));
-    struct gr_offer_made *o;
+    struct gr_offer_made *o = NULL;
     char access[GR_SECRET_LEN + 1], nonce[GR_SECRET_LEN + 1];
     uint8_t hash[32], nonce_hash[32];
     int rc = -1;
@@ -479,7 +479,7 @@ static int credential(struct request *rq, struct gr_err *err)
 {
     struct gr_credential_request cr;
     struct gr_proofs *proofs = calloc(1, sizeof(*proofs));
-    struct token *t;
+    struct token *t = NULL;
     int rc = -1;
 
     if (proofs == NULL)
