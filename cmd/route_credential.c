@@ -141,10 +141,12 @@ static void answer(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_
     req_dpop_nonce_header(r);
 }
 
+/* The batch and its credential.issued events, recorded together (store.h: issued_add). */
 static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t n, int64_t exp,
                   const struct gr_status_slot *slots, struct gr_err *err)
 {
     const struct server *s = is->r->srv;
+    struct gr_audit_event events[GR_MAX_PROOFS];
     struct gr_issued rec[GR_MAX_PROOFS];
     struct gr_str vct = gr_cred_type_vct(is->type);
 
@@ -163,8 +165,10 @@ static int record(struct issue *is, const struct gr_sdjwt_vc_issued *out, size_t
         rec[i].status = slots[i];
         snprintf(rec[i].kid, sizeof(rec[i].kid), "%.*s", (int)gr_signer_kid(is->signer).len,
                  gr_signer_kid(is->signer).p);
+        audit_event(is->r, &events[i], "credential.issued", is->tok.org_id, is->tok.offer_id,
+                    out[i].id, is->tok.config_id);
     }
-    return s->store.ops->issued_add(s->store.ctx, rec, n, err);
+    return s->store.ops->issued_add(s->store.ctx, rec, n, events, n, err);
 }
 
 /*
@@ -188,7 +192,6 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
     const struct server *s = is->r->srv;
     struct gr_sdjwt_vc_issued out[GR_MAX_PROOFS];
     struct gr_status_slot slots[GR_MAX_PROOFS];
-    struct gr_audit_event events[GR_MAX_PROOFS];
     struct gr_status_ref status[GR_MAX_PROOFS];
     struct gr_buf uris;
     struct gr_sdjwt_vc_template *t = NULL;
@@ -245,17 +248,13 @@ static int issue(struct issue *is, const struct gr_token_hash *th, struct gr_err
         goto out;
     }
     signing = http_clock() - started;
-    /* Recorded before it is sent: a crash may lose a response, never a record. */
+    /* Recorded and audited before it is sent: a crash may lose a response, never a record. */
     if (record(is, out, n, b.exp, slots, err) < 0) {
         gr_sdjwt_vc_issued_release(out, n);
         goto out;
     }
     /* Issued once recorded: what a crash or a store failure loses was never handed out. */
     metrics_issued(s->metrics, gr_cred_type_id(is->type), n, signing);
-    for (size_t i = 0; i < n; i++)
-        audit_event(is->r, &events[i], "credential.issued", is->tok.org_id, is->tok.offer_id,
-                    out[i].id, is->tok.config_id);
-    audit_write(is->r, events, n);
     answer(is, out, n, th);
     gr_sdjwt_vc_issued_release(out, n);
     rc = 0;

@@ -244,10 +244,14 @@ struct gr_store_ops {
                    struct gr_err *err);
 
     /*
-     * Issued credentials, all of a batch or none, durably before the response.
-     * Each carries the kid it was signed with, which key_list counts.
+     * Issued credentials, all of a batch or none, durably before the response,
+     * with the `event_count` audit events that say so, appended to the audit
+     * trail (as audit_append) in the same transaction: a credential is never
+     * recorded without its audit event, nor the event without the record.
+     * Each record carries the kid it was signed with, which key_list counts.
      */
-    int (*issued_add)(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err);
+    int (*issued_add)(void *ctx, const struct gr_issued *records, size_t count,
+                      const struct gr_audit_event *events, size_t event_count, struct gr_err *err);
 
     /*
      * The ids of the credentials issued from an offer of `org_id`, oldest

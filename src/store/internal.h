@@ -162,6 +162,13 @@ int gr__store_credential_set_status(void *ctx, struct gr_str org_id, struct gr_s
                                     struct gr_credential_rec *out, struct gr_err *err);
 int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
                            struct gr_err *err);
+/*
+ * Append `count` audit events in the caller's transaction (BEGIN IMMEDIATE,
+ * so that the last hash read stays the last): audit_append, and issued_add
+ * with its records.
+ */
+int gr__store_audit_rows(struct gr__store_conn *c, const struct gr_audit_event *ev, size_t count,
+                         struct gr_err *err);
 int gr__store_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 /* The keyring (sqlite_keys.c). */
 int gr__store_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,

@@ -255,48 +255,78 @@ static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_
                       "The DPoP proof's jti has been used before.", err);
 }
 
-/*
- * see store.h: one transaction, so that a batch is recorded whole or not at
- * all, sent in one round trip (gr__pg_tx_begin).
- */
-static int issued_add(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err)
+/* The records as the columns of PQ_ISSUED_INSERT. */
+static void issued_cols(const struct gr_issued *records, size_t count, struct gr__pg_cols *cols)
 {
-    struct gr__pg_conn *c = NULL;
-    int rc = -1;
-
-    if (count == 0)
-        return 0;
-    if (gr__pg_get(ctx, &c, err) < 0)
-        return -1;
-    if (gr__pg_tx_begin(c, PQ_ISSUED_INSERT, true, err) < 0)
-        goto out;
+    gr__pg_cols_init(cols, 11);
     for (size_t i = 0; i < count; i++) {
         const struct gr_issued *r = &records[i];
-        struct gr__pg_args a = { 0 };
 
-        gr__pg_field(&a, r->id, sizeof(r->id));
-        gr__pg_field(&a, r->org_id, sizeof(r->org_id));
-        gr__pg_field(&a, r->offer_id, sizeof(r->offer_id));
-        gr__pg_field(&a, r->config_id, sizeof(r->config_id));
-        gr__pg_field(&a, r->vct, sizeof(r->vct));
-        gr__pg_hash(&a, r->holder_jkt);
-        gr__pg_i64(&a, r->issued_at);
-        gr__pg_i64(&a, r->expires_at);
+        gr__pg_col_add_text(cols, 0, r->id, sizeof(r->id));
+        gr__pg_col_add_text(cols, 1, r->org_id, sizeof(r->org_id));
+        gr__pg_col_add_text(cols, 2, r->offer_id, sizeof(r->offer_id));
+        gr__pg_col_add_text(cols, 3, r->config_id, sizeof(r->config_id));
+        gr__pg_col_add_text(cols, 4, r->vct, sizeof(r->vct));
+        gr__pg_col_add_hex(cols, 5, r->holder_jkt, sizeof(r->holder_jkt));
+        gr__pg_col_add_i64(cols, 6, r->issued_at);
+        gr__pg_col_add_i64(cols, 7, r->expires_at);
         if (r->has_status) {
-            gr__pg_field(&a, r->status.list_id, sizeof(r->status.list_id));
-            gr__pg_i64(&a, (int64_t)r->status.idx);
+            gr__pg_col_add_text(cols, 8, r->status.list_id, sizeof(r->status.list_id));
+            gr__pg_col_add_i64(cols, 9, (int64_t)r->status.idx);
         } else {
-            gr__pg_bytes(&a, NULL, 0);
-            gr__pg_bytes(&a, NULL, 0);
+            gr__pg_col_add_null(cols, 8);
+            gr__pg_col_add_null(cols, 9);
         }
-        gr__pg_field(&a, r->kid, sizeof(r->kid));
-        if (gr__pg_tx_queue(c, PQ_ISSUED_INSERT, &a, err) < 0)
-            goto out;
+        gr__pg_col_add_text(cols, 10, r->kid, sizeof(r->kid));
     }
-    rc = gr__pg_tx_commit(c, err);
-    if (rc < 0)
+}
+
+/*
+ * see store.h: one transaction, so that a batch and its audit events are
+ * recorded whole or not at all. The first round trip sends BEGIN and the
+ * whole batch in one statement and then, with events, takes the audit lock
+ * and reads the chain's last row (gr__pg_audit_append); the second sends the
+ * events and the COMMIT. Without events the COMMIT goes in the first.
+ */
+static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
+                      const struct gr_audit_event *events, size_t event_count, struct gr_err *err)
+{
+    static const enum gr__pg_sql_id ids[] = { PQ_ISSUED_INSERT, PQ_AUDIT_LOCK, PQ_AUDIT_LAST,
+                                              PQ_AUDIT_INSERT };
+    struct gr__pg_conn *c = NULL;
+    struct gr__pg_cols rows = { .n = 0 };
+    struct gr__pg_args a = { 0 };
+    PGresult *last = NULL;
+    int sent, rc = -1;
+
+    if (count == 0)
+        return gr__pg_audit_append(ctx, events, event_count, err);
+    if (gr__pg_get(ctx, &c, err) < 0)
+        return -1;
+    issued_cols(records, count, &rows);
+    gr__pg_cols_args(&rows, &a);
+    do {
+        if (gr__pg_pipe_open(c, ids, event_count ? GR_NELEM(ids) : 1, err) < 0)
+            goto out;
+        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 ||
+            gr__pg_pipe_add(c, PQ_ISSUED_INSERT, &a, err) < 0 ||
+            (event_count ? gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+                               gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0
+                         : gr__pg_pipe_sql(c, "COMMIT", err) < 0)) {
+            PQexitPipelineMode(c->pg);
+            goto out;
+        }
+        /* Answers: BEGIN, the INSERT, the lock, the last row (kept, the fourth). */
+        sent = gr__pg_pipe_run(c, event_count ? 4 : 0, event_count ? &last : NULL, err);
+    } while (sent == 1);
+    if (sent < 0) {
         gr__pg_unique(c, GR_ERR_CONFLICT, "A credential with this id is already recorded.", err);
+        goto out;
+    }
+    rc = event_count ? gr__pg_audit_finish(c, last, events, event_count, err) : 0;
 out:
+    PQclear(last);
+    gr__pg_cols_release(&rows);
     gr__pg_put(ctx, c);
     return rc;
 }

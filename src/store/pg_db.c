@@ -212,98 +212,89 @@ static int pipeline_end(struct gr__pg_conn *c, int keep, PGresult **kept, struct
 }
 
 /* see pg_internal.h */
-int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, struct gr_err *err)
+int gr__pg_pipe_open(struct gr__pg_conn *c, const enum gr__pg_sql_id *ids, size_t n,
+                     struct gr_err *err)
 {
     char name[16];
 
-    /*
-     * Outside the pipeline first: preparing `id`, or on a connection just
-     * lent a trivial query, so that one gone stale is found and revived
-     * (stale()) before anything is queued.
-     */
-    snprintf(name, sizeof(name), "g%d", (int)id);
-    if (!c->prepared[id] && prepare(c, id, name, err) < 0)
-        return stale(c) ? gr__pg_tx_begin(c, id, begin, err) : -1;
-    if (c->untouched && gr__pg_exec(c, "SELECT 1", err) < 0)
-        return -1;
+    /* Outside the pipeline: a prepare that finds the connection stale revives it first. */
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "g%d", (int)ids[i]);
+        if (!c->prepared[ids[i]] && prepare(c, ids[i], name, err) < 0)
+            return stale(c) ? gr__pg_pipe_open(c, ids, n, err) : -1;
+    }
+    c->pipe_untouched = c->untouched;
     c->untouched = false;
     if (PQenterPipelineMode(c->pg) != 1)
         return fail_with(c, NULL, err);
-    if (begin && PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 1) != 1) {
-        fail_with(c, NULL, err);
-        PQexitPipelineMode(c->pg);
-        return -1;
-    }
     return 0;
 }
 
 /* see pg_internal.h */
-int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+int gr__pg_pipe_sql(struct gr__pg_conn *c, const char *sql, struct gr_err *err)
+{
+    if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 1) != 1)
+        return fail_with(c, NULL, err);
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_pipe_add(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                     struct gr_err *err)
 {
+    static const struct gr__pg_args none = { 0 };
     char name[16];
 
-    snprintf(name, sizeof(name), "g%d", (int)id); /* prepared by gr__pg_tx_begin() */
+    if (a == NULL)
+        a = &none;
+    snprintf(name, sizeof(name), "g%d", (int)id); /* prepared by gr__pg_pipe_open() */
     if (PQsendQueryPrepared(c->pg, name, a->n, a->v, a->len, a->fmt, 1) != 1)
         return fail_with(c, NULL, err);
     return 0;
 }
 
 /* see pg_internal.h */
-int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err)
+int gr__pg_pipe_run(struct gr__pg_conn *c, int keep, PGresult **res, struct gr_err *err)
 {
-    if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) != 1) {
-        fail_with(c, NULL, err);
-        PQexitPipelineMode(c->pg);
-        return -1;
+    bool untouched = c->pipe_untouched;
+
+    c->pipe_untouched = false;
+    if (res)
+        *res = NULL;
+    if (pipeline_end(c, keep, res, err) == 0) {
+        c->sqlstate[0] = '\0';
+        c->constraint[0] = '\0';
+        return 0;
     }
-    if (pipeline_end(c, 0, NULL, err) < 0)
-        return -1;
-    c->sqlstate[0] = '\0';
-    c->constraint[0] = '\0';
-    return 0;
+    /* A connection lent stale fails before anything ran: revived, the caller sends it again. */
+    if (untouched && PQstatus(c->pg) == CONNECTION_BAD) {
+        c->untouched = true;
+        if (stale(c))
+            return 1;
+    }
+    return -1;
 }
 
 /* see pg_internal.h */
 int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_sql_id read,
                    const struct gr__pg_args *a, PGresult **res, struct gr_err *err)
 {
-    static const struct gr__pg_args none = { 0 };
-    enum gr__pg_sql_id ids[2] = { lock, read };
+    const enum gr__pg_sql_id ids[2] = { lock, read };
     size_t n = read == PQ__COUNT ? 1 : 2;
-    bool failed = false, untouched = c->untouched;
-    char name[16];
+    int rc;
 
-    *res = NULL;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(name, sizeof(name), "g%d", (int)ids[i]);
-        if (!c->prepared[ids[i]] && prepare(c, ids[i], name, err) < 0)
-            return stale(c) ? gr__pg_tx_open(c, lock, read, a, res, err) : -1;
-    }
-    c->untouched = false;
-    if (PQenterPipelineMode(c->pg) != 1)
-        return fail_with(c, NULL, err);
-    failed = PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 1) != 1;
-    for (size_t i = 0; i < n && !failed; i++) {
-        const struct gr__pg_args *p = i == 1 && a ? a : &none;
-
-        snprintf(name, sizeof(name), "g%d", (int)ids[i]);
-        failed = PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) != 1;
-    }
-    if (failed) {
-        fail_with(c, NULL, err);
-        PQexitPipelineMode(c->pg);
-        return -1;
-    }
-    /* BEGIN's answer, the lock's, then the read's (kept, the third). */
-    failed = pipeline_end(c, n == 2 ? 3 : 0, n == 2 ? res : NULL, err) < 0;
-    /* A connection lent stale fails here before anything ran: revive it and go again, once. */
-    if (failed && untouched && PQstatus(c->pg) == CONNECTION_BAD) {
-        c->untouched = true;
-        if (stale(c))
-            return gr__pg_tx_open(c, lock, read, a, res, err);
-    }
-    return failed ? -1 : 0;
+    do {
+        if (gr__pg_pipe_open(c, ids, n, err) < 0)
+            return -1;
+        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 || gr__pg_pipe_add(c, lock, NULL, err) < 0 ||
+            (n == 2 && gr__pg_pipe_add(c, read, a, err) < 0)) {
+            PQexitPipelineMode(c->pg);
+            return -1;
+        }
+        /* BEGIN's answer, the lock's, then the read's (kept, the third). */
+        rc = gr__pg_pipe_run(c, n == 2 ? 3 : 0, n == 2 ? res : NULL, err);
+    } while (rc == 1);
+    return rc;
 }
 
 /* see pg_internal.h */
@@ -379,6 +370,88 @@ void gr__pg_i64(struct gr__pg_args *a, int64_t v)
     for (int i = 0; i < 8; i++)
         b[i] = (char)(uint8_t)((uint64_t)v >> (56 - 8 * i));
     arg(a, b, 8);
+}
+
+/* see pg_internal.h */
+void gr__pg_cols_init(struct gr__pg_cols *cols, size_t n)
+{
+    if (n > GR__PG_MAX_ARGS)
+        abort(); /* the statements are ours: more columns is a bug */
+    cols->n = n;
+    for (size_t i = 0; i < n; i++) {
+        gr_buf_init(&cols->col[i], GR_BUF_UNBOUNDED);
+        gr_buf_addc(&cols->col[i], '{');
+    }
+}
+
+void gr__pg_cols_release(struct gr__pg_cols *cols)
+{
+    for (size_t i = 0; i < cols->n; i++)
+        gr_buf_release(&cols->col[i]);
+    cols->n = 0;
+}
+
+static void element(struct gr_buf *b)
+{
+    if (b->len > 1)
+        gr_buf_addc(b, ',');
+}
+
+/* see pg_internal.h */
+void gr__pg_col_add_text(struct gr__pg_cols *cols, size_t i, const char *s, size_t cap)
+{
+    struct gr_buf *b = &cols->col[i];
+    size_t n = s ? strnlen(s, cap) : 0;
+
+    element(b);
+    if (s == NULL) {
+        gr_buf_adds(b, "NULL");
+        return;
+    }
+    /* An array literal's quoted element: '"' and '\\' escaped by a backslash. */
+    gr_buf_addc(b, '"');
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '"' || s[k] == '\\')
+            gr_buf_addc(b, '\\');
+        gr_buf_addc(b, s[k]);
+    }
+    gr_buf_addc(b, '"');
+}
+
+/* see pg_internal.h */
+void gr__pg_col_add_i64(struct gr__pg_cols *cols, size_t i, int64_t v)
+{
+    element(&cols->col[i]);
+    gr_buf_printf(&cols->col[i], "%lld", (long long)v);
+}
+
+/* see pg_internal.h */
+void gr__pg_col_add_null(struct gr__pg_cols *cols, size_t i)
+{
+    element(&cols->col[i]);
+    gr_buf_adds(&cols->col[i], "NULL");
+}
+
+/* see pg_internal.h */
+void gr__pg_col_add_hex(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct gr_buf *b = &cols->col[i];
+
+    element(b);
+    for (size_t k = 0; k < len; k++) {
+        gr_buf_addc(b, hex[p[k] >> 4]);
+        gr_buf_addc(b, hex[p[k] & 15]);
+    }
+}
+
+/* see pg_internal.h */
+void gr__pg_cols_args(struct gr__pg_cols *cols, struct gr__pg_args *a)
+{
+    for (size_t i = 0; i < cols->n; i++) {
+        gr_buf_addc(&cols->col[i], '}');
+        gr__pg_str(a, gr_buf_str(&cols->col[i]));
+    }
 }
 
 static int corrupt(struct gr_err *err, int col)
@@ -524,7 +597,7 @@ void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
 {
     if (c == NULL)
         return;
-    /* An error path left a pipeline open (gr__pg_tx_queue): end it, reading what it sent. */
+    /* An error path left a pipeline open (gr__pg_pipe_add): end it, reading what it sent. */
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
         struct gr_err ignored;
 

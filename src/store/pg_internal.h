@@ -54,6 +54,7 @@ enum gr__pg_sql_id {
     PQ_STATUS_OPEN,
     PQ_STATUS_NEW,
     PQ_STATUS_MARK,
+    PQ_STATUS_QUICK,
     PQ_STATUS_TAIL,
     PQ_STATUS_TAKE,
     PQ_STATUS_GET,
@@ -93,6 +94,7 @@ struct gr__pg_conn {
     char constraint[64];             /* the constraint the last failure broke, or "" */
     atomic_uint_least64_t *failures; /* the pool's count, set while lent (gr__pg_get) */
     bool untouched;                  /* lent, and nothing sent on it yet (pg_db.c: stale) */
+    bool pipe_untouched;             /* untouched when the open pipeline began */
 };
 
 struct gr__pg_db;
@@ -122,6 +124,27 @@ void gr__pg_field(struct gr__pg_args *a, const char *s, size_t cap);
 void gr__pg_i64(struct gr__pg_args *a, int64_t v);
 
 /*
+ * Many rows in one statement: one array parameter per column, built as
+ * PostgreSQL array literals (`$1::text[]`, unnest()ed by the statement).
+ * Add each row's value to every column, then gr__pg_cols_args() closes the
+ * literals and adds them to `a` in column order; the columns must outlive
+ * the run. Bytes go as hex text, for decode(x, 'hex').
+ */
+struct gr__pg_cols {
+    struct gr_buf col[GR__PG_MAX_ARGS];
+    size_t n;
+};
+
+void gr__pg_cols_init(struct gr__pg_cols *cols, size_t n);
+void gr__pg_cols_release(struct gr__pg_cols *cols);
+void gr__pg_col_add_text(struct gr__pg_cols *cols, size_t i, const char *s,
+                         size_t cap); /* NULL s: NULL */
+void gr__pg_col_add_i64(struct gr__pg_cols *cols, size_t i, int64_t v);
+void gr__pg_col_add_null(struct gr__pg_cols *cols, size_t i);
+void gr__pg_col_add_hex(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len);
+void gr__pg_cols_args(struct gr__pg_cols *cols, struct gr__pg_args *a);
+
+/*
  * Run the prepared statement `id` (prepared on first use on this session).
  * On success *res holds the result (PQclear it). On failure err says why:
  * a lost connection, a timeout, a lock or serialization failure are
@@ -134,18 +157,24 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
 int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
               struct gr_err *err);
 /*
- * Many runs of statement `id` and the COMMIT in one round trip (libpq's
- * pipeline mode): gr__pg_tx_begin() prepares `id` if need be and queues
- * BEGIN when `begin` (else the caller's transaction is open already),
- * gr__pg_tx_queue() each run of `id`, gr__pg_tx_commit() the COMMIT, then
- * reads every answer. The first failure is reported as gr__pg_run()
- * reports it (c->sqlstate, c->constraint) and the rest does not run;
- * gr__pg_put() rolls the transaction back.
+ * Several statements in one round trip (libpq's pipeline mode).
+ * gr__pg_pipe_open() prepares the statements `ids` where need be and enters
+ * the pipeline; gr__pg_pipe_sql() queues plain SQL (BEGIN, COMMIT) and
+ * gr__pg_pipe_add() a prepared statement; gr__pg_pipe_run() sends them all,
+ * reads every answer and leaves the pipeline, handing over the `keep`-th
+ * successful answer (from 1; 0: none) in *res (PQclear it). The first
+ * failure is reported as gr__pg_run() reports it and the rest does not run;
+ * gr__pg_put() rolls an open transaction back. gr__pg_pipe_run() returns 1
+ * when the connection, untouched since it was lent, turned out dead and has
+ * been revived: nothing ran, so send the same again (once more at most).
+ * After a failed open, sql or add, leave with PQexitPipelineMode.
  */
-int gr__pg_tx_begin(struct gr__pg_conn *c, enum gr__pg_sql_id id, bool begin, struct gr_err *err);
-int gr__pg_tx_queue(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+int gr__pg_pipe_open(struct gr__pg_conn *c, const enum gr__pg_sql_id *ids, size_t n,
+                     struct gr_err *err);
+int gr__pg_pipe_sql(struct gr__pg_conn *c, const char *sql, struct gr_err *err);
+int gr__pg_pipe_add(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                     struct gr_err *err);
-int gr__pg_tx_commit(struct gr__pg_conn *c, struct gr_err *err);
+int gr__pg_pipe_run(struct gr__pg_conn *c, int keep, PGresult **res, struct gr_err *err);
 /*
  * BEGIN, the advisory lock statement `lock`, and, unless `read` is
  * PQ__COUNT, statement `read` with `a`, in one round trip; *res gets
@@ -190,6 +219,15 @@ int gr__pg_credential_set_status(void *ctx, struct gr_str org_id, struct gr_str 
                                  struct gr_credential_rec *out, struct gr_err *err);
 int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
                         struct gr_err *err);
+/*
+ * The audit rows after `last` (PQ_AUDIT_LAST's answer, read under the audit
+ * lock in the open transaction), chained, as the columns of PQ_AUDIT_INSERT;
+ * and gr__pg_audit_finish(), which sends them and the COMMIT in one round trip.
+ */
+int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, size_t count,
+                      struct gr__pg_cols *cols, struct gr_err *err);
+int gr__pg_audit_finish(struct gr__pg_conn *c, const PGresult *last,
+                        const struct gr_audit_event *ev, size_t count, struct gr_err *err);
 int gr__pg_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 int gr__pg_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
                         struct gr_err *err);

@@ -158,6 +158,19 @@ const char *const gr__pg_migrations[] = {
     "WHERE state = 'active';"
     "ALTER TABLE issued ADD COLUMN IF NOT EXISTS kid TEXT;"
     "CREATE INDEX IF NOT EXISTS issued_kid ON issued (kid, expires_at);",
+    /*
+     * 5: no foreign keys to rows every issuance shares. A foreign key check
+     * takes a FOR KEY SHARE lock on the parent row for each child row: with
+     * one organization and one open status list behind every concurrent
+     * issuance, that is a multixact per row on two hot rows, for rows only
+     * this store writes, from parents it has just read or allocated in the
+     * same transaction, and parents are never deleted. issued.offer_id keeps
+     * its key: each offer's row is its own issuance's.
+     */
+    "ALTER TABLE issued DROP CONSTRAINT IF EXISTS issued_org_id_fkey;"
+    "ALTER TABLE issued DROP CONSTRAINT IF EXISTS issued_status_list_fkey;"
+    "ALTER TABLE status_used DROP CONSTRAINT IF EXISTS status_used_list_id_fkey;"
+    "ALTER TABLE offers DROP CONSTRAINT IF EXISTS offers_org_id_fkey;",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -241,10 +254,21 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_JTI_ADD] = "INSERT INTO jtis (hash, expires_at) VALUES ($1::bytea, $2::bigint) "
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
                    "WHERE jtis.expires_at <= $3::bigint",
+    /*
+     * A batch in one statement: an array literal per column (pg_db.c:
+     * gr__pg_cols), sent as text and cast, since binary parameters of an array
+     * type would have to be in the array's binary format.
+     */
     [PQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
-                         "issued_at, expires_at, status_list, status_idx, kid) VALUES ($1::text, "
-                         "$2::text, $3::text, $4::text, $5::text, $6::bytea, $7::bigint, "
-                         "$8::bigint, $9::text, $10::bigint, nullif($11::text, ''))",
+                         "issued_at, expires_at, status_list, status_idx, kid) SELECT t.id, t.org, "
+                         "t.offer, t.config, t.vct, decode(t.jkt, 'hex'), t.iat, t.exp, t.list, "
+                         "t.idx, nullif(t.kid, '') FROM unnest($1::text::text[], $2::text::text[], "
+                         "$3::text::text[], "
+                         "$4::text::text[], $5::text::text[], $6::text::text[], "
+                         "$7::text::bigint[], $8::text::bigint[], "
+                         "$9::text::text[], $10::text::bigint[], $11::text::text[]) AS t(id, org, "
+                         "offer, config, vct, "
+                         "jkt, iat, exp, list, idx, kid)",
     [PQ_ISSUED_IDS] = "SELECT id, org_id FROM issued WHERE offer_id = $1::text "
                       "ORDER BY issued_at, seq LIMIT $2::bigint",
     /* One allocator at a time, across every process (pg_status.c). */
@@ -271,6 +295,28 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                        "FROM status_used u WHERE u.list_id = $1::text AND u.idx = t.x LIMIT 1) k "
                        "ON true WHERE k.taken IS NULL "
                        "ORDER BY t.ord LIMIT $3::bigint ON CONFLICT DO NOTHING RETURNING idx",
+    /*
+     * The common case in one autocommit statement: the open list, locked, if
+     * it has $3 free entries and is not in its tail (free * 64 >= size: see
+     * pg_status.c); the first $3 free candidates of $4 marked as PQ_STATUS_MARK
+     * does; the list's count lowered by as many. The rows returned are the
+     * ones taken: fewer than $3 (none without such a list) leave the rest to
+     * the transaction of gr__pg_status_alloc. An allocator that waited for the
+     * list's lock does not see the entries the other one took (the snapshot
+     * is older), but ON CONFLICT does: it takes fewer, never one twice.
+     */
+    [PQ_STATUS_QUICK] =
+        "WITH l AS (SELECT id FROM status_lists WHERE bits = $1::bigint AND size = $2::bigint "
+        "AND free >= $3::bigint AND free * 64 >= size ORDER BY created_at, id LIMIT 1 "
+        "FOR UPDATE), "
+        "ins AS (INSERT INTO status_used (list_id, idx) SELECT l.id, t.x FROM l, "
+        "unnest(string_to_array($4::text, ',')::bigint[]) WITH ORDINALITY AS t(x, ord) "
+        "LEFT JOIN LATERAL (SELECT 1 AS taken FROM status_used u WHERE u.list_id = l.id "
+        "AND u.idx = t.x LIMIT 1) k ON true WHERE k.taken IS NULL "
+        "ORDER BY t.ord LIMIT $3::bigint ON CONFLICT DO NOTHING RETURNING list_id, idx), "
+        "upd AS (UPDATE status_lists s SET free = s.free - (SELECT count(*) FROM ins) "
+        "FROM l WHERE s.id = l.id) "
+        "SELECT list_id, idx FROM ins",
     /*
      * A list's last free entries, $3 of them in a random order keyed by $4
      * (fresh random bytes): found by the server, for when random candidates
@@ -301,9 +347,14 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                         "updated_at = $3::bigint WHERE id = $1::text",
     [PQ_AUDIT_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_AUDIT ")",
     [PQ_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-    [PQ_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES ($1::bigint, $2::bigint, "
-                        "$3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bytea, "
-                        "$10::bytea)",
+    [PQ_AUDIT_INSERT] =
+        "INSERT INTO audit (" AUDIT_COLS ") SELECT t.seq, t.at, t.kind, t.org, "
+        "t.offer, t.cred, t.client, t.detail, decode(t.prev, 'hex'), "
+        "decode(t.hash, 'hex') FROM unnest($1::text::bigint[], $2::text::bigint[], "
+        "$3::text::text[], $4::text::text[], $5::text::text[], $6::text::text[], $7::text::text[], "
+        "$8::text::text[], "
+        "$9::text::text[], $10::text::text[]) AS t(seq, at, kind, org, offer, cred, client, "
+        "detail, prev, hash)",
     [PQ_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
     [PQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1::text, $2::bytea) "
                          "ON CONFLICT (name) DO NOTHING",

@@ -181,7 +181,45 @@ out:
 }
 
 /*
- * see store.h. One transaction. The pick-and-mark of free entries is made
+ * The common case, one statement (PQ_STATUS_QUICK): up to `want` entries of
+ * an open list that has them and is not in its tail. Twice as many random
+ * candidates as wanted, and a few more, are plenty while the list is mostly
+ * free; when they are not, the transaction below takes the rest.
+ */
+static int quick(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
+                 struct gr_status_slot *out, size_t *got, struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    struct gr_buf candidates;
+    size_t m = 2 * want + 8;
+    PGresult *r = NULL;
+    int rc = -1;
+
+    *got = 0;
+    gr_buf_init(&candidates, GR_BUF_UNBOUNDED);
+    if (draw(size, m < size ? m : size, &candidates, err) < 0)
+        goto out;
+    gr__pg_i64(&a, bits);
+    gr__pg_i64(&a, (int64_t)size);
+    gr__pg_i64(&a, (int64_t)want);
+    gr__pg_str(&a, gr_buf_str(&candidates));
+    if (gr__pg_run(c, PQ_STATUS_QUICK, &a, &r, err) < 0)
+        goto out;
+    for (int i = 0; i < PQntuples(r) && *got < want; i++, (*got)++) {
+        if (gr__pg_col_text(r, i, 0, out[*got].list_id, sizeof(out[*got].list_id), err) < 0)
+            goto out;
+        out[*got].idx = (uint64_t)gr__pg_col_i64(r, i, 1);
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    gr_buf_release(&candidates);
+    return rc;
+}
+
+/*
+ * see store.h. Most calls end in quick(); the rest is one transaction. The
+ * pick-and-mark of free entries is made
  * exclusive twice over: a transaction-level advisory lock serializes
  * allocators (in every process) before they look for the open list, so that
  * two of them never both find none and open two lists, and SELECT ... FOR
@@ -204,6 +242,12 @@ int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int
                        "A status list has 1, 2, 4 or 8 bits and a size that is a multiple of 8.");
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
+    if (count <= MAX_TAKE && quick(c, bits, size, count, out, &done, err) < 0)
+        goto out;
+    if (done == count) {
+        rc = 0;
+        goto out;
+    }
     if (gr__pg_tx_open(c, PQ_STATUS_LOCK, PQ__COUNT, NULL, &r, err) < 0)
         goto out;
     while (done < count) {
@@ -442,22 +486,58 @@ out:
     return rc;
 }
 
-static int append_one(struct gr__pg_conn *c, int64_t seq, const struct gr_audit_event *ev,
-                      const uint8_t prev[32], const uint8_t hash[32], struct gr_err *err)
+/* see pg_internal.h */
+int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, size_t count,
+                      struct gr__pg_cols *cols, struct gr_err *err)
 {
-    struct gr__pg_args a = { 0 };
+    uint8_t prev[32] = { 0 }, hash[32];
+    int64_t seq = 1;
 
-    gr__pg_i64(&a, seq);
-    gr__pg_i64(&a, ev->at);
-    gr__pg_field(&a, ev->kind, sizeof(ev->kind));
-    gr__pg_field(&a, ev->org_id, sizeof(ev->org_id));
-    gr__pg_field(&a, ev->offer_id, sizeof(ev->offer_id));
-    gr__pg_field(&a, ev->credential_id, sizeof(ev->credential_id));
-    gr__pg_field(&a, ev->client, sizeof(ev->client));
-    gr__pg_field(&a, ev->detail, sizeof(ev->detail));
-    gr__pg_hash(&a, prev);
-    gr__pg_hash(&a, hash);
-    return gr__pg_tx_queue(c, PQ_AUDIT_INSERT, &a, err);
+    if (PQntuples(last) == 1) {
+        seq = gr__pg_col_i64(last, 0, 0) + 1;
+        if (gr__pg_col_hash(last, 0, 1, prev, err) < 0)
+            return -1;
+    }
+    gr__pg_cols_init(cols, 10);
+    for (size_t i = 0; i < count; i++, seq++) {
+        gr__store_audit_hash(prev, seq, &ev[i], hash);
+        gr__pg_col_add_i64(cols, 0, seq);
+        gr__pg_col_add_i64(cols, 1, ev[i].at);
+        gr__pg_col_add_text(cols, 2, ev[i].kind, sizeof(ev[i].kind));
+        gr__pg_col_add_text(cols, 3, ev[i].org_id, sizeof(ev[i].org_id));
+        gr__pg_col_add_text(cols, 4, ev[i].offer_id, sizeof(ev[i].offer_id));
+        gr__pg_col_add_text(cols, 5, ev[i].credential_id, sizeof(ev[i].credential_id));
+        gr__pg_col_add_text(cols, 6, ev[i].client, sizeof(ev[i].client));
+        gr__pg_col_add_text(cols, 7, ev[i].detail, sizeof(ev[i].detail));
+        gr__pg_col_add_hex(cols, 8, prev, sizeof(prev));
+        gr__pg_col_add_hex(cols, 9, hash, sizeof(hash));
+        memcpy(prev, hash, sizeof(prev));
+    }
+    return 0;
+}
+
+/* see pg_internal.h */
+int gr__pg_audit_finish(struct gr__pg_conn *c, const PGresult *last,
+                        const struct gr_audit_event *ev, size_t count, struct gr_err *err)
+{
+    static const enum gr__pg_sql_id id = PQ_AUDIT_INSERT;
+    struct gr__pg_cols cols = { .n = 0 };
+    struct gr__pg_args a = { 0 };
+    int rc = -1;
+
+    if (gr__pg_audit_cols(last, ev, count, &cols, err) < 0)
+        goto out;
+    gr__pg_cols_args(&cols, &a);
+    if (gr__pg_pipe_open(c, &id, 1, err) < 0)
+        goto out;
+    if (gr__pg_pipe_add(c, id, &a, err) < 0 || gr__pg_pipe_sql(c, "COMMIT", err) < 0) {
+        PQexitPipelineMode(c->pg);
+        goto out;
+    }
+    rc = gr__pg_pipe_run(c, 0, NULL, err) == 0 ? 0 : -1;
+out:
+    gr__pg_cols_release(&cols);
+    return rc;
 }
 
 /*
@@ -466,37 +546,22 @@ static int append_one(struct gr__pg_conn *c, int64_t seq, const struct gr_audit_
  * waits for the first's COMMIT and then reads the row it added, so the chain
  * never forks. (FOR UPDATE on the last row would not do for an empty table,
  * and two first appenders would both start from zero.) The primary key on
- * seq is the backstop.
+ * seq is the backstop. Two round trips: the lock and the last row, then the
+ * rows and the COMMIT.
  */
 int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
                         struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
     PGresult *r = NULL;
-    uint8_t prev[32] = { 0 }, hash[32];
-    int64_t seq = 1;
     int rc = -1;
 
+    if (count == 0)
+        return 0;
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__pg_tx_open(c, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, NULL, &r, err) < 0)
-        goto out;
-    if (PQntuples(r) == 1) {
-        seq = gr__pg_col_i64(r, 0, 0) + 1;
-        if (gr__pg_col_hash(r, 0, 1, prev, err) < 0)
-            goto out;
-    }
-    /* The rows and the COMMIT in one round trip, the lock held meanwhile. */
-    if (gr__pg_tx_begin(c, PQ_AUDIT_INSERT, false, err) < 0)
-        goto out;
-    for (size_t i = 0; i < count; i++, seq++) {
-        gr__store_audit_hash(prev, seq, &ev[i], hash);
-        if (append_one(c, seq, &ev[i], prev, hash, err) < 0)
-            goto out;
-        memcpy(prev, hash, sizeof(prev));
-    }
-    rc = gr__pg_tx_commit(c, err);
-out:
+    if (gr__pg_tx_open(c, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, NULL, &r, err) == 0)
+        rc = gr__pg_audit_finish(c, r, ev, count, err);
     PQclear(r);
     gr__pg_put(ctx, c);
     return rc;

@@ -525,9 +525,10 @@ static int offer_by_code(void *ctx, const uint8_t code_hash[32], int64_t now, st
 {
     return DB(ctx).ops->offer_by_code(DB(ctx).ctx, code_hash, now, out, err);
 }
-static int issued_add(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err)
+static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
+                      const struct gr_audit_event *events, size_t event_count, struct gr_err *err)
 {
-    return DB(ctx).ops->issued_add(DB(ctx).ctx, records, count, err);
+    return DB(ctx).ops->issued_add(DB(ctx).ctx, records, count, events, event_count, err);
 }
 static int issued_ids(void *ctx, struct gr_str org_id, struct gr_str offer_id,
                       char (*ids)[GR_STORE_ID_LEN + 1], size_t max, size_t *count,

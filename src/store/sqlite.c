@@ -286,14 +286,15 @@ out:
     return rc;
 }
 
-/* see store.h: one transaction, so that a batch is recorded whole or not at all. */
-static int issued_add(void *ctx, const struct gr_issued *records, size_t count, struct gr_err *err)
+/* see store.h: one transaction, so that a batch and its events are recorded whole or not at all. */
+static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
+                      const struct gr_audit_event *events, size_t event_count, struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
     int rc = -1;
 
-    if (count == 0)
+    if (count == 0 && event_count == 0)
         return 0;
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
@@ -322,6 +323,8 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count, 
                              "A credential with this id is already recorded.", err) < 0)
             goto out;
     }
+    if (event_count && gr__store_audit_rows(c, events, event_count, err) < 0)
+        goto out;
     rc = gr__store_run(c, SQ_COMMIT, err);
 out:
     gr__store_put(ctx, c);

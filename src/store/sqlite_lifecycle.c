@@ -250,38 +250,33 @@ void gr__store_audit_hash(const uint8_t prev[32], int64_t seq, const struct gr_a
     EVP_MD_CTX_free(h);
 }
 
-/* see store.h */
-int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
-                           struct gr_err *err)
+/* see store/internal.h */
+int gr__store_audit_rows(struct gr__store_conn *c, const struct gr_audit_event *ev, size_t count,
+                         struct gr_err *err)
 {
-    struct gr__store_conn *c = NULL;
     sqlite3_stmt *st;
     uint8_t prev[32] = { 0 }, hash[32];
     int64_t seq = 1;
-    int step, rc = -1;
+    int step;
 
-    if (gr__store_get(ctx, &c, err) < 0)
+    if (gr__store_stmt(c, SQ_AUDIT_LAST, &st, err) < 0)
         return -1;
-    /* BEGIN IMMEDIATE: the last hash read and the new rows written under one lock. */
-    if (gr__store_run(c, SQ_BEGIN, err) < 0 || gr__store_stmt(c, SQ_AUDIT_LAST, &st, err) < 0)
-        goto out;
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         seq = sqlite3_column_int64(st, 0) + 1;
         if (gr__store_col_hash(st, 1, prev, err) < 0) {
             sqlite3_reset(st);
-            goto out;
+            return -1;
         }
     } else if (step != SQLITE_DONE) {
         sqlite3_reset(st);
-        gr__store_dberr(c, step, err);
-        goto out;
+        return gr__store_dberr(c, step, err);
     }
     sqlite3_reset(st);
     for (size_t i = 0; i < count; i++, seq++) {
         gr__store_audit_hash(prev, seq, &ev[i], hash);
         if (gr__store_stmt(c, SQ_AUDIT_INSERT, &st, err) < 0)
-            goto out;
+            return -1;
         sqlite3_bind_int64(st, 1, seq);
         sqlite3_bind_int64(st, 2, ev[i].at);
         gr__store_bind_field(st, 3, ev[i].kind, sizeof(ev[i].kind));
@@ -293,11 +288,23 @@ int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t co
         gr__store_bind_hash(st, 9, prev);
         gr__store_bind_hash(st, 10, hash);
         if (gr__store_step_done(c, st, err) < 0)
-            goto out;
+            return -1;
         memcpy(prev, hash, sizeof(prev));
     }
-    rc = gr__store_run(c, SQ_COMMIT, err);
-out:
+    return 0;
+}
+
+/* see store.h. BEGIN IMMEDIATE: the last hash read and the new rows written under one lock. */
+int gr__store_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count,
+                           struct gr_err *err)
+{
+    struct gr__store_conn *c = NULL;
+    int rc = -1;
+
+    if (gr__store_get(ctx, &c, err) < 0)
+        return -1;
+    if (gr__store_run(c, SQ_BEGIN, err) == 0 && gr__store_audit_rows(c, ev, count, err) == 0)
+        rc = gr__store_run(c, SQ_COMMIT, err);
     gr__store_put(ctx, c);
     return rc;
 }

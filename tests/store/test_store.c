@@ -530,17 +530,31 @@ static void test_issued_add(void **state)
     struct gr_issued batch[3];
     struct gr_err err;
 
+    struct gr_audit_event events[2] = { { .at = NOW, .kind = "credential.issued" },
+                                        { .at = NOW, .kind = "credential.issued" } };
+    size_t audited = 99;
+
     put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
     issued_init(&batch[0], "cred-1");
     issued_init(&batch[1], "cred-2");
-    ok(OPS(f)->issued_add(CTX(f), batch, 2, &err), &err);
-    ok(OPS(f)->issued_add(CTX(f), batch, 0, &err), &err);
-    /* A batch with one id already recorded is refused whole: cred-3 is not kept... */
+    snprintf(events[0].credential_id, sizeof(events[0].credential_id), "cred-1");
+    snprintf(events[1].credential_id, sizeof(events[1].credential_id), "cred-2");
+    ok(OPS(f)->issued_add(CTX(f), batch, 2, events, 2, &err), &err);
+    ok(OPS(f)->issued_add(CTX(f), batch, 0, NULL, 0, &err), &err);
+    ok(OPS(f)->audit_verify(CTX(f), &audited, &err), &err);
+    assert_int_equal(audited, 2); /* the events went with their records */
+    /* A batch with one id already recorded is refused whole, events too: cred-3 is not kept... */
     issued_init(&batch[0], "cred-3");
     issued_init(&batch[1], "cred-1");
-    assert_code(code_of(OPS(f)->issued_add(CTX(f), batch, 2, &err), &err), GR_ERR_CONFLICT);
-    /* ...so it can be recorded now. */
-    ok(OPS(f)->issued_add(CTX(f), batch, 1, &err), &err);
+    assert_code(code_of(OPS(f)->issued_add(CTX(f), batch, 2, events, 2, &err), &err),
+                GR_ERR_CONFLICT);
+    ok(OPS(f)->audit_verify(CTX(f), &audited, &err), &err);
+    assert_int_equal(audited, 2);
+    /* ...so it can be recorded now; and events alone are appended as by audit_append. */
+    ok(OPS(f)->issued_add(CTX(f), batch, 1, NULL, 0, &err), &err);
+    ok(OPS(f)->issued_add(CTX(f), batch, 0, events, 1, &err), &err);
+    ok(OPS(f)->audit_verify(CTX(f), &audited, &err), &err);
+    assert_int_equal(audited, 3);
     {
         char ids[4][GR_STORE_ID_LEN + 1];
         size_t n = 99;

@@ -26,7 +26,7 @@ static void issue_some(struct fixture *f, size_t n, const char *vct, struct gr_i
         out[i].has_status = true;
         out[i].status = slots[i];
     }
-    ok(OPS(f)->issued_add(CTX(f), out, n, &err), &err);
+    ok(OPS(f)->issued_add(CTX(f), out, n, NULL, 0, &err), &err);
 }
 
 static unsigned entry(struct fixture *f, const struct gr_status_slot *slot)
@@ -203,6 +203,35 @@ static void test_audit_race(void **state)
     assert_int_equal(n, RACERS);
 }
 
+static int race_issue(struct race *r, int i, struct gr_err *err)
+{
+    struct gr_issued rec[2];
+    struct gr_audit_event ev[2] = { { .at = NOW + i, .kind = "credential.issued" },
+                                    { .at = NOW + i, .kind = "credential.issued" } };
+
+    for (int k = 0; k < 2; k++) {
+        char id[GR_STORE_ID_LEN + 1];
+
+        snprintf(id, sizeof(id), "racer-%d-%d", i % 100, k);
+        issued_init(&rec[k], id);
+        snprintf(ev[k].credential_id, sizeof(ev[k].credential_id), "%s", id);
+    }
+    return OPS(r->f)->issued_add(CTX(r->f), rec, 2, ev, 2, err);
+}
+
+/* Batches recorded at once with their events: every event lands, the chain does not fork. */
+static void test_issued_audit_race(void **state)
+{
+    struct race r = { .f = *state, .op = race_issue };
+    struct gr_err err;
+    size_t n = 0;
+
+    put_offer(r.f, &r.f->org, "offer-1", NULL, NOW + 600);
+    assert_int_equal(run_race(&r), RACERS);
+    ok(OPS(r.f)->audit_verify(CTX(r.f), &n, &err), &err);
+    assert_int_equal(n, 2 * RACERS);
+}
+
 #define RACE_CREDS 8
 
 static int race_suspend(struct race *r, int i, struct gr_err *err)
@@ -303,7 +332,7 @@ static void issue_with(struct fixture *f, const char *id, const char *kid, int64
     issued_init(&rec, id);
     snprintf(rec.kid, sizeof(rec.kid), "%s", kid);
     rec.expires_at = exp;
-    ok(OPS(f)->issued_add(CTX(f), &rec, 1, &err), &err);
+    ok(OPS(f)->issued_add(CTX(f), &rec, 1, NULL, 0, &err), &err);
 }
 
 /* Activate, rotate, re-activate: one key active, the others retired with their times. */
@@ -527,6 +556,7 @@ static const struct CMUnitTest cases[] = {
     cmocka_unit_test_setup_teardown(test_credential_list, setup, teardown),
     cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
     cmocka_unit_test_setup_teardown(test_audit_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_issued_audit_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_change_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
     cmocka_unit_test_setup_teardown(test_secret_race, setup, teardown),

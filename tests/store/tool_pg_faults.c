@@ -136,6 +136,13 @@ static void migration_race(PGconn *db)
               strtoull(PQgetvalue(r, 0, 1), NULL, 10) == gr__pg_migrations_len,
           "8 stores opening at once migrate once", NULL);
     PQclear(r);
+    /* Migration 5: of the foreign keys on issuance's rows, only issued.offer_id is left. */
+    r = sql(db, "SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid::regclass::text IN "
+                "('issued', 'status_used', 'offers')");
+    check(strcmp(PQgetvalue(r, 0, 0), "issued_offer_id_fkey") == 0,
+          "no foreign key to the rows every issuance shares", NULL);
+    PQclear(r);
 }
 
 /* The server drops every connection of the store: the next call may fail fast, then it works. */
