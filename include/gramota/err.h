@@ -86,13 +86,15 @@ struct gr_err {
 #define GR_HERE          __FILE__ ":" GR_STRINGIFY(__LINE__)
 
 /*
- * Fill `err` and return -1: the code, the place (GR_HERE), `desc` formatted
- * (one sentence, the problem first; cut to fit), and no cause. gr__fail is
- * exported for this macro only: call gr_fail().
+ * Fill `err` and return -1: the code, the place `where` (a string that
+ * outlives `err`, logged: "src/jose/jws.c:118"), `desc` formatted (one
+ * sentence, the problem first; cut to fit), and no cause. gr_fail() gives
+ * GR_HERE, the file and line of its call, as the place; call gr_fail_at()
+ * itself to name another one (a helper that reports its caller's place).
  */
-#define gr_fail(err, code, ...) gr__fail((err), (code), GR_HERE, __VA_ARGS__)
-GR_API int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
-    GR_PRINTF(4, 5);
+#define gr_fail(err, code, ...) gr_fail_at((err), (code), GR_HERE, __VA_ARGS__)
+GR_API int gr_fail_at(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt,
+                      ...) GR_PRINTF(4, 5);
 
 /*
  * Set err->cause for the log (never sent), formatted, replacing any earlier

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -35,6 +36,26 @@ static void test_err_cause_and_clear(void **state)
     assert_null(err.where);
     assert_string_equal(err.desc, "");
     assert_string_equal(err.cause, "");
+}
+
+/* gr_fail() is gr_fail_at() with the caller's file and line; a helper names its own place. */
+static void test_fail_at(void **state)
+{
+    struct gr_err err;
+    const char *here;
+
+    (void)state;
+    snprintf(err.cause, sizeof(err.cause), "left over");
+    assert_int_equal(gr_fail_at(&err, GR_ERR_MALFORMED, "caller.c:7", "Bad %s.", "input"), -1);
+    assert_code(err.code, GR_ERR_MALFORMED);
+    assert_string_equal(err.where, "caller.c:7");
+    assert_string_equal(err.desc, "Bad input.");
+    assert_string_equal(err.cause, ""); /* no cause */
+
+    here = GR_HERE;
+    assert_int_equal(gr_fail(&err, GR_ERR_IO, "Again."), -1);
+    assert_non_null(strstr(err.where, "test_api_core.c:"));
+    assert_string_not_equal(err.where, here); /* its own line, not the one above */
 }
 
 static void test_err_openssl(void **state)
@@ -144,6 +165,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_cause_and_clear),
+        cmocka_unit_test(test_fail_at),
         cmocka_unit_test(test_err_openssl),
         cmocka_unit_test(test_buf_grow),
         cmocka_unit_test(test_b64url_decoded_max),
