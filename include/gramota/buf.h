@@ -110,4 +110,12 @@ GR_API char *gr_buf_take(struct gr_buf *b, size_t *len);
  */
 GR_API void gr_buf_add_json_string(struct gr_buf *b, struct gr_str s);
 
+/*
+ * Append `s` percent-encoded for a URL query value (RFC 3986 §2.1): the
+ * unreserved characters (§2.3) as they are, every other byte %XX with
+ * upper-case hex (a space is %20, not '+'). Like every append it fails only
+ * by passing the buffer's cap, reported by gr_buf_check().
+ */
+GR_API void gr_buf_add_urlencoded(struct gr_buf *b, struct gr_str s);
+
 #endif

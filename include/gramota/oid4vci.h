@@ -170,11 +170,4 @@ GR_API void gr_offer_json(struct gr_str issuer_url, const struct gr_offer *offer
  */
 GR_API void gr_offer_url(struct gr_str offer_json_or_uri, bool by_reference, struct gr_buf *out);
 
-/*
- * Append `s` percent-encoded for a URL query value: RFC 3986 unreserved
- * characters kept, every other byte %XX with upper-case hex (a space is %20,
- * not '+'). Cannot fail but by `out`'s max.
- */
-GR_API void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s);
-
 #endif

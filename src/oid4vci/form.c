@@ -90,22 +90,3 @@ struct gr_str gr_form_get(const struct gr_form *form, const char *name)
     }
     return (struct gr_str){ NULL, 0 };
 }
-
-/* see oid4vci.h */
-void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            gr_buf_addc(out, (char)c);
-        } else {
-            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-            gr_buf_add(out, esc, 3);
-        }
-    }
-}

@@ -1,6 +1,6 @@
 /*
- * core through the installed headers only (err.h, buf.h, b64url.h, crypto.h,
- * and oid4vci.h's URL encoder): the calls no other public-API test makes.
+ * core through the installed headers only (err.h, buf.h, b64url.h, crypto.h):
+ * the calls no other public-API test makes.
  * tests/packaging/test_api_coverage.sh checks that every exported function has
  * such a test.
  */
@@ -130,23 +130,6 @@ static void test_b64url_decoded_max(void **state)
     }
 }
 
-static void test_buf_add_urlencoded(void **state)
-{
-    struct gr_buf b;
-
-    (void)state;
-    gr_buf_init(&b, GR_BUF_UNBOUNDED);
-    gr_buf_add_urlencoded(&b, GR_STR("AZaz09-._~"));
-    assert_string_equal(b.data, "AZaz09-._~"); /* RFC 3986 unreserved stay */
-    gr_buf_reset(&b);
-    gr_buf_add_urlencoded(&b, GR_STR("a b/?&=+%\"{}\xc3\xbc"));
-    assert_string_equal(b.data, "a%20b%2F%3F%26%3D%2B%25%22%7B%7D%C3%BC"); /* upper-case hex */
-    gr_buf_reset(&b);
-    gr_buf_add_urlencoded(&b, (struct gr_str){ "\0\x7f", 2 });
-    assert_string_equal(b.data, "%00%7F");
-    gr_buf_release(&b);
-}
-
 static void test_random(void **state)
 {
     struct gr_err err;
@@ -164,13 +147,9 @@ static void test_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_cause_and_clear),
-        cmocka_unit_test(test_fail_at),
-        cmocka_unit_test(test_err_openssl),
-        cmocka_unit_test(test_buf_grow),
-        cmocka_unit_test(test_b64url_decoded_max),
-        cmocka_unit_test(test_buf_add_urlencoded),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_err_cause_and_clear), cmocka_unit_test(test_fail_at),
+        cmocka_unit_test(test_err_openssl),         cmocka_unit_test(test_buf_grow),
+        cmocka_unit_test(test_b64url_decoded_max),  cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
