@@ -58,7 +58,10 @@ struct gr_key_attestation {
     int64_t exp; /* 0 when absent */
 };
 
-/* An empty result in the caller's storage; release frees the keys and empties it again. */
+/*
+ * An empty result in the caller's storage; release frees the keys and empties
+ * it again (NULL is a no-op).
+ */
 GR_API void gr_key_attestation_init(struct gr_key_attestation *a);
 GR_API void gr_key_attestation_release(struct gr_key_attestation *a);
 

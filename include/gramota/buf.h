@@ -61,7 +61,10 @@ struct gr_buf {
 
 /* Start an empty buffer in the caller's storage that may grow to `max` bytes. */
 GR_API void gr_buf_init(struct gr_buf *b, size_t max);
-/* Free the data; the buffer is empty and usable again (same max, not failed). */
+/*
+ * Free the data; the buffer is empty and usable again (same max, not failed).
+ * NULL is a no-op.
+ */
 GR_API void gr_buf_release(struct gr_buf *b);
 /* Forget the contents and the failure, keep the memory. */
 GR_API void gr_buf_reset(struct gr_buf *b);

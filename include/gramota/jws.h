@@ -38,7 +38,7 @@ struct gr_jws {
 
 /*
  * A zeroed `jws` in the caller's storage; release frees what it owns (header,
- * payload, jwk, the JSON) and leaves it zeroed again, harmless when empty.
+ * payload, jwk, the JSON) and leaves it zeroed again, harmless when empty or NULL.
  */
 GR_API void gr_jws_init(struct gr_jws *jws);
 GR_API void gr_jws_release(struct gr_jws *jws);

@@ -14,7 +14,7 @@
  * the parsed body; its views point into that, not into `body`, so the body
  * may go once the call returns. Call the matching _release whatever the
  * parser returned: a failed parse may hold memory too (unlike gr_jws_parse,
- * which releases on failure), and _release is harmless on either.
+ * which releases on failure), and _release is harmless on either, and on NULL.
  */
 
 #include <gramota/buf.h>

@@ -73,7 +73,7 @@ struct gr_proof {
     bool has_attestation_nonce;
 };
 
-/* An empty proof in the caller's storage; release frees the keys and empties it again. */
+/* An empty proof in the caller's storage; release frees the keys and empties it (NULL: no-op). */
 GR_API void gr_proof_init(struct gr_proof *p);
 GR_API void gr_proof_release(struct gr_proof *p);
 

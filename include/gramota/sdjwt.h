@@ -141,7 +141,8 @@ struct gr_sdjwt_vc_verified {
  * nonce, sd_hash). The input is at most 256 KiB. `sdjwt`, `issuer_key` and
  * `opts` are borrowed. `out` is the caller's, started with
  * gr_sdjwt_vc_verified_init and released with gr_sdjwt_vc_verified_release
- * (one `out` may serve several calls); it is written only on success.
+ * (one `out` may serve several calls; NULL is a no-op); it is written only on
+ * success.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_TYP, BAD_SIGNATURE,
  * BAD_CLAIM (also: a KB-JWT required and missing), EXPIRED, RESERVED_NAME,
  * DUPLICATE, ORPHAN, BAD_KEY.

@@ -36,6 +36,8 @@ void gr_buf_init(struct gr_buf *b, size_t max)
 /* see buf.h */
 void gr_buf_release(struct gr_buf *b)
 {
+    if (b == NULL)
+        return;
     free(b->data);
     b->data = NULL;
     b->len = 0;

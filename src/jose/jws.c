@@ -25,6 +25,8 @@ void gr_jws_init(struct gr_jws *jws)
 /* see jws.h */
 void gr_jws_release(struct gr_jws *jws)
 {
+    if (jws == NULL)
+        return;
     free((char *)jws->header.p);
     free((char *)jws->payload.p);
     gr_jwk_free(jws->jwk);

@@ -137,6 +137,8 @@ int gr_credential_request_parse(struct gr_str body, struct gr_credential_request
 /* see oid4vci.h */
 void gr_credential_request_release(struct gr_credential_request *req)
 {
+    if (req == NULL)
+        return;
     json_decref(req->root);
     req->root = NULL;
 }

@@ -77,6 +77,8 @@ int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
 /* see oid4vci.h */
 void gr_form_release(struct gr_form *form)
 {
+    if (form == NULL)
+        return;
     gr_buf_release(&form->data);
     form->count = 0;
 }

@@ -21,6 +21,8 @@ void gr_key_attestation_init(struct gr_key_attestation *a)
 /* see attest.h */
 void gr_key_attestation_release(struct gr_key_attestation *a)
 {
+    if (a == NULL)
+        return;
     for (size_t i = 0; i < a->count; i++) {
         gr_jwk_free(a->keys[i]);
     }

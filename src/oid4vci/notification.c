@@ -67,6 +67,8 @@ int gr_notification_request_parse(struct gr_str body, struct gr_notification_req
 /* see oid4vci.h */
 void gr_notification_request_release(struct gr_notification_request *req)
 {
+    if (req == NULL)
+        return;
     json_decref(req->root);
     req->root = NULL;
 }

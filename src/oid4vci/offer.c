@@ -163,6 +163,8 @@ int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, str
 /* see oid4vci.h */
 void gr_offer_request_release(struct gr_offer_request *req)
 {
+    if (req == NULL)
+        return;
     json_decref(req->root);
     req->root = NULL;
     gr_buf_release(&req->subject_json);

@@ -23,6 +23,8 @@ void gr_proof_init(struct gr_proof *p)
 /* see proof.h */
 void gr_proof_release(struct gr_proof *p)
 {
+    if (p == NULL)
+        return;
     for (size_t i = 0; i < p->key_count; i++) {
         gr_jwk_free(p->keys[i]);
     }

@@ -42,5 +42,7 @@ int gr_token_request_parse(struct gr_str body, struct gr_token_request *req, str
 /* see oid4vci.h */
 void gr_token_request_release(struct gr_token_request *req)
 {
+    if (req == NULL)
+        return;
     gr_form_release(&req->form);
 }

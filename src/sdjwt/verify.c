@@ -288,6 +288,8 @@ void gr_sdjwt_vc_verified_init(struct gr_sdjwt_vc_verified *out)
 /* see sdjwt.h */
 void gr_sdjwt_vc_verified_release(struct gr_sdjwt_vc_verified *out)
 {
+    if (out == NULL)
+        return;
     gr_buf_release(&out->claims);
 }
 
