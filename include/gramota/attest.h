@@ -80,7 +80,8 @@ GR_API void gr_key_attestation_release(struct gr_key_attestation *a);
  * and `key_storage_status` are not read: no status list is fetched.
  *
  * `out` is initialised by the call; on success it holds the keys and the
- * nonce, on failure it is left empty. Code: INVALID_PROOF for every failure.
+ * nonce. On failure nothing is left to release: `out` is left empty. Code:
+ * INVALID_PROOF for every failure.
  */
 GR_API int gr_key_attestation_verify(const struct gr_key_attestation_check *c,
                                      struct gr_key_attestation *out, struct gr_err *err);

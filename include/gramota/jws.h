@@ -50,9 +50,9 @@ GR_API void gr_jws_release(struct gr_jws *jws);
 GR_API int gr_jws_split(struct gr_str in, struct gr_str part[3], struct gr_err *err);
 
 /*
- * Parse `in` (which must outlive `jws`). `jws` is initialised here; on failure
- * it is left released, and gr_jws_release() is harmless either way. Codes:
- * MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY.
+ * Parse `in` (which must outlive `jws`). `jws` is initialised here. On failure
+ * nothing is left to release: `jws` is zeroed, and gr_jws_release() on it is a
+ * no-op. Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY.
  */
 GR_API int gr_jws_parse(struct gr_str in, struct gr_jws *jws, struct gr_err *err);
 

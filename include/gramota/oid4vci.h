@@ -12,9 +12,10 @@
  *
  * Ownership: each parser initialises the struct it is given, which then owns
  * the parsed body; its views point into that, not into `body`, so the body
- * may go once the call returns. Call the matching _release whatever the
- * parser returned: a failed parse may hold memory too (unlike gr_jws_parse,
- * which releases on failure), and _release is harmless on either, and on NULL.
+ * may go once the call returns. After a success call the matching _release.
+ * On failure nothing is left to release: the struct is zeroed, as
+ * gr_jws_parse() leaves its own. _release zeroes the struct too, and is a
+ * no-op on NULL, on a zeroed struct and on one released already.
  */
 
 #include <gramota/buf.h>
@@ -38,7 +39,8 @@ struct gr_form {
  * Decode a form body (WHATWG URL-encoded: '+' is a space, %XX escapes). A
  * parameter given twice, a broken escape, an escaped NUL or more than
  * GR_FORM_MAX_FIELDS parameters is INVALID_REQUEST (RFC 6749 §3.2).
- * `form` is initialised by the call and released with gr_form_release.
+ * `form` is initialised by the call and released with gr_form_release. On
+ * failure nothing is left to release.
  */
 GR_API int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err);
 GR_API void gr_form_release(struct gr_form *form);
@@ -60,7 +62,8 @@ struct gr_token_request {
  * Parse a token request. Codes: INVALID_REQUEST (malformed form, no
  * grant_type, no pre-authorized_code, tx_code and user_pin disagreeing),
  * UNSUPPORTED_GRANT_TYPE (any other grant). Unknown parameters are ignored
- * (OID4VCI §6.1), `resource` and `authorization_details` among them.
+ * (OID4VCI §6.1), `resource` and `authorization_details` among them. On
+ * failure nothing is left to release.
  */
 GR_API int gr_token_request_parse(struct gr_str body, struct gr_token_request *req,
                                   struct gr_err *err);
@@ -96,6 +99,7 @@ struct gr_credential_request {
  * type this issuer does not take), INVALID_ENCRYPTION_PARAMETERS (response
  * encryption, which this issuer does not offer). The count against the batch
  * size and the configuration's need for proofs are the caller's to check.
+ * On failure nothing is left to release.
  */
 GR_API int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
                                        struct gr_err *err);
@@ -120,6 +124,7 @@ struct gr_notification_request {
  * Parse a notification body: notification_id (a string), event (one of the
  * three, case-sensitive), event_description (optional, only %x20-21 / %x23-5B
  * / %x5D-7E); unknown members ignored (§11.1). Code: INVALID_NOTIFICATION_REQUEST.
+ * On failure nothing is left to release.
  */
 GR_API int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
                                          struct gr_err *err);
@@ -148,7 +153,8 @@ struct gr_offer_request {
  * Parse `POST /v1/credential-offers`. Code: INVALID_REQUEST, with a sentence
  * that names the field (no subject, subject not an object, both or neither of
  * vct and credentialConfigurationId, a bad txCode, times out of range, a
- * selectivelyDisclosable entry that is not a claim name).
+ * selectivelyDisclosable entry that is not a claim name). On failure nothing
+ * is left to release.
  */
 GR_API int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req,
                                   struct gr_err *err);

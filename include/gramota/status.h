@@ -135,7 +135,8 @@ GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str
  * bytes), `typ` statuslist+jwt, the signature under `key`, `sub` equal to
  * `expected_sub` (unless expected_sub.p is NULL), `iat` present, `exp` after
  * `now` when present, `ttl` positive when present, and `status_list` with
- * `bits` and a decodable `lst`. On success `*out` is the list (free it).
+ * `bits` and a decodable `lst`. On success `*out` is the list (free it). On
+ * failure nothing is left to release: `*out` is NULL.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY, BAD_TYP,
  * BAD_SIGNATURE, BAD_CLAIM, EXPIRED.
  */

@@ -104,9 +104,7 @@ static int parse_selector(const json_t *root, struct gr_credential_request *req,
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
-                                struct gr_err *err)
+static int parse(struct gr_str body, struct gr_credential_request *req, struct gr_err *err)
 {
     const json_t *proofs, *proof;
     json_t *root;
@@ -135,10 +133,20 @@ int gr_credential_request_parse(struct gr_str body, struct gr_credential_request
 }
 
 /* see oid4vci.h */
+int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
+                                struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_credential_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_credential_request_release(struct gr_credential_request *req)
 {
     if (req == NULL)
         return;
     json_decref(req->root);
-    req->root = NULL;
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

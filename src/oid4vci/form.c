@@ -33,8 +33,7 @@ static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *le
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
+static int parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
 {
     size_t offs[GR_FORM_MAX_FIELDS][4];
     const char *p = body.p, *end = body.p + body.len;
@@ -75,12 +74,21 @@ int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
 }
 
 /* see oid4vci.h */
+int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
+{
+    if (parse(body, form, err) == 0)
+        return 0;
+    gr_form_release(form); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_form_release(struct gr_form *form)
 {
     if (form == NULL)
         return;
     gr_buf_release(&form->data);
-    form->count = 0;
+    memset(form, 0, sizeof(*form)); /* no view outlives the data */
 }
 
 /* see oid4vci.h */

@@ -28,9 +28,7 @@ static bool plain(struct gr_str s)
     return true;
 }
 
-/* see oid4vci.h */
-int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
-                                  struct gr_err *err)
+static int parse(struct gr_str body, struct gr_notification_request *req, struct gr_err *err)
 {
     json_t *root;
     struct gr_str event;
@@ -65,10 +63,20 @@ int gr_notification_request_parse(struct gr_str body, struct gr_notification_req
 }
 
 /* see oid4vci.h */
+int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
+                                  struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_notification_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_notification_request_release(struct gr_notification_request *req)
 {
     if (req == NULL)
         return;
     json_decref(req->root);
-    req->root = NULL;
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

@@ -124,8 +124,7 @@ static int parse_selector(const json_t *root, struct gr_offer_request *req, stru
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
+static int parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
 {
     const json_t *subject, *by_ref;
     json_t *root;
@@ -161,14 +160,23 @@ int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, str
 }
 
 /* see oid4vci.h */
+int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_offer_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_offer_request_release(struct gr_offer_request *req)
 {
     if (req == NULL)
         return;
     json_decref(req->root);
-    req->root = NULL;
     gr_buf_release(&req->subject_json);
     gr_buf_release(&req->disclosable_json);
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }
 
 /* see oid4vci.h */
