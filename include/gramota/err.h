@@ -9,6 +9,16 @@
  * a code, which picks the row of GR_ERRORS (wire name and HTTP status), one
  * plain sentence for `error_description`, and a cause for the log only.
  *
+ * A NULL where a function needs a value (a key, a signer, an operation table,
+ * a spec) is the caller's bug and fails with USAGE, whatever the argument:
+ * BAD_KEY and the like are for a value that is there and unusable. A NULL
+ * straight from a call that failed in the same expression is no exception:
+ * gr_signer_new_key(gr_jwk_generate(err), ..., err) fails cleanly, leaking
+ * nothing, but with USAGE in place of gr_jwk_generate()'s error; check the key
+ * first where that error matters. No call but the gr_err_ functions reads
+ * `err`, so it needs no initialising and an earlier failure in it is never
+ * taken for this call's.
+ *
  * Codes with a wire name are the specifications' error codes. Codes without
  * one are internal (MALFORMED, BAD_SIGNATURE, ...): the protocol layer re-codes
  * them with gr_err_recode(); one that reaches HTTP as is goes out as

@@ -56,7 +56,7 @@ GR_API int gr_jws_split(struct gr_str in, struct gr_str part[3], struct gr_err *
  */
 GR_API int gr_jws_parse(struct gr_str in, struct gr_jws *jws, struct gr_err *err);
 
-/* Check the signature with `key`. Codes: BAD_SIGNATURE, BAD_KEY (`key` NULL). */
+/* Check the signature with `key`. Codes: BAD_SIGNATURE, USAGE (`key` NULL, `jws` not parsed). */
 GR_API int gr_jws_verify(const struct gr_jws *jws, const struct gr_jwk *key, struct gr_err *err);
 
 /*
@@ -69,18 +69,22 @@ GR_API bool gr_jws_typ_is(struct gr_str typ, const char *expected);
 /*
  * Sign `header_json` and `payload_json` with the private `key` (ES256) and append
  * the compact JWS to `out`. The header must say `"alg":"ES256"` (not checked).
- * On failure `out` is as it was. Codes: BAD_KEY, CRYPTO, TOO_LARGE (out's cap).
+ * On failure `out` is as it was. Codes: USAGE (`key` NULL), BAD_KEY (no
+ * private half), CRYPTO, TOO_LARGE (out's cap).
  */
 GR_API int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json,
                        struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
 
-/* ES256 signature of `input` with the private `key`, as R || S. Codes: BAD_KEY, CRYPTO. */
+/*
+ * ES256 signature of `input` with the private `key`, as R || S. Codes: USAGE
+ * (`key` NULL), BAD_KEY (no private half), CRYPTO.
+ */
 GR_API int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64],
                          struct gr_err *err);
 /*
- * Check an R || S signature of `input` with `key` (not NULL; public or a
- * pair). R or S zero or not below the group order is BAD_SIGNATURE without
- * asking OpenSSL. Code: BAD_SIGNATURE (OpenSSL's reason in err->cause).
+ * Check an R || S signature of `input` with `key` (public or a pair). R or S
+ * zero or not below the group order is BAD_SIGNATURE without asking OpenSSL.
+ * Codes: BAD_SIGNATURE (OpenSSL's reason in err->cause), USAGE (`key` NULL).
  */
 GR_API int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t sig[64],
                            struct gr_err *err);

@@ -41,7 +41,7 @@ GR_API struct gr_cred_types *gr_cred_types_load(struct gr_str dir_or_set, struct
  * A set from memory, for an application that keeps its configuration itself:
  * `texts[i]` is one type, the JSON a file of a directory set would hold,
  * checked by the same rules; borrowed for the call (the set keeps copies).
- * Sentences name a type as texts[i]. Codes: USAGE (n is 0), TOO_LARGE (more
+ * Sentences name a type as texts[i]. Codes: USAGE (n is 0, texts NULL), TOO_LARGE (more
  * types than a directory may hold, or a text too long), MALFORMED,
  * DUPLICATE, RESERVED_NAME, as gr_cred_types_load().
  */
@@ -176,7 +176,8 @@ GR_API int gr_metadata_issuer_json(const struct gr_cred_types *types,
  * compact JWS by `signer`: header typ openidvci-issuer-metadata+jwt with the
  * signer's kid and x5c; payload every parameter of gr_metadata_issuer_json()
  * as a top-level claim, plus sub and iss (the issuer identifier) and `iat`.
- * One signer call. Codes: as gr_metadata_issuer_json, and the signer's.
+ * One signer call. Codes: as gr_metadata_issuer_json, USAGE (`signer` NULL),
+ * and the signer's.
  */
 GR_API int gr_metadata_issuer_signed(const struct gr_cred_types *types,
                                      const struct gr_issuer_settings *settings,

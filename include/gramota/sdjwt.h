@@ -63,7 +63,8 @@ struct gr_sdjwt_vc_template;
  * Parse and check `spec` once for a batch; `signer` is borrowed and must outlive
  * the template. Codes: MALFORMED (claims not an object, bad path, bad JSON),
  * TOO_LARGE, RESERVED_NAME (a claim the issuer sets, a name SD-JWT reserves, or a
- * disclosable path that may never be one), USAGE (no vct, decoys_min > decoys_max).
+ * disclosable path that may never be one), USAGE (`spec` or `signer` NULL, no
+ * vct, decoys_min > decoys_max).
  */
 GR_API struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_spec *spec,
                                                              const struct gr_signer *signer,
@@ -109,7 +110,8 @@ GR_API void gr_sdjwt_vc_issued_release(struct gr_sdjwt_vc_issued *out, size_t co
 /*
  * Append `sdjwt` (which ends with `~`) followed by a KB-JWT (RFC 9901 §4.3)
  * signed with the private `holder`: typ kb+jwt, iat, aud, nonce and sd_hash
- * over `sdjwt`. Codes: MALFORMED (no trailing `~`), BAD_KEY, CRYPTO.
+ * over `sdjwt`. Codes: MALFORMED (no trailing `~`), USAGE (`holder` NULL),
+ * BAD_KEY (no private half), CRYPTO.
  */
 GR_API int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr_str aud,
                             struct gr_str nonce, int64_t iat, struct gr_buf *out,
@@ -145,7 +147,7 @@ struct gr_sdjwt_vc_verified {
  * success.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_TYP, BAD_SIGNATURE,
  * BAD_CLAIM (also: a KB-JWT required and missing), EXPIRED, RESERVED_NAME,
- * DUPLICATE, ORPHAN, BAD_KEY.
+ * DUPLICATE, ORPHAN, BAD_KEY; USAGE (`issuer_key` NULL).
  */
 GR_API void gr_sdjwt_vc_verified_init(struct gr_sdjwt_vc_verified *out);
 GR_API void gr_sdjwt_vc_verified_release(struct gr_sdjwt_vc_verified *out);

@@ -46,7 +46,7 @@ GR_API struct gr_status_list *gr_status_list_new(unsigned bits, size_t size, str
 /*
  * A list over a copy of `len` packed bytes (as gr_status_list_bytes() gives
  * and a store keeps them): len·8/bits entries. Code: USAGE (bits, len 0, more
- * than GR_STATUS_MAX_SIZE entries).
+ * than GR_STATUS_MAX_SIZE entries, `bytes` NULL).
  */
 GR_API struct gr_status_list *gr_status_list_new_bytes(unsigned bits, const uint8_t *bytes,
                                                        size_t len, struct gr_err *err);
@@ -121,7 +121,8 @@ GR_API struct gr_status_list *gr_status_list_decode(unsigned bits, struct gr_str
  * is left out when empty; `exp` and `ttl` (seconds a relying party may cache
  * the token) are left out when 0. `lst` is compressed with
  * GR_STATUS_ZLIB_RLE. One signer call. On failure `out` may hold
- * a partial token: reset it. Codes: USAGE (uri empty, ttl < 0), TOO_LARGE
+ * a partial token: reset it. Codes: USAGE (`list` or `signer` NULL, uri empty,
+ * ttl < 0), TOO_LARGE
  * (out's cap), and the signer's codes.
  */
 GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str uri,
@@ -138,7 +139,7 @@ GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str
  * `bits` and a decodable `lst`. On success `*out` is the list (free it). On
  * failure nothing is left to release: `*out` is NULL.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY, BAD_TYP,
- * BAD_SIGNATURE, BAD_CLAIM, EXPIRED.
+ * BAD_SIGNATURE, BAD_CLAIM, EXPIRED; USAGE (`key` NULL).
  */
 GR_API int gr_status_list_token_verify(struct gr_str jwt, const struct gr_jwk *key,
                                        struct gr_str expected_sub, int64_t now,

@@ -252,6 +252,8 @@ int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t
     EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to check the signature with.");
     /* Out-of-range scalars never verify; refuse them before OpenSSL sees them. */
     if (!scalar_ok(sig) || !scalar_ok(sig + 32))
         return gr_fail(err, GR_ERR_BAD_SIGNATURE, "The signature is not canonical.");
@@ -274,7 +276,7 @@ bad:
 int gr_jws_verify(const struct gr_jws *jws, const struct gr_jwk *key, struct gr_err *err)
 {
     if (key == NULL)
-        return gr_fail(err, GR_ERR_BAD_KEY, "There is no key to check the signature with.");
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to check the signature with.");
     if (jws->signing_input.p == NULL)
         return gr_fail(err, GR_ERR_USAGE, "The JWS was not parsed.");
     return gr_es256_verify(key, jws->signing_input, jws->sig, err);
@@ -308,7 +310,9 @@ int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64]
     EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
-    if (key == NULL || !key->priv)
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to sign with.");
+    if (!key->priv)
         return gr_fail(err, GR_ERR_BAD_KEY, "The key cannot sign: it has no private part.");
     gr_sha256(input.p, input.len, md);
     ctx = EVP_PKEY_CTX_dup(key->sign_ctx);

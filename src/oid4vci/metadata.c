@@ -421,6 +421,8 @@ int gr_metadata_issuer_signed(const struct gr_cred_types *types,
     struct gr_buf doc, header, header_b64;
     int rc = -1;
 
+    if (signer == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "Signed metadata needs a signer.");
     gr_buf_init(&doc, GR_BUF_UNBOUNDED);
     gr_buf_init(&header, GR_BUF_UNBOUNDED);
     gr_buf_init(&header_b64, GR_BUF_UNBOUNDED);

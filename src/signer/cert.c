@@ -83,6 +83,8 @@ int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int day
     char ca_cn[128];
     int rc = -1;
 
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "A certificate chain needs the key to certify.");
     if (days <= 0 || days > 36500 || subject_cn == NULL || *subject_cn == '\0')
         return gr_fail(err, GR_ERR_USAGE,
                        "A certificate needs a subject name and 1 to 36500 days.");

@@ -125,7 +125,11 @@ struct gr_signer *gr_signer_new_custom(const struct gr_signer_ops *ops, void *ct
     s->ctx = ctx;
     s->pub = public_key;
     if (public_key == NULL) {
-        gr_fail(err, GR_ERR_USAGE, "A signer needs a public key.");
+        gr_fail(err, GR_ERR_USAGE, "A signer needs a public key, and none was made or given.");
+        goto fail;
+    }
+    if (ops == NULL || ops->sign == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "A signer needs an operation table with a sign operation.");
         goto fail;
     }
     gr_jwk_thumbprint_b64(public_key, kid);
@@ -204,12 +208,16 @@ struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i)
 int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],
                    struct gr_err *err)
 {
+    if (s == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no signer to sign with.");
     return s->ops->sign(s->ctx, input, sig, err);
 }
 
 /* see signer.h */
 int gr_signer_check(const struct gr_signer *s, struct gr_err *err)
 {
+    if (s == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no signer to check.");
     return s->ops->check ? s->ops->check(s->ctx, err) : 0;
 }
 

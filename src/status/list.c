@@ -74,6 +74,10 @@ struct gr_status_list *gr_status_list_new_bytes(unsigned bits, const uint8_t *by
         gr_fail(err, GR_ERR_USAGE, "A status list has 1 to %zu entries.", GR_STATUS_MAX_SIZE);
         return NULL;
     }
+    if (bytes == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "A status list needs its bytes.");
+        return NULL;
+    }
     copy = gr__xmalloc(len);
     memcpy(copy, bytes, len);
     return wrap(bits, copy, len);

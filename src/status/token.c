@@ -17,6 +17,8 @@ int gr_status_list_token(const struct gr_status_list *list, struct gr_str uri, s
     struct gr_buf header, header_b64, payload;
     int rc = -1;
 
+    if (list == NULL || signer == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "A Status List Token needs a list and a signer.");
     if (uri.len == 0)
         return gr_fail(err, GR_ERR_USAGE, "A Status List Token needs the list's URI as sub.");
     if (ttl < 0)
