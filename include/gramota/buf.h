@@ -13,6 +13,12 @@
  * where the caller is ready to handle it. Memory exhaustion is fatal (see
  * gr_xmalloc), so the cap is the only way an append can fail. The data is
  * always NUL-terminated when non-NULL, so it can be handed to C APIs.
+ *
+ * No partial output: a call of the library that appends to a buffer of yours
+ * and reports failure (returns -1 or NULL) leaves it as it was when it fails,
+ * the same length and contents, and failed only if it was before. Appends
+ * that return nothing (these below, gr_jwk_to_json, ...) fail only by the cap,
+ * which gr_buf_check() reports.
  */
 
 #include <stdarg.h>

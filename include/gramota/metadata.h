@@ -132,8 +132,9 @@ GR_API int gr_issuer_url_parse(struct gr_str url, struct gr_issuer_url *out, str
  * `draft13_path` (if not NULL) the older placement after the path (Draft 13
  * §11.2.2; clients such as @openid4vc/oauth2 fall back to it for AS
  * metadata); otherwise leave it as it is. `name` is one of
- * openid-credential-issuer, oauth-authorization-server, jwt-vc-issuer.
- * Codes: MALFORMED, TOO_LARGE (the URL), USAGE (another name).
+ * openid-credential-issuer, oauth-authorization-server, jwt-vc-issuer. On
+ * failure both buffers are as they were. Codes: MALFORMED, TOO_LARGE (the URL,
+ * or a buffer's max), USAGE (another name).
  */
 GR_API int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name,
                                        struct gr_buf *v1_path, struct gr_buf *draft13_path,
@@ -164,6 +165,7 @@ struct gr_issuer_settings {
  * batch_credential_issuance when batch_size >= 2, display, and
  * credential_configurations_supported, and authorization_servers naming the
  * issuer itself (it is its own authorization server). No encryption is advertised.
+ * On failure `out` is as it was (so for every document below).
  * Codes: MALFORMED (issuer URL, locale), USAGE (batch_size outside 0 to 100),
  * TOO_LARGE (`out`'s cap).
  */

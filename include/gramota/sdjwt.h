@@ -27,7 +27,7 @@
  * array element `[salt, value]` when `name.p` is NULL, base64url-encoded.
  * `value_json` is any JSON value; it is re-serialized with the `", "` and
  * `": "` separators and the member order of the input, UTF-8 unescaped.
- * Codes: MALFORMED.
+ * On failure `out` is as it was. Codes: MALFORMED, TOO_LARGE (out's max).
  */
 GR_API int gr_sdjwt_disclosure(struct gr_str salt, struct gr_str name, struct gr_str value_json,
                                struct gr_buf *out, struct gr_err *err);
@@ -110,8 +110,9 @@ GR_API void gr_sdjwt_vc_issued_release(struct gr_sdjwt_vc_issued *out, size_t co
 /*
  * Append `sdjwt` (which ends with `~`) followed by a KB-JWT (RFC 9901 §4.3)
  * signed with the private `holder`: typ kb+jwt, iat, aud, nonce and sd_hash
- * over `sdjwt`. Codes: MALFORMED (no trailing `~`), USAGE (`holder` NULL),
- * BAD_KEY (no private half), CRYPTO.
+ * over `sdjwt`. On failure `out` is as it was, without `sdjwt`. Codes:
+ * MALFORMED (no trailing `~`), USAGE (`holder` NULL), BAD_KEY (no private
+ * half), CRYPTO, TOO_LARGE (out's max).
  */
 GR_API int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr_str aud,
                             struct gr_str nonce, int64_t iat, struct gr_buf *out,

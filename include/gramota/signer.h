@@ -129,8 +129,8 @@ GR_API void gr_signer_header(const struct gr_signer *s, const char *typ, struct 
 /*
  * Append the compact JWS of `payload_json` under `header_b64` (a header already
  * base64url-encoded, e.g. gr_signer_header()'s output through
- * gr_buf_add_b64url()). One signer call. On failure `out` may hold a partial
- * JWS: reset it. Codes: TOO_LARGE (out's max), and gr_signer_sign()'s.
+ * gr_buf_add_b64url()). One signer call. On failure `out` is as it was.
+ * Codes: TOO_LARGE (out's max), and gr_signer_sign()'s.
  */
 GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
                          struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
@@ -140,8 +140,8 @@ GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
  * a fresh CA, self-signed, and a leaf for `key` issued by it, valid for `days`
  * days, with HAIP's shape (leaf not self-signed, CA:FALSE, digitalSignature).
  * Appends the PEM of the leaf then the CA to `chain_pem`; the CA's private key
- * is thrown away. Codes: USAGE (`key` NULL, no subject, days outside 1 to
- * 36500), CRYPTO.
+ * is thrown away. On failure `chain_pem` is as it was. Codes: USAGE (`key`
+ * NULL, no subject, days outside 1 to 36500), CRYPTO, TOO_LARGE.
  */
 GR_API int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int days,
                               struct gr_buf *chain_pem, struct gr_err *err);

@@ -92,8 +92,8 @@ enum gr_status_zlib {
 
 /*
  * Append the `lst` value: the packed bytes compressed as `how` says, then
- * base64url without padding. Codes: CRYPTO (zlib failed), TOO_LARGE (the
- * buffer's cap).
+ * base64url without padding. On failure `lst_b64` is as it was. Codes: CRYPTO
+ * (zlib failed), TOO_LARGE (the buffer's cap).
  */
 GR_API int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib how,
                                  struct gr_buf *lst_b64, struct gr_err *err);
@@ -120,10 +120,9 @@ GR_API struct gr_status_list *gr_status_list_decode(unsigned bits, struct gr_str
  * `uri` is the list's own URI, the `uri` its referenced tokens carry; `iss`
  * is left out when empty; `exp` and `ttl` (seconds a relying party may cache
  * the token) are left out when 0. `lst` is compressed with
- * GR_STATUS_ZLIB_RLE. One signer call. On failure `out` may hold
- * a partial token: reset it. Codes: USAGE (`list` or `signer` NULL, uri empty,
- * ttl < 0), TOO_LARGE
- * (out's cap), and the signer's codes.
+ * GR_STATUS_ZLIB_RLE. One signer call. On failure `out` is as it was. Codes:
+ * USAGE (`list` or `signer` NULL, uri empty, ttl < 0), TOO_LARGE (out's cap),
+ * and the signer's codes.
  */
 GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str uri,
                                 struct gr_str iss, int64_t iat, int64_t exp, int64_t ttl,

@@ -68,6 +68,31 @@ static inline int gr__pct_byte(struct gr_str s, size_t i)
     return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 
+/*
+ * No partial output on failure (buf.h): a public call that appends to the
+ * caller's buffer marks it on entry, and on failure puts it back to the mark,
+ * length, contents and failed flag alike. The memory it grew stays allocated.
+ */
+struct gr__buf_mark {
+    size_t len;
+    bool failed;
+};
+
+static inline struct gr__buf_mark gr__buf_mark(const struct gr_buf *b)
+{
+    return (struct gr__buf_mark){ b->len, b->failed };
+}
+
+/* Put `b` back as it was at `m`; returns -1, to end a failure. */
+static inline int gr__buf_restore(struct gr_buf *b, struct gr__buf_mark m)
+{
+    b->len = m.len;
+    b->failed = m.failed;
+    if (b->data != NULL)
+        b->data[m.len] = '\0';
+    return -1;
+}
+
 /* Read a whole file of at most `max` bytes. Codes: IO, TOO_LARGE. */
 int gr__read_file(const char *path, size_t max, struct gr_buf *out, struct gr_err *err);
 

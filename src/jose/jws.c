@@ -332,32 +332,22 @@ out:
 int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json, struct gr_str payload_json,
                 struct gr_buf *out, struct gr_err *err)
 {
-    size_t start = out->len;
+    struct gr__buf_mark at = gr__buf_mark(out);
     uint8_t sig[64];
 
-    if (gr_buf_check(out, err) < 0)
-        return -1;
     gr_buf_add_b64url(out, header_json.p, header_json.len);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, payload_json.p, payload_json.len);
     if (gr_buf_check(out, err) < 0)
-        goto fail;
+        return gr__buf_restore(out, at);
     /* Sign before appending again: the append may move out->data. */
-    if (gr_es256_sign(key, (struct gr_str){ out->data + start, out->len - start }, sig, err) < 0)
-        goto fail;
+    if (gr_es256_sign(key, (struct gr_str){ out->data + at.len, out->len - at.len }, sig, err) < 0)
+        return gr__buf_restore(out, at);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, sig, sizeof(sig));
     if (gr_buf_check(out, err) < 0)
-        goto fail;
+        return gr__buf_restore(out, at);
     return 0;
-fail:
-    /* Leave `out` as it was (it had not failed), so a caller can go on with it. */
-    out->len = start;
-    out->failed = false;
-    if (out->data != NULL) {
-        out->data[start] = '\0';
-    }
-    return -1;
 }
 
 static char ascii_lower(char c)

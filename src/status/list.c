@@ -142,6 +142,7 @@ const uint8_t *gr_status_list_bytes(const struct gr_status_list *list, size_t *l
 int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib how,
                           struct gr_buf *lst_b64, struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(lst_b64);
     z_stream zs = { 0 };
     uLong zmax;
     uint8_t *z;
@@ -175,7 +176,9 @@ int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib
         gr_fail(err, GR_ERR_CRYPTO, "The status list could not be compressed.");
         return gr_err_cause(err, "zlib deflate: %d", zrc);
     }
-    return gr_buf_check(lst_b64, err);
+    if (gr_buf_check(lst_b64, err) < 0)
+        return gr__buf_restore(lst_b64, at);
+    return 0;
 }
 
 /*
