@@ -179,12 +179,18 @@ int offer_make(const struct server *s, const struct gr_org *org, const struct gr
                struct gr_str api_key, int64_t now, struct offer_made *m, struct gr_err *err)
 {
     const struct gr_cred_type *t = NULL;
-    json_t *subject = json_object_get(req->root, "subject");
+    json_t *subject = NULL;
     struct gr_offer *o = &m->offer;
     struct gr_buf paths;
     int rc = -1;
 
     gr_buf_init(&paths, GR_MAX_CLAIMS_LEN);
+    /* The claims' names, from the request's re-serialized subject (its JSON tree is private). */
+    subject = json_loadb(req->subject_json.data, req->subject_json.len, 0, NULL);
+    if (!json_is_object(subject)) {
+        gr_fail(err, GR_ERR_SERVER_ERROR, "The subject cannot be read.");
+        goto out;
+    }
     if (pick_type(s, req, &t, err) < 0 || check_mandatory(t, subject, err) < 0 ||
         draw_id(o->id, err) < 0 || draw_code(m->code, o->code_hash, err) < 0)
         goto out;
@@ -219,6 +225,7 @@ int offer_make(const struct server *s, const struct gr_org *org, const struct gr
         goto out;
     rc = s->store.ops->offer_put(s->store.ctx, o, err);
 out:
+    json_decref(subject);
     gr_buf_release(&paths);
     return rc;
 }

@@ -23,6 +23,14 @@
 
 #define GR_JWS_MAX_X5C 8
 
+/*
+ * A JSON value the library parsed and keeps, private to it: an incomplete
+ * type, so that the members below are typed without the public headers
+ * depending on a JSON library. A caller neither reads nor frees one; the
+ * struct's _release does.
+ */
+struct gr_json;
+
 struct gr_jws {
     struct gr_str signing_input; /* view into the input: BASE64URL(header) "." BASE64URL(payload) */
     struct gr_str header;        /* decoded header JSON, owned */
@@ -32,8 +40,8 @@ struct gr_jws {
     struct gr_jwk *jwk;          /* the header's `jwk`, owned; NULL when absent */
     struct gr_str x5c[GR_JWS_MAX_X5C]; /* the header's `x5c` (base64 DER), borrowed */
     size_t x5c_count;
-    void *header_json;  /* json_t of the header, owned (for the modules above jose) */
-    void *payload_json; /* json_t of the payload, owned */
+    struct gr_json *header_json;  /* the header, owned (private: for the modules above jose) */
+    struct gr_json *payload_json; /* the payload, owned (private) */
 };
 
 /*

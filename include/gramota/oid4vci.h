@@ -21,6 +21,8 @@
 #include <gramota/buf.h>
 #include <gramota/store.h>
 
+struct gr_json; /* a parsed JSON value, private to the library (jws.h) */
+
 /* ---- application/x-www-form-urlencoded (token requests) ---- */
 
 #define GR_FORM_MAX_FIELDS 32
@@ -82,7 +84,7 @@ enum gr_vci_dialect {
 enum gr_proof_type { GR_PROOF_NONE, GR_PROOF_JWT, GR_PROOF_ATTESTATION };
 
 struct gr_credential_request {
-    void *root; /* the parsed body (json_t), owned; the views below point into it */
+    struct gr_json *root; /* the parsed body, owned (private); the views below point into it */
     enum gr_vci_dialect dialect;
     struct gr_str configuration_id;      /* .p NULL when not given */
     struct gr_str credential_identifier; /* .p NULL when not given */
@@ -114,7 +116,7 @@ enum gr_notification_event {
 };
 
 struct gr_notification_request {
-    void *root; /* the parsed body (json_t), owned */
+    struct gr_json *root; /* the parsed body, owned (private) */
     struct gr_str notification_id;
     enum gr_notification_event event;
     struct gr_str description; /* event_description; .p NULL when absent */
@@ -135,7 +137,7 @@ GR_API const char *gr_notification_event_name(enum gr_notification_event e);
 /* ---- the admin API's offer request (API.md §2) ---- */
 
 struct gr_offer_request {
-    void *root;                     /* the parsed body (json_t), owned */
+    struct gr_json *root;           /* the parsed body, owned (private) */
     struct gr_buf subject_json;     /* the subject, re-serialized */
     struct gr_buf disclosable_json; /* selectivelyDisclosable as a JSON array; empty: default */
     struct gr_str vct;              /* .p NULL when not given */

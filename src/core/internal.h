@@ -24,6 +24,22 @@ char *gr__xstrndup(const char *s, size_t len);
 json_t *gr__json_parse(struct gr_str in, size_t max, int want, const char *what,
                        struct gr_err *err);
 
+/*
+ * The json_t behind a public `struct gr_json *` (jws.h: the type is
+ * incomplete outside the library), and a json_t hidden behind one.
+ */
+struct gr_json;
+
+static inline json_t *gr__json_t(struct gr_json *j)
+{
+    return (json_t *)(void *)j;
+}
+
+static inline struct gr_json *gr__json_hide(json_t *v)
+{
+    return (struct gr_json *)(void *)v;
+}
+
 /* A string member as a view borrowed from `obj`; .p NULL when absent or not a string. */
 struct gr_str gr__json_str(const json_t *obj, const char *key);
 /* A string value as a view borrowed from `v`. */

@@ -30,8 +30,8 @@ void gr_jws_release(struct gr_jws *jws)
     free((char *)jws->header.p);
     free((char *)jws->payload.p);
     gr_jwk_free(jws->jwk);
-    json_decref(jws->header_json);
-    json_decref(jws->payload_json);
+    json_decref(gr__json_t(jws->header_json));
+    json_decref(gr__json_t(jws->payload_json));
     gr_jws_init(jws);
 }
 
@@ -166,21 +166,23 @@ static int check_header(const json_t *hdr, struct gr_jws *jws, struct gr_err *er
  */
 static int parse_parts(const struct gr_str part[3], struct gr_jws *jws, struct gr_err *err)
 {
+    json_t *hdr, *payload;
     size_t n = 0;
 
-    jws->header_json = decode_json(part[0], GR_MAX_JWS_HEADER, "The JWS header", &jws->header, err);
-    if (jws->header_json == NULL)
+    hdr = decode_json(part[0], GR_MAX_JWS_HEADER, "The JWS header", &jws->header, err);
+    if (hdr == NULL)
         return -1;
-    if (check_header(jws->header_json, jws, err) < 0)
+    jws->header_json = gr__json_hide(hdr);
+    if (check_header(hdr, jws, err) < 0)
         return -1;
     /* An ES256 signature is always 64 bytes (RFC 7518 §3.4). */
     if (part[2].len != SIG_B64_LEN ||
         gr_b64url_decode(part[2], jws->sig, sizeof(jws->sig), &n, err) < 0 || n != sizeof(jws->sig))
         return gr_fail(err, GR_ERR_MALFORMED, "The JWS signature is not 64 bytes of base64url.");
-    jws->payload_json =
-        decode_json(part[1], GR_MAX_SDJWT_PAYLOAD, "The JWS payload", &jws->payload, err);
-    if (jws->payload_json == NULL)
+    payload = decode_json(part[1], GR_MAX_SDJWT_PAYLOAD, "The JWS payload", &jws->payload, err);
+    if (payload == NULL)
         return -1;
+    jws->payload_json = gr__json_hide(payload);
     return 0;
 }
 

@@ -113,7 +113,7 @@ static int parse(struct gr_str body, struct gr_credential_request *req, struct g
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The credential request", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_CREDENTIAL_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     if (parse_selector(root, req, err) < 0)
         return -1;
     if (json_object_get(root, "credential_response_encryption"))
@@ -147,6 +147,6 @@ void gr_credential_request_release(struct gr_credential_request *req)
 {
     if (req == NULL)
         return;
-    json_decref(req->root);
+    json_decref(gr__json_t(req->root));
     memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

@@ -231,7 +231,7 @@ int gr_key_attestation_verify(const struct gr_key_attestation_check *c,
         gr_fail(err, GR_ERR_INVALID_PROOF, "The key attestation's signature does not verify.");
         goto out;
     }
-    if (check_claims(jws.payload_json, c, out, err) < 0)
+    if (check_claims(gr__json_t(jws.payload_json), c, out, err) < 0)
         goto out;
     rc = 0;
 out:

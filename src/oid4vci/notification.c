@@ -39,7 +39,7 @@ static int parse(struct gr_str body, struct gr_notification_request *req, struct
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The notification", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_NOTIFICATION_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     req->notification_id = gr__json_str(root, "notification_id");
     if (req->notification_id.p == NULL || req->notification_id.len == 0)
         return gr_fail(err, GR_ERR_INVALID_NOTIFICATION_REQUEST,
@@ -77,6 +77,6 @@ void gr_notification_request_release(struct gr_notification_request *req)
 {
     if (req == NULL)
         return;
-    json_decref(req->root);
+    json_decref(gr__json_t(req->root));
     memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

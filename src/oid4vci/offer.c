@@ -135,7 +135,7 @@ static int parse(struct gr_str body, struct gr_offer_request *req, struct gr_err
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The offer request", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     if (check_fields(root, err) < 0 || parse_selector(root, req, err) < 0)
         return -1;
     subject = json_object_get(root, "subject");
@@ -173,7 +173,7 @@ void gr_offer_request_release(struct gr_offer_request *req)
 {
     if (req == NULL)
         return;
-    json_decref(req->root);
+    json_decref(gr__json_t(req->root));
     gr_buf_release(&req->subject_json);
     gr_buf_release(&req->disclosable_json);
     memset(req, 0, sizeof(*req)); /* no view outlives the body */

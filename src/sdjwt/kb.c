@@ -95,7 +95,7 @@ int gr__sdjwt_check_kb(struct gr_str kb, struct gr_str presented, const json_t *
         goto out;
     }
     if (gr_jws_verify(&jws, holder, err) < 0 ||
-        check_kb_claims(jws.payload_json, presented, o, now, err) < 0)
+        check_kb_claims(gr__json_t(jws.payload_json), presented, o, now, err) < 0)
         goto out;
     rc = 0;
 out:

@@ -92,9 +92,9 @@ int gr_status_list_token_verify(struct gr_str jwt, const struct gr_jwk *key,
         goto out;
     }
     if (gr_jws_verify(&jws, key, err) < 0 ||
-        check_claims(jws.payload_json, expected_sub, now, err) < 0)
+        check_claims(gr__json_t(jws.payload_json), expected_sub, now, err) < 0)
         goto out;
-    sl = json_object_get(jws.payload_json, "status_list");
+    sl = json_object_get(gr__json_t(jws.payload_json), "status_list");
     bits = json_object_get(sl, "bits");
     b = json_is_integer(bits) ? json_integer_value(bits) : 0;
     if (!(b == 1 || b == 2 || b == 4 || b == 8) || !json_is_string(json_object_get(sl, "lst"))) {

@@ -10,6 +10,18 @@
 
 #include <string.h>
 
+/*
+ * The JSON trees the structs own are typed, `struct gr_json *` (private to the
+ * library, incomplete here), not `void *`: assigning another pointer to one is
+ * a compile error, and these fail to build if the type goes back to void *.
+ */
+#define IS_GR_JSON(e) _Generic((e), struct gr_json * : 1, default : 0)
+_Static_assert(IS_GR_JSON(((struct gr_jws *)0)->header_json), "jws header_json typed");
+_Static_assert(IS_GR_JSON(((struct gr_jws *)0)->payload_json), "jws payload_json typed");
+_Static_assert(IS_GR_JSON(((struct gr_credential_request *)0)->root), "credential root typed");
+_Static_assert(IS_GR_JSON(((struct gr_notification_request *)0)->root), "notification root typed");
+_Static_assert(IS_GR_JSON(((struct gr_offer_request *)0)->root), "offer root typed");
+
 #define PRE_AUTH "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code"
 
 /* Every byte zero: nothing owned, no view left behind. */
