@@ -51,14 +51,14 @@ static void check_parsed(const struct gr_jws *jws, const uint8_t *data, size_t l
     assert(jws->signing_input.p == (const char *)data && jws->signing_input.len < len);
     assert(data[jws->signing_input.len] == '.');
     assert(gr_str_eq_c(jws->alg, "ES256"));
-    assert(json_is_object((json_t *)jws->header_json) &&
-           json_is_object((json_t *)jws->payload_json));
+    assert(json_is_object(gr__json_t(jws->header_json)) &&
+           json_is_object(gr__json_t(jws->payload_json)));
     assert(jws->header.p != NULL && jws->payload.p != NULL);
     assert(jws->header.len <= GR_MAX_JWS_HEADER && jws->payload.len <= GR_MAX_SDJWT_PAYLOAD);
-    check_view(jws->header_json, "typ", jws->typ);
-    check_view(jws->header_json, "kid", jws->kid);
+    check_view(gr__json_t(jws->header_json), "typ", jws->typ);
+    check_view(gr__json_t(jws->header_json), "kid", jws->kid);
     assert(jws->x5c_count <= GR_JWS_MAX_X5C);
-    assert((jws->x5c_count > 0) == (json_object_get(jws->header_json, "x5c") != NULL));
+    assert((jws->x5c_count > 0) == (json_object_get(gr__json_t(jws->header_json), "x5c") != NULL));
     (void)gr_jws_typ_is(jws->typ, "dpop+jwt");
     if (jws->jwk != NULL) {
         assert(!gr_jwk_is_private(jws->jwk));

@@ -58,7 +58,10 @@ struct gr_key_attestation {
     int64_t exp; /* 0 when absent */
 };
 
-/* An empty result in the caller's storage; release frees the keys and empties it again. */
+/*
+ * An empty result in the caller's storage; release frees the keys and empties
+ * it again (NULL is a no-op).
+ */
 GR_API void gr_key_attestation_init(struct gr_key_attestation *a);
 GR_API void gr_key_attestation_release(struct gr_key_attestation *a);
 
@@ -77,7 +80,8 @@ GR_API void gr_key_attestation_release(struct gr_key_attestation *a);
  * and `key_storage_status` are not read: no status list is fetched.
  *
  * `out` is initialised by the call; on success it holds the keys and the
- * nonce, on failure it is left empty. Code: INVALID_PROOF for every failure.
+ * nonce. On failure nothing is left to release: `out` is left empty. Code:
+ * INVALID_PROOF for every failure.
  */
 GR_API int gr_key_attestation_verify(const struct gr_key_attestation_check *c,
                                      struct gr_key_attestation *out, struct gr_err *err);

@@ -29,9 +29,9 @@ GR_API size_t gr_b64url_decoded_max(size_t len);
 GR_API int gr_b64url_decode(struct gr_str in, uint8_t *out, size_t cap, size_t *out_len,
                             struct gr_err *err);
 /*
- * Decode `in`, appending to `out` (out->len grows only on success). Codes:
- * MALFORMED, TOO_LARGE (the result would pass out's max: `out` is then
- * failed, as buf.h says, until gr_buf_reset()).
+ * Decode `in`, appending to `out`. On failure `out` is as it was (buf.h), not
+ * failed by a result too large for it. Codes: MALFORMED, TOO_LARGE (the
+ * result would pass out's max).
  */
 GR_API int gr_b64url_decode_buf(struct gr_str in, struct gr_buf *out, struct gr_err *err);
 

@@ -13,6 +13,12 @@
  * where the caller is ready to handle it. Memory exhaustion is fatal (see
  * gr_xmalloc), so the cap is the only way an append can fail. The data is
  * always NUL-terminated when non-NULL, so it can be handed to C APIs.
+ *
+ * No partial output: a call of the library that appends to a buffer of yours
+ * and reports failure (returns -1 or NULL) leaves it as it was when it fails,
+ * the same length and contents, and failed only if it was before. Appends
+ * that return nothing (these below, gr_jwk_to_json, ...) fail only by the cap,
+ * which gr_buf_check() reports.
  */
 
 #include <stdarg.h>
@@ -61,7 +67,10 @@ struct gr_buf {
 
 /* Start an empty buffer in the caller's storage that may grow to `max` bytes. */
 GR_API void gr_buf_init(struct gr_buf *b, size_t max);
-/* Free the data; the buffer is empty and usable again (same max, not failed). */
+/*
+ * Free the data; the buffer is empty and usable again (same max, not failed).
+ * NULL is a no-op.
+ */
 GR_API void gr_buf_release(struct gr_buf *b);
 /* Forget the contents and the failure, keep the memory. */
 GR_API void gr_buf_reset(struct gr_buf *b);
@@ -109,5 +118,13 @@ GR_API char *gr_buf_take(struct gr_buf *b, size_t *len);
  * append it fails only by passing the buffer's cap, reported by gr_buf_check().
  */
 GR_API void gr_buf_add_json_string(struct gr_buf *b, struct gr_str s);
+
+/*
+ * Append `s` percent-encoded for a URL query value (RFC 3986 §2.1): the
+ * unreserved characters (§2.3) as they are, every other byte %XX with
+ * upper-case hex (a space is %20, not '+'). Like every append it fails only
+ * by passing the buffer's cap, reported by gr_buf_check().
+ */
+GR_API void gr_buf_add_urlencoded(struct gr_buf *b, struct gr_str s);
 
 #endif

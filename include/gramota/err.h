@@ -9,6 +9,16 @@
  * a code, which picks the row of GR_ERRORS (wire name and HTTP status), one
  * plain sentence for `error_description`, and a cause for the log only.
  *
+ * A NULL where a function needs a value (a key, a signer, an operation table,
+ * a spec) is the caller's bug and fails with USAGE, whatever the argument:
+ * BAD_KEY and the like are for a value that is there and unusable. A NULL
+ * straight from a call that failed in the same expression is no exception:
+ * gr_signer_new_key(gr_jwk_generate(err), ..., err) fails cleanly, leaking
+ * nothing, but with USAGE in place of gr_jwk_generate()'s error; check the key
+ * first where that error matters. No call but the gr_err_ functions reads
+ * `err`, so it needs no initialising and an earlier failure in it is never
+ * taken for this call's.
+ *
  * Codes with a wire name are the specifications' error codes. Codes without
  * one are internal (MALFORMED, BAD_SIGNATURE, ...): the protocol layer re-codes
  * them with gr_err_recode(); one that reaches HTTP as is goes out as
@@ -86,13 +96,15 @@ struct gr_err {
 #define GR_HERE          __FILE__ ":" GR_STRINGIFY(__LINE__)
 
 /*
- * Fill `err` and return -1: the code, the place (GR_HERE), `desc` formatted
- * (one sentence, the problem first; cut to fit), and no cause. gr__fail is
- * exported for this macro only: call gr_fail().
+ * Fill `err` and return -1: the code, the place `where` (a string that
+ * outlives `err`, logged: "src/jose/jws.c:118"), `desc` formatted (one
+ * sentence, the problem first; cut to fit), and no cause. gr_fail() gives
+ * GR_HERE, the file and line of its call, as the place; call gr_fail_at()
+ * itself to name another one (a helper that reports its caller's place).
  */
-#define gr_fail(err, code, ...) gr__fail((err), (code), GR_HERE, __VA_ARGS__)
-GR_API int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
-    GR_PRINTF(4, 5);
+#define gr_fail(err, code, ...) gr_fail_at((err), (code), GR_HERE, __VA_ARGS__)
+GR_API int gr_fail_at(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt,
+                      ...) GR_PRINTF(4, 5);
 
 /*
  * Set err->cause for the log (never sent), formatted, replacing any earlier

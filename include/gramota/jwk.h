@@ -65,7 +65,10 @@ GR_API bool gr_jwk_equal(const struct gr_jwk *a, const struct gr_jwk *b);
  * Cannot fail but by `out`'s max (gr_buf_check).
  */
 GR_API void gr_jwk_to_json(const struct gr_jwk *key, bool with_private, struct gr_buf *out);
-/* Append PEM: PKCS#8 with `with_private` on a key pair, else SPKI. Code: CRYPTO. */
+/*
+ * Append PEM: PKCS#8 with `with_private` on a key pair, else SPKI. On failure
+ * `out` is as it was. Codes: CRYPTO, TOO_LARGE (out's max).
+ */
 GR_API int gr_jwk_to_pem(const struct gr_jwk *key, bool with_private, struct gr_buf *out,
                          struct gr_err *err);
 

@@ -23,6 +23,14 @@
 
 #define GR_JWS_MAX_X5C 8
 
+/*
+ * A JSON value the library parsed and keeps, private to it: an incomplete
+ * type, so that the members below are typed without the public headers
+ * depending on a JSON library. A caller neither reads nor frees one; the
+ * struct's _release does.
+ */
+struct gr_json;
+
 struct gr_jws {
     struct gr_str signing_input; /* view into the input: BASE64URL(header) "." BASE64URL(payload) */
     struct gr_str header;        /* decoded header JSON, owned */
@@ -32,13 +40,13 @@ struct gr_jws {
     struct gr_jwk *jwk;          /* the header's `jwk`, owned; NULL when absent */
     struct gr_str x5c[GR_JWS_MAX_X5C]; /* the header's `x5c` (base64 DER), borrowed */
     size_t x5c_count;
-    void *header_json;  /* json_t of the header, owned (for the modules above jose) */
-    void *payload_json; /* json_t of the payload, owned */
+    struct gr_json *header_json;  /* the header, owned (private: for the modules above jose) */
+    struct gr_json *payload_json; /* the payload, owned (private) */
 };
 
 /*
  * A zeroed `jws` in the caller's storage; release frees what it owns (header,
- * payload, jwk, the JSON) and leaves it zeroed again, harmless when empty.
+ * payload, jwk, the JSON) and leaves it zeroed again, harmless when empty or NULL.
  */
 GR_API void gr_jws_init(struct gr_jws *jws);
 GR_API void gr_jws_release(struct gr_jws *jws);
@@ -50,13 +58,13 @@ GR_API void gr_jws_release(struct gr_jws *jws);
 GR_API int gr_jws_split(struct gr_str in, struct gr_str part[3], struct gr_err *err);
 
 /*
- * Parse `in` (which must outlive `jws`). `jws` is initialised here; on failure
- * it is left released, and gr_jws_release() is harmless either way. Codes:
- * MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY.
+ * Parse `in` (which must outlive `jws`). `jws` is initialised here. On failure
+ * nothing is left to release: `jws` is zeroed, and gr_jws_release() on it is a
+ * no-op. Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY.
  */
 GR_API int gr_jws_parse(struct gr_str in, struct gr_jws *jws, struct gr_err *err);
 
-/* Check the signature with `key`. Codes: BAD_SIGNATURE, BAD_KEY (`key` NULL). */
+/* Check the signature with `key`. Codes: BAD_SIGNATURE, USAGE (`key` NULL, `jws` not parsed). */
 GR_API int gr_jws_verify(const struct gr_jws *jws, const struct gr_jwk *key, struct gr_err *err);
 
 /*
@@ -69,18 +77,22 @@ GR_API bool gr_jws_typ_is(struct gr_str typ, const char *expected);
 /*
  * Sign `header_json` and `payload_json` with the private `key` (ES256) and append
  * the compact JWS to `out`. The header must say `"alg":"ES256"` (not checked).
- * On failure `out` is as it was. Codes: BAD_KEY, CRYPTO, TOO_LARGE (out's cap).
+ * On failure `out` is as it was. Codes: USAGE (`key` NULL), BAD_KEY (no
+ * private half), CRYPTO, TOO_LARGE (out's cap).
  */
 GR_API int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json,
                        struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
 
-/* ES256 signature of `input` with the private `key`, as R || S. Codes: BAD_KEY, CRYPTO. */
+/*
+ * ES256 signature of `input` with the private `key`, as R || S. Codes: USAGE
+ * (`key` NULL), BAD_KEY (no private half), CRYPTO.
+ */
 GR_API int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64],
                          struct gr_err *err);
 /*
- * Check an R || S signature of `input` with `key` (not NULL; public or a
- * pair). R or S zero or not below the group order is BAD_SIGNATURE without
- * asking OpenSSL. Code: BAD_SIGNATURE (OpenSSL's reason in err->cause).
+ * Check an R || S signature of `input` with `key` (public or a pair). R or S
+ * zero or not below the group order is BAD_SIGNATURE without asking OpenSSL.
+ * Codes: BAD_SIGNATURE (OpenSSL's reason in err->cause), USAGE (`key` NULL).
  */
 GR_API int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t sig[64],
                            struct gr_err *err);

@@ -41,7 +41,7 @@ GR_API struct gr_cred_types *gr_cred_types_load(struct gr_str dir_or_set, struct
  * A set from memory, for an application that keeps its configuration itself:
  * `texts[i]` is one type, the JSON a file of a directory set would hold,
  * checked by the same rules; borrowed for the call (the set keeps copies).
- * Sentences name a type as texts[i]. Codes: USAGE (n is 0), TOO_LARGE (more
+ * Sentences name a type as texts[i]. Codes: USAGE (n is 0, texts NULL), TOO_LARGE (more
  * types than a directory may hold, or a text too long), MALFORMED,
  * DUPLICATE, RESERVED_NAME, as gr_cred_types_load().
  */
@@ -132,8 +132,9 @@ GR_API int gr_issuer_url_parse(struct gr_str url, struct gr_issuer_url *out, str
  * `draft13_path` (if not NULL) the older placement after the path (Draft 13
  * §11.2.2; clients such as @openid4vc/oauth2 fall back to it for AS
  * metadata); otherwise leave it as it is. `name` is one of
- * openid-credential-issuer, oauth-authorization-server, jwt-vc-issuer.
- * Codes: MALFORMED, TOO_LARGE (the URL), USAGE (another name).
+ * openid-credential-issuer, oauth-authorization-server, jwt-vc-issuer. On
+ * failure both buffers are as they were. Codes: MALFORMED, TOO_LARGE (the URL,
+ * or a buffer's max), USAGE (another name).
  */
 GR_API int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name,
                                        struct gr_buf *v1_path, struct gr_buf *draft13_path,
@@ -180,6 +181,7 @@ struct gr_issuer_settings {
  * batch_credential_issuance when batch_size >= 2, display, and
  * credential_configurations_supported, and authorization_servers naming the
  * issuer itself (it is its own authorization server). No encryption is advertised.
+ * On failure `out` is as it was (so for every document below).
  * Codes: MALFORMED (issuer URL, locale), USAGE (batch_size outside 0 to 100),
  * TOO_LARGE (`out`'s cap).
  */
@@ -192,7 +194,8 @@ GR_API int gr_metadata_issuer_json(const struct gr_cred_types *types,
  * compact JWS by `signer`: header typ openidvci-issuer-metadata+jwt with the
  * signer's kid and x5c; payload every parameter of gr_metadata_issuer_json()
  * as a top-level claim, plus sub and iss (the issuer identifier) and `iat`.
- * One signer call. Codes: as gr_metadata_issuer_json, and the signer's.
+ * One signer call. Codes: as gr_metadata_issuer_json, USAGE (`signer` NULL),
+ * and the signer's.
  */
 GR_API int gr_metadata_issuer_signed(const struct gr_cred_types *types,
                                      const struct gr_issuer_settings *settings,

@@ -12,9 +12,10 @@
  *
  * Ownership: each parser initialises the struct it is given, which then owns
  * the parsed body; its views point into that, not into `body`, so the body
- * may go once the call returns. Call the matching _release whatever the
- * parser returned: a failed parse may hold memory too (unlike gr_jws_parse,
- * which releases on failure), and _release is harmless on either.
+ * may go once the call returns. After a success call the matching _release.
+ * On failure nothing is left to release: the struct is zeroed, as
+ * gr_jws_parse() leaves its own. _release zeroes the struct too, and is a
+ * no-op on NULL, on a zeroed struct and on one released already.
  */
 
 #include <gramota/buf.h>
@@ -24,6 +25,8 @@
 #include <gramota/proof.h>
 #include <gramota/sdjwt.h>
 #include <gramota/store.h>
+
+struct gr_json; /* a parsed JSON value, private to the library (jws.h) */
 
 /* ---- application/x-www-form-urlencoded (token requests) ---- */
 
@@ -43,7 +46,8 @@ struct gr_form {
  * Decode a form body (WHATWG URL-encoded: '+' is a space, %XX escapes). A
  * parameter given twice, a broken escape, an escaped NUL or more than
  * GR_FORM_MAX_FIELDS parameters is INVALID_REQUEST (RFC 6749 §3.2).
- * `form` is initialised by the call and released with gr_form_release.
+ * `form` is initialised by the call and released with gr_form_release. On
+ * failure nothing is left to release.
  */
 GR_API int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err);
 GR_API void gr_form_release(struct gr_form *form);
@@ -65,7 +69,8 @@ struct gr_token_request {
  * Parse a token request. Codes: INVALID_REQUEST (malformed form, no
  * grant_type, no pre-authorized_code, tx_code and user_pin disagreeing),
  * UNSUPPORTED_GRANT_TYPE (any other grant). Unknown parameters are ignored
- * (OID4VCI §6.1), `resource` and `authorization_details` among them.
+ * (OID4VCI §6.1), `resource` and `authorization_details` among them. On
+ * failure nothing is left to release.
  */
 GR_API int gr_token_request_parse(struct gr_str body, struct gr_token_request *req,
                                   struct gr_err *err);
@@ -80,7 +85,7 @@ enum gr_vci_dialect {
 };
 
 struct gr_credential_request {
-    void *root; /* the parsed body (json_t), owned; the views below point into it */
+    struct gr_json *root; /* the parsed body, owned (private); the views below point into it */
     enum gr_vci_dialect dialect;
     struct gr_str configuration_id;      /* .p NULL when not given */
     struct gr_str credential_identifier; /* .p NULL when not given */
@@ -97,6 +102,7 @@ struct gr_credential_request {
  * type this issuer does not take), INVALID_ENCRYPTION_PARAMETERS (response
  * encryption, which this issuer does not offer). The count against the batch
  * size and the configuration's need for proofs are the caller's to check.
+ * On failure nothing is left to release.
  */
 GR_API int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
                                        struct gr_err *err);
@@ -111,7 +117,7 @@ enum gr_notification_event {
 };
 
 struct gr_notification_request {
-    void *root; /* the parsed body (json_t), owned */
+    struct gr_json *root; /* the parsed body, owned (private) */
     struct gr_str notification_id;
     enum gr_notification_event event;
     struct gr_str description; /* event_description; .p NULL when absent */
@@ -121,6 +127,7 @@ struct gr_notification_request {
  * Parse a notification body: notification_id (a string), event (one of the
  * three, case-sensitive), event_description (optional, only %x20-21 / %x23-5B
  * / %x5D-7E); unknown members ignored (§11.1). Code: INVALID_NOTIFICATION_REQUEST.
+ * On failure nothing is left to release.
  */
 GR_API int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
                                          struct gr_err *err);
@@ -131,7 +138,7 @@ GR_API const char *gr_notification_event_name(enum gr_notification_event e);
 /* ---- the admin API's offer request (API.md §2) ---- */
 
 struct gr_offer_request {
-    void *root;                     /* the parsed body (json_t), owned */
+    struct gr_json *root;           /* the parsed body, owned (private) */
     struct gr_buf subject_json;     /* the subject, re-serialized */
     struct gr_buf disclosable_json; /* selectivelyDisclosable as a JSON array; empty: default */
     struct gr_str vct;              /* .p NULL when not given */
@@ -149,7 +156,8 @@ struct gr_offer_request {
  * Parse `POST /v1/credential-offers`. Code: INVALID_REQUEST, with a sentence
  * that names the field (no subject, subject not an object, both or neither of
  * vct and credentialConfigurationId, a bad txCode, times out of range, a
- * selectivelyDisclosable entry that is not a claim name).
+ * selectivelyDisclosable entry that is not a claim name). On failure nothing
+ * is left to release.
  */
 GR_API int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req,
                                   struct gr_err *err);
@@ -264,12 +272,5 @@ GR_API void gr_token_response_json(const struct gr_token_response *t, struct gr_
 GR_API void gr_credential_response_json(enum gr_vci_dialect dialect,
                                         const struct gr_sdjwt_vc_issued *issued, size_t n,
                                         struct gr_str notification_id, struct gr_buf *out);
-
-/*
- * Append `s` percent-encoded for a URL query value: RFC 3986 unreserved
- * characters kept, every other byte %XX with upper-case hex (a space is %20,
- * not '+'). Cannot fail but by `out`'s max.
- */
-GR_API void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s);
 
 #endif

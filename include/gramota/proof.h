@@ -76,7 +76,7 @@ struct gr_proof {
     bool has_attestation_nonce;
 };
 
-/* An empty proof in the caller's storage; release frees the keys and empties it again. */
+/* An empty proof in the caller's storage; release frees the keys and empties it (NULL: no-op). */
 GR_API void gr_proof_init(struct gr_proof *p);
 GR_API void gr_proof_release(struct gr_proof *p);
 
@@ -105,8 +105,8 @@ GR_API void gr_proof_release(struct gr_proof *p);
  * are ignored.
  *
  * `out` is initialised by the call; on success it holds the keys and the
- * nonces (has_nonce false when the proof has none), on failure it is left
- * empty. Code: INVALID_PROOF for every failure; USAGE when `audience` is
+ * nonces (has_nonce false when the proof has none). On failure nothing is left
+ * to release. Code: INVALID_PROOF for every failure; USAGE when `audience` is
  * missing.
  */
 GR_API int gr_proof_verify_jwt(const struct gr_proof_check *c, struct gr_proof *out,
@@ -119,7 +119,7 @@ GR_API int gr_proof_verify_jwt(const struct gr_proof_check *c, struct gr_proof *
  * proof of possession, the attestation's own age is the proof's. `audience`,
  * `client_id` and require_attestation are not read. On success `out` holds
  * every attested key, attested, and the attestation's nonce as both `nonce`
- * and `attestation_nonce`; on failure it is left empty. Code: INVALID_PROOF.
+ * and `attestation_nonce`. On failure nothing is left to release. Code: INVALID_PROOF.
  */
 GR_API int gr_proof_verify_attestation(const struct gr_proof_check *c, struct gr_proof *out,
                                        struct gr_err *err);

@@ -27,7 +27,7 @@
  * array element `[salt, value]` when `name.p` is NULL, base64url-encoded.
  * `value_json` is any JSON value; it is re-serialized with the `", "` and
  * `": "` separators and the member order of the input, UTF-8 unescaped.
- * Codes: MALFORMED.
+ * On failure `out` is as it was. Codes: MALFORMED, TOO_LARGE (out's max).
  */
 GR_API int gr_sdjwt_disclosure(struct gr_str salt, struct gr_str name, struct gr_str value_json,
                                struct gr_buf *out, struct gr_err *err);
@@ -63,7 +63,8 @@ struct gr_sdjwt_vc_template;
  * Parse and check `spec` once for a batch; `signer` is borrowed and must outlive
  * the template. Codes: MALFORMED (claims not an object, bad path, bad JSON),
  * TOO_LARGE, RESERVED_NAME (a claim the issuer sets, a name SD-JWT reserves, or a
- * disclosable path that may never be one), USAGE (no vct, decoys_min > decoys_max).
+ * disclosable path that may never be one), USAGE (`spec` or `signer` NULL, no
+ * vct, decoys_min > decoys_max).
  */
 GR_API struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_spec *spec,
                                                              const struct gr_signer *signer,
@@ -109,7 +110,9 @@ GR_API void gr_sdjwt_vc_issued_release(struct gr_sdjwt_vc_issued *out, size_t co
 /*
  * Append `sdjwt` (which ends with `~`) followed by a KB-JWT (RFC 9901 §4.3)
  * signed with the private `holder`: typ kb+jwt, iat, aud, nonce and sd_hash
- * over `sdjwt`. Codes: MALFORMED (no trailing `~`), BAD_KEY, CRYPTO.
+ * over `sdjwt`. On failure `out` is as it was, without `sdjwt`. Codes:
+ * MALFORMED (no trailing `~`), USAGE (`holder` NULL), BAD_KEY (no private
+ * half), CRYPTO, TOO_LARGE (out's max).
  */
 GR_API int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr_str aud,
                             struct gr_str nonce, int64_t iat, struct gr_buf *out,
@@ -141,10 +144,11 @@ struct gr_sdjwt_vc_verified {
  * nonce, sd_hash). The input is at most 256 KiB. `sdjwt`, `issuer_key` and
  * `opts` are borrowed. `out` is the caller's, started with
  * gr_sdjwt_vc_verified_init and released with gr_sdjwt_vc_verified_release
- * (one `out` may serve several calls); it is written only on success.
+ * (one `out` may serve several calls; NULL is a no-op); it is written only on
+ * success.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_TYP, BAD_SIGNATURE,
  * BAD_CLAIM (also: a KB-JWT required and missing), EXPIRED, RESERVED_NAME,
- * DUPLICATE, ORPHAN, BAD_KEY.
+ * DUPLICATE, ORPHAN, BAD_KEY; USAGE (`issuer_key` NULL).
  */
 GR_API void gr_sdjwt_vc_verified_init(struct gr_sdjwt_vc_verified *out);
 GR_API void gr_sdjwt_vc_verified_release(struct gr_sdjwt_vc_verified *out);

@@ -51,10 +51,11 @@ GR_API struct gr_signer *gr_signer_new(struct gr_str uri, struct gr_str chain_pe
                                        struct gr_err *err);
 /*
  * A signer over an in-memory key pair; takes `key` even on failure. `chain_pem`
- * as for gr_signer_new(). Codes: BAD_KEY (`key` NULL or without its private
- * half; a chain whose leaf does not certify it, or is self-signed, or a
- * self-signed certificate before the end), MALFORMED (a chain with no PEM
- * certificate), CRYPTO.
+ * as for gr_signer_new(). Codes: USAGE (`key` NULL, also when it is the NULL
+ * of a failed call in the same expression: see err.h), BAD_KEY (`key` without
+ * its private half; a chain whose leaf does not certify it, or is
+ * self-signed, or a self-signed certificate before the end), MALFORMED (a
+ * chain with no PEM certificate), CRYPTO.
  */
 GR_API struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem,
                                            struct gr_err *err);
@@ -63,8 +64,8 @@ GR_API struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str cha
  * borrowed and must outlive the signer (a static table); ops->sign is required.
  * `public_key` is taken even on failure; `ctx` is handed to ops->free when the
  * signer is freed, and also when this call fails. `chain_pem` as for
- * gr_signer_new(). Codes: USAGE (`public_key` NULL), and the chain's, as
- * gr_signer_new_key().
+ * gr_signer_new(). Codes: USAGE (`public_key` NULL, as for gr_signer_new_key();
+ * `ops` or ops->sign NULL), and the chain's, as gr_signer_new_key().
  */
 GR_API struct gr_signer *gr_signer_new_custom(const struct gr_signer_ops *ops, void *ctx,
                                               struct gr_jwk *public_key, struct gr_str chain_pem,
@@ -94,7 +95,7 @@ GR_API struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i);
 /*
  * Whether the signer can sign now (ops->check; 0 when it has none). For
  * pkcs11: a session answers and a test signature is made, waiting at most a
- * second for a free session. Code: TEMPORARILY_UNAVAILABLE.
+ * second for a free session. Code: TEMPORARILY_UNAVAILABLE; USAGE (`s` NULL).
  */
 GR_API int gr_signer_check(const struct gr_signer *s, struct gr_err *err);
 
@@ -112,7 +113,8 @@ GR_API struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr
 /*
  * One ES256 signature of `input`, R || S in `sig`. Codes: whatever the
  * implementation reports (file: BAD_KEY, CRYPTO; pkcs11:
- * TEMPORARILY_UNAVAILABLE; a custom signer its own), passed on as it is.
+ * TEMPORARILY_UNAVAILABLE; a custom signer its own), passed on as it is;
+ * USAGE (`s` NULL).
  */
 GR_API int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],
                           struct gr_err *err);
@@ -127,8 +129,8 @@ GR_API void gr_signer_header(const struct gr_signer *s, const char *typ, struct 
 /*
  * Append the compact JWS of `payload_json` under `header_b64` (a header already
  * base64url-encoded, e.g. gr_signer_header()'s output through
- * gr_buf_add_b64url()). One signer call. On failure `out` may hold a partial
- * JWS: reset it. Codes: TOO_LARGE (out's max), and gr_signer_sign()'s.
+ * gr_buf_add_b64url()). One signer call. On failure `out` is as it was.
+ * Codes: TOO_LARGE (out's max), and gr_signer_sign()'s.
  */
 GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
                          struct gr_str payload_json, struct gr_buf *out, struct gr_err *err);
@@ -138,7 +140,8 @@ GR_API int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64,
  * a fresh CA, self-signed, and a leaf for `key` issued by it, valid for `days`
  * days, with HAIP's shape (leaf not self-signed, CA:FALSE, digitalSignature).
  * Appends the PEM of the leaf then the CA to `chain_pem`; the CA's private key
- * is thrown away. Codes: USAGE, CRYPTO.
+ * is thrown away. On failure `chain_pem` is as it was. Codes: USAGE (`key`
+ * NULL, no subject, days outside 1 to 36500), CRYPTO, TOO_LARGE.
  */
 GR_API int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int days,
                               struct gr_buf *chain_pem, struct gr_err *err);

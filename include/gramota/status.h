@@ -46,7 +46,7 @@ GR_API struct gr_status_list *gr_status_list_new(unsigned bits, size_t size, str
 /*
  * A list over a copy of `len` packed bytes (as gr_status_list_bytes() gives
  * and a store keeps them): len·8/bits entries. Code: USAGE (bits, len 0, more
- * than GR_STATUS_MAX_SIZE entries).
+ * than GR_STATUS_MAX_SIZE entries, `bytes` NULL).
  */
 GR_API struct gr_status_list *gr_status_list_new_bytes(unsigned bits, const uint8_t *bytes,
                                                        size_t len, struct gr_err *err);
@@ -92,8 +92,8 @@ enum gr_status_zlib {
 
 /*
  * Append the `lst` value: the packed bytes compressed as `how` says, then
- * base64url without padding. Codes: CRYPTO (zlib failed), TOO_LARGE (the
- * buffer's cap).
+ * base64url without padding. On failure `lst_b64` is as it was. Codes: CRYPTO
+ * (zlib failed), TOO_LARGE (the buffer's cap).
  */
 GR_API int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib how,
                                  struct gr_buf *lst_b64, struct gr_err *err);
@@ -120,9 +120,9 @@ GR_API struct gr_status_list *gr_status_list_decode(unsigned bits, struct gr_str
  * `uri` is the list's own URI, the `uri` its referenced tokens carry; `iss`
  * is left out when empty; `exp` and `ttl` (seconds a relying party may cache
  * the token) are left out when 0. `lst` is compressed with
- * GR_STATUS_ZLIB_RLE. One signer call. On failure `out` may hold
- * a partial token: reset it. Codes: USAGE (uri empty, ttl < 0), TOO_LARGE
- * (out's cap), and the signer's codes.
+ * GR_STATUS_ZLIB_RLE. One signer call. On failure `out` is as it was. Codes:
+ * USAGE (`list` or `signer` NULL, uri empty, ttl < 0), TOO_LARGE (out's cap),
+ * and the signer's codes.
  */
 GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str uri,
                                 struct gr_str iss, int64_t iat, int64_t exp, int64_t ttl,
@@ -135,9 +135,10 @@ GR_API int gr_status_list_token(const struct gr_status_list *list, struct gr_str
  * bytes), `typ` statuslist+jwt, the signature under `key`, `sub` equal to
  * `expected_sub` (unless expected_sub.p is NULL), `iat` present, `exp` after
  * `now` when present, `ttl` positive when present, and `status_list` with
- * `bits` and a decodable `lst`. On success `*out` is the list (free it).
+ * `bits` and a decodable `lst`. On success `*out` is the list (free it). On
+ * failure nothing is left to release: `*out` is NULL.
  * Codes: MALFORMED, TOO_LARGE, UNSUPPORTED_ALG, BAD_KEY, BAD_TYP,
- * BAD_SIGNATURE, BAD_CLAIM, EXPIRED.
+ * BAD_SIGNATURE, BAD_CLAIM, EXPIRED; USAGE (`key` NULL).
  */
 GR_API int gr_status_list_token_verify(struct gr_str jwt, const struct gr_jwk *key,
                                        struct gr_str expected_sub, int64_t now,

@@ -388,7 +388,10 @@ GR_API void gr_store_close(struct gr_store *store);
 GR_API int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store *out,
                                struct gr_err *err);
 
-/* Release what a gr_status_list_rec owns (statuses); twice is harmless. */
+/*
+ * Release what a gr_status_list_rec owns (statuses), setting it NULL; twice,
+ * or on a zeroed record or NULL, is harmless.
+ */
 GR_API void gr_status_list_rec_release(struct gr_status_list_rec *rec);
 
 /*

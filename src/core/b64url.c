@@ -5,6 +5,8 @@
 
 #include <gramota/err.h>
 
+#include "core/internal.h"
+
 static const char alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* 0..63 for the alphabet, 0xff for everything else (padding, '+', '/', space). */
@@ -144,14 +146,17 @@ bad:
 /* see b64url.h */
 int gr_b64url_decode_buf(struct gr_str in, struct gr_buf *out, struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(out);
     size_t max = gr_b64url_decoded_max(in.len), n = 0;
     char *dst;
 
     if (in.len % 4 == 1)
         return gr_fail(err, GR_ERR_MALFORMED, "The base64url text has an impossible length.");
     dst = gr_buf_grow(out, max);
-    if (dst == NULL)
-        return gr_buf_check(out, err);
+    if (dst == NULL) {
+        gr_buf_check(out, err);
+        return gr__buf_restore(out, at); /* not failed, unless it was already */
+    }
     if (gr_b64url_decode(in, (uint8_t *)dst, max, &n, err) < 0)
         return -1;
     out->len += n;

@@ -36,6 +36,8 @@ void gr_buf_init(struct gr_buf *b, size_t max)
 /* see buf.h */
 void gr_buf_release(struct gr_buf *b)
 {
+    if (b == NULL)
+        return;
     free(b->data);
     b->data = NULL;
     b->len = 0;
@@ -153,4 +155,23 @@ char *gr_buf_take(struct gr_buf *b, size_t *len)
     b->cap = 0;
     b->failed = false;
     return p;
+}
+
+/* see buf.h */
+void gr_buf_add_urlencoded(struct gr_buf *b, struct gr_str s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            gr_buf_addc(b, (char)c);
+        } else {
+            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+            gr_buf_add(b, esc, 3);
+        }
+    }
 }

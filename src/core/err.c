@@ -16,7 +16,7 @@ static const struct {
 };
 
 /* see err.h */
-int gr__fail(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
+int gr_fail_at(struct gr_err *err, enum gr_errc code, const char *where, const char *fmt, ...)
 {
     va_list ap;
 

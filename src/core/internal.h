@@ -24,6 +24,22 @@ char *gr__xstrndup(const char *s, size_t len);
 json_t *gr__json_parse(struct gr_str in, size_t max, int want, const char *what,
                        struct gr_err *err);
 
+/*
+ * The json_t behind a public `struct gr_json *` (jws.h: the type is
+ * incomplete outside the library), and a json_t hidden behind one.
+ */
+struct gr_json;
+
+static inline json_t *gr__json_t(struct gr_json *j)
+{
+    return (json_t *)(void *)j;
+}
+
+static inline struct gr_json *gr__json_hide(json_t *v)
+{
+    return (struct gr_json *)(void *)v;
+}
+
 /* A string member as a view borrowed from `obj`; .p NULL when absent or not a string. */
 struct gr_str gr__json_str(const json_t *obj, const char *key);
 /* A string value as a view borrowed from `v`. */
@@ -66,6 +82,31 @@ static inline int gr__pct_byte(struct gr_str s, size_t i)
     int lo = i + 2 < s.len ? gr__hex_value(s.p[i + 2]) : -1;
 
     return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+}
+
+/*
+ * No partial output on failure (buf.h): a public call that appends to the
+ * caller's buffer marks it on entry, and on failure puts it back to the mark,
+ * length, contents and failed flag alike. The memory it grew stays allocated.
+ */
+struct gr__buf_mark {
+    size_t len;
+    bool failed;
+};
+
+static inline struct gr__buf_mark gr__buf_mark(const struct gr_buf *b)
+{
+    return (struct gr__buf_mark){ b->len, b->failed };
+}
+
+/* Put `b` back as it was at `m`; returns -1, to end a failure. */
+static inline int gr__buf_restore(struct gr_buf *b, struct gr__buf_mark m)
+{
+    b->len = m.len;
+    b->failed = m.failed;
+    if (b->data != NULL)
+        b->data[m.len] = '\0';
+    return -1;
 }
 
 /* Read a whole file of at most `max` bytes. Codes: IO, TOO_LARGE. */

@@ -557,6 +557,7 @@ void gr_jwk_to_json(const struct gr_jwk *key, bool with_private, struct gr_buf *
 int gr_jwk_to_pem(const struct gr_jwk *key, bool with_private, struct gr_buf *out,
                   struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(out);
     bool priv = with_private && key->priv;
     /* The secure memory BIO wipes its buffer when freed (and when it grows). */
     BIO *bio = BIO_new(priv ? BIO_s_secmem() : BIO_s_mem());
@@ -574,6 +575,8 @@ int gr_jwk_to_pem(const struct gr_jwk *key, bool with_private, struct gr_buf *ou
         goto crypto;
     gr_buf_add(out, mem->data, mem->length);
     rc = gr_buf_check(out, err);
+    if (rc < 0)
+        gr__buf_restore(out, at);
     goto out;
 crypto:
     gr_fail(err, GR_ERR_CRYPTO, "The key cannot be written as PEM.");

@@ -25,11 +25,13 @@ void gr_jws_init(struct gr_jws *jws)
 /* see jws.h */
 void gr_jws_release(struct gr_jws *jws)
 {
+    if (jws == NULL)
+        return;
     free((char *)jws->header.p);
     free((char *)jws->payload.p);
     gr_jwk_free(jws->jwk);
-    json_decref(jws->header_json);
-    json_decref(jws->payload_json);
+    json_decref(gr__json_t(jws->header_json));
+    json_decref(gr__json_t(jws->payload_json));
     gr_jws_init(jws);
 }
 
@@ -164,21 +166,23 @@ static int check_header(const json_t *hdr, struct gr_jws *jws, struct gr_err *er
  */
 static int parse_parts(const struct gr_str part[3], struct gr_jws *jws, struct gr_err *err)
 {
+    json_t *hdr, *payload;
     size_t n = 0;
 
-    jws->header_json = decode_json(part[0], GR_MAX_JWS_HEADER, "The JWS header", &jws->header, err);
-    if (jws->header_json == NULL)
+    hdr = decode_json(part[0], GR_MAX_JWS_HEADER, "The JWS header", &jws->header, err);
+    if (hdr == NULL)
         return -1;
-    if (check_header(jws->header_json, jws, err) < 0)
+    jws->header_json = gr__json_hide(hdr);
+    if (check_header(hdr, jws, err) < 0)
         return -1;
     /* An ES256 signature is always 64 bytes (RFC 7518 §3.4). */
     if (part[2].len != SIG_B64_LEN ||
         gr_b64url_decode(part[2], jws->sig, sizeof(jws->sig), &n, err) < 0 || n != sizeof(jws->sig))
         return gr_fail(err, GR_ERR_MALFORMED, "The JWS signature is not 64 bytes of base64url.");
-    jws->payload_json =
-        decode_json(part[1], GR_MAX_SDJWT_PAYLOAD, "The JWS payload", &jws->payload, err);
-    if (jws->payload_json == NULL)
+    payload = decode_json(part[1], GR_MAX_SDJWT_PAYLOAD, "The JWS payload", &jws->payload, err);
+    if (payload == NULL)
         return -1;
+    jws->payload_json = gr__json_hide(payload);
     return 0;
 }
 
@@ -250,6 +254,8 @@ int gr_es256_verify(const struct gr_jwk *key, struct gr_str input, const uint8_t
     EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to check the signature with.");
     /* Out-of-range scalars never verify; refuse them before OpenSSL sees them. */
     if (!scalar_ok(sig) || !scalar_ok(sig + 32))
         return gr_fail(err, GR_ERR_BAD_SIGNATURE, "The signature is not canonical.");
@@ -272,7 +278,7 @@ bad:
 int gr_jws_verify(const struct gr_jws *jws, const struct gr_jwk *key, struct gr_err *err)
 {
     if (key == NULL)
-        return gr_fail(err, GR_ERR_BAD_KEY, "There is no key to check the signature with.");
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to check the signature with.");
     if (jws->signing_input.p == NULL)
         return gr_fail(err, GR_ERR_USAGE, "The JWS was not parsed.");
     return gr_es256_verify(key, jws->signing_input, jws->sig, err);
@@ -306,7 +312,9 @@ int gr_es256_sign(const struct gr_jwk *key, struct gr_str input, uint8_t sig[64]
     EVP_PKEY_CTX *ctx = NULL;
     int rc = -1;
 
-    if (key == NULL || !key->priv)
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no key to sign with.");
+    if (!key->priv)
         return gr_fail(err, GR_ERR_BAD_KEY, "The key cannot sign: it has no private part.");
     gr_sha256(input.p, input.len, md);
     ctx = EVP_PKEY_CTX_dup(key->sign_ctx);
@@ -326,32 +334,22 @@ out:
 int gr_jws_sign(const struct gr_jwk *key, struct gr_str header_json, struct gr_str payload_json,
                 struct gr_buf *out, struct gr_err *err)
 {
-    size_t start = out->len;
+    struct gr__buf_mark at = gr__buf_mark(out);
     uint8_t sig[64];
 
-    if (gr_buf_check(out, err) < 0)
-        return -1;
     gr_buf_add_b64url(out, header_json.p, header_json.len);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, payload_json.p, payload_json.len);
     if (gr_buf_check(out, err) < 0)
-        goto fail;
+        return gr__buf_restore(out, at);
     /* Sign before appending again: the append may move out->data. */
-    if (gr_es256_sign(key, (struct gr_str){ out->data + start, out->len - start }, sig, err) < 0)
-        goto fail;
+    if (gr_es256_sign(key, (struct gr_str){ out->data + at.len, out->len - at.len }, sig, err) < 0)
+        return gr__buf_restore(out, at);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, sig, sizeof(sig));
     if (gr_buf_check(out, err) < 0)
-        goto fail;
+        return gr__buf_restore(out, at);
     return 0;
-fail:
-    /* Leave `out` as it was (it had not failed), so a caller can go on with it. */
-    out->len = start;
-    out->failed = false;
-    if (out->data != NULL) {
-        out->data[start] = '\0';
-    }
-    return -1;
 }
 
 static char ascii_lower(char c)

@@ -116,7 +116,7 @@ static struct gr_jwk *check_attestation(const struct gr_client_attestation_check
                                         const struct gr_jws *jws, struct window w,
                                         struct gr_client_attestation *out, struct gr_err *err)
 {
-    const json_t *claims = jws->payload_json;
+    const json_t *claims = gr__json_t(jws->payload_json);
     struct gr_jwk *signer;
     struct gr_str sub;
     int rc;
@@ -223,7 +223,7 @@ static int check_pop(const struct gr_client_attestation_check *c, const struct g
                      const struct gr_jwk *key, struct window w, struct gr_client_attestation *out,
                      struct gr_err *err)
 {
-    const json_t *claims = jws->payload_json;
+    const json_t *claims = gr__json_t(jws->payload_json);
     struct gr_str client_id = gr_str_c(out->client_id), jti;
 
     if (gr_jws_verify(jws, key, err) < 0)

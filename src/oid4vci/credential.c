@@ -104,9 +104,7 @@ static int parse_selector(const json_t *root, struct gr_credential_request *req,
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
-                                struct gr_err *err)
+static int parse(struct gr_str body, struct gr_credential_request *req, struct gr_err *err)
 {
     const json_t *proofs, *proof;
     json_t *root;
@@ -115,7 +113,7 @@ int gr_credential_request_parse(struct gr_str body, struct gr_credential_request
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The credential request", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_CREDENTIAL_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     if (parse_selector(root, req, err) < 0)
         return -1;
     if (json_object_get(root, "credential_response_encryption"))
@@ -135,8 +133,20 @@ int gr_credential_request_parse(struct gr_str body, struct gr_credential_request
 }
 
 /* see oid4vci.h */
+int gr_credential_request_parse(struct gr_str body, struct gr_credential_request *req,
+                                struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_credential_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_credential_request_release(struct gr_credential_request *req)
 {
-    json_decref(req->root);
-    req->root = NULL;
+    if (req == NULL)
+        return;
+    json_decref(gr__json_t(req->root));
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

@@ -265,12 +265,12 @@ int gr_dpop_verify(const struct gr_dpop_check *c, struct gr_dpop_proof *out, str
         gr_fail(err, GR_ERR_USAGE, "The endpoint URL is not an absolute http or https URL.");
         goto out;
     }
-    if (check_target(c, jws.payload_json, gr_buf_str(&url), err) < 0 ||
-        check_time(c, jws.payload_json, err) < 0)
+    if (check_target(c, gr__json_t(jws.payload_json), gr_buf_str(&url), err) < 0 ||
+        check_time(c, gr__json_t(jws.payload_json), err) < 0)
         goto out;
     gr_jwk_thumbprint(jws.jwk, out->jkt);
-    jti_hash(gr_buf_str(&url), gr__json_str(jws.payload_json, "jti"), out->jti_hash);
-    out->iat = json_integer_value(json_object_get(jws.payload_json, "iat"));
+    jti_hash(gr_buf_str(&url), gr__json_str(gr__json_t(jws.payload_json), "jti"), out->jti_hash);
+    out->iat = json_integer_value(json_object_get(gr__json_t(jws.payload_json), "iat"));
     /* Last: a proof refused for any other reason must not use up its jti. */
     if (c->replay &&
         c->replay(c->replay_ctx, out->jti_hash, out->iat + max_age_of(c), c->now, err) < 0) {

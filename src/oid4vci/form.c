@@ -33,8 +33,7 @@ static int decode(struct gr_str in, struct gr_buf *data, size_t *off, size_t *le
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
+static int parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
 {
     size_t offs[GR_FORM_MAX_FIELDS][4];
     const char *p = body.p, *end = body.p + body.len;
@@ -75,10 +74,21 @@ int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
 }
 
 /* see oid4vci.h */
+int gr_form_parse(struct gr_str body, struct gr_form *form, struct gr_err *err)
+{
+    if (parse(body, form, err) == 0)
+        return 0;
+    gr_form_release(form); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_form_release(struct gr_form *form)
 {
+    if (form == NULL)
+        return;
     gr_buf_release(&form->data);
-    form->count = 0;
+    memset(form, 0, sizeof(*form)); /* no view outlives the data */
 }
 
 /* see oid4vci.h */
@@ -89,23 +99,4 @@ struct gr_str gr_form_get(const struct gr_form *form, const char *name)
             return form->field[i].value;
     }
     return (struct gr_str){ NULL, 0 };
-}
-
-/* see oid4vci.h */
-void gr_buf_add_urlencoded(struct gr_buf *out, struct gr_str s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            gr_buf_addc(out, (char)c);
-        } else {
-            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-            gr_buf_add(out, esc, 3);
-        }
-    }
 }

@@ -21,6 +21,8 @@ void gr_key_attestation_init(struct gr_key_attestation *a)
 /* see attest.h */
 void gr_key_attestation_release(struct gr_key_attestation *a)
 {
+    if (a == NULL)
+        return;
     for (size_t i = 0; i < a->count; i++) {
         gr_jwk_free(a->keys[i]);
     }
@@ -229,7 +231,7 @@ int gr_key_attestation_verify(const struct gr_key_attestation_check *c,
         gr_fail(err, GR_ERR_INVALID_PROOF, "The key attestation's signature does not verify.");
         goto out;
     }
-    if (check_claims(jws.payload_json, c, out, err) < 0)
+    if (check_claims(gr__json_t(jws.payload_json), c, out, err) < 0)
         goto out;
     rc = 0;
 out:

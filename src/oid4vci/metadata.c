@@ -175,6 +175,8 @@ int gr_issuer_url_parse(struct gr_str url, struct gr_issuer_url *out, struct gr_
 int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name, struct gr_buf *v1_path,
                                 struct gr_buf *draft13_path, struct gr_err *err)
 {
+    struct gr__buf_mark v1_at = gr__buf_mark(v1_path);
+    struct gr__buf_mark d13_at = draft13_path ? gr__buf_mark(draft13_path) : v1_at;
     struct gr_issuer_url u;
     bool appended = strcmp(name, "openid-credential-issuer") == 0 ||
                     strcmp(name, "oauth-authorization-server") == 0;
@@ -190,9 +192,12 @@ int gr_metadata_wellknown_paths(struct gr_str issuer_url, const char *name, stru
         gr_buf_addstr(draft13_path, u.path);
         gr_buf_printf(draft13_path, "/.well-known/%s", name);
     }
-    if (gr_buf_check(v1_path, err) < 0)
-        return -1;
-    return draft13_path ? gr_buf_check(draft13_path, err) : 0;
+    if (gr_buf_check(v1_path, err) < 0 || (draft13_path && gr_buf_check(draft13_path, err) < 0)) {
+        if (draft13_path)
+            gr__buf_restore(draft13_path, d13_at);
+        return gr__buf_restore(v1_path, v1_at);
+    }
+    return 0;
 }
 
 /* `s` starts with `prefix`: then `s` becomes what follows it. */
@@ -296,6 +301,7 @@ int gr_metadata_issuer_json(const struct gr_cred_types *types,
                             const struct gr_issuer_settings *settings, struct gr_buf *out,
                             struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(out);
     struct gr_issuer_url u;
 
     if (check_settings(settings, &u, err) < 0)
@@ -333,7 +339,9 @@ int gr_metadata_issuer_json(const struct gr_cred_types *types,
         gr__json_dump(t->config, false, out);
     }
     gr_buf_adds(out, "}}");
-    return gr_buf_check(out, err);
+    if (gr_buf_check(out, err) < 0)
+        return gr__buf_restore(out, at);
+    return 0;
 }
 
 /* Each type's scope, once, in load order. */
@@ -363,6 +371,7 @@ int gr_metadata_as_json(const struct gr_cred_types *types,
                         struct gr_err *err)
 {
     enum gr_client_attestation_mode ca = settings->client_attestation;
+    struct gr__buf_mark at = gr__buf_mark(out);
     struct gr_issuer_url u;
 
     if (check_settings(settings, &u, err) < 0)
@@ -387,7 +396,9 @@ int gr_metadata_as_json(const struct gr_cred_types *types,
     gr_buf_adds(out, ",\"dpop_signing_alg_values_supported\":[\"ES256\"]");
     scopes(types, out);
     gr_buf_addc(out, '}');
-    return gr_buf_check(out, err);
+    if (gr_buf_check(out, err) < 0)
+        return gr__buf_restore(out, at);
+    return 0;
 }
 
 /* {"kty":"EC","crv":"P-256","x":..,"y":..,"kid":..,"alg":"ES256","use":"sig"} */
@@ -425,6 +436,7 @@ int gr_metadata_jwt_vc_issuer_json(const struct gr_issuer_settings *settings,
                                    const struct gr_jwk *const *keys, const char *const *kids,
                                    size_t n, struct gr_buf *out, struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(out);
     struct gr_issuer_url u;
 
     if (gr_issuer_url_parse(settings->issuer_url, &u, err) < 0 ||
@@ -440,7 +452,9 @@ int gr_metadata_jwt_vc_issuer_json(const struct gr_issuer_settings *settings,
         jwk_entry(keys[i], kids[i], out);
     }
     gr_buf_adds(out, "]}}");
-    return gr_buf_check(out, err);
+    if (gr_buf_check(out, err) < 0)
+        return gr__buf_restore(out, at);
+    return 0;
 }
 
 /* see metadata.h */
@@ -452,6 +466,8 @@ int gr_metadata_issuer_signed(const struct gr_cred_types *types,
     struct gr_buf doc, header, header_b64;
     int rc = -1;
 
+    if (signer == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "Signed metadata needs a signer.");
     gr_buf_init(&doc, GR_BUF_UNBOUNDED);
     gr_buf_init(&header, GR_BUF_UNBOUNDED);
     gr_buf_init(&header_b64, GR_BUF_UNBOUNDED);

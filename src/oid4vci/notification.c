@@ -28,9 +28,7 @@ static bool plain(struct gr_str s)
     return true;
 }
 
-/* see oid4vci.h */
-int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
-                                  struct gr_err *err)
+static int parse(struct gr_str body, struct gr_notification_request *req, struct gr_err *err)
 {
     json_t *root;
     struct gr_str event;
@@ -41,7 +39,7 @@ int gr_notification_request_parse(struct gr_str body, struct gr_notification_req
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The notification", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_NOTIFICATION_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     req->notification_id = gr__json_str(root, "notification_id");
     if (req->notification_id.p == NULL || req->notification_id.len == 0)
         return gr_fail(err, GR_ERR_INVALID_NOTIFICATION_REQUEST,
@@ -65,8 +63,20 @@ int gr_notification_request_parse(struct gr_str body, struct gr_notification_req
 }
 
 /* see oid4vci.h */
+int gr_notification_request_parse(struct gr_str body, struct gr_notification_request *req,
+                                  struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_notification_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_notification_request_release(struct gr_notification_request *req)
 {
-    json_decref(req->root);
-    req->root = NULL;
+    if (req == NULL)
+        return;
+    json_decref(gr__json_t(req->root));
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }

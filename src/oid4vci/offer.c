@@ -129,8 +129,7 @@ static int parse_selector(const json_t *root, struct gr_offer_request *req, stru
     return 0;
 }
 
-/* see oid4vci.h */
-int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
+static int parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
 {
     const json_t *subject, *by_ref;
     json_t *root;
@@ -141,7 +140,7 @@ int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, str
     root = gr__json_parse(body, GR_MAX_BODY, JSON_OBJECT, "The offer request", err);
     if (root == NULL)
         return gr_err_recode(err, GR_ERR_INVALID_REQUEST);
-    req->root = root;
+    req->root = gr__json_hide(root);
     if (check_fields(root, err) < 0 || parse_selector(root, req, err) < 0)
         return -1;
     subject = json_object_get(root, "subject");
@@ -166,12 +165,23 @@ int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, str
 }
 
 /* see oid4vci.h */
+int gr_offer_request_parse(struct gr_str body, struct gr_offer_request *req, struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_offer_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_offer_request_release(struct gr_offer_request *req)
 {
-    json_decref(req->root);
-    req->root = NULL;
+    if (req == NULL)
+        return;
+    json_decref(gr__json_t(req->root));
     gr_buf_release(&req->subject_json);
     gr_buf_release(&req->disclosable_json);
+    memset(req, 0, sizeof(*req)); /* no view outlives the body */
 }
 
 /* see oid4vci.h */
@@ -359,7 +369,7 @@ static int draw_tx_code(struct gr_offer_made *m, const struct gr_offer_request *
 static int fill(const struct gr_offer_issuer *is, const struct gr_offer_request *req, int64_t now,
                 struct gr_offer_made *m, struct gr_err *err)
 {
-    const json_t *subject = json_object_get(req->root, "subject");
+    const json_t *subject = json_object_get(gr__json_t(req->root), "subject");
     struct gr_offer *o = &m->offer;
     struct gr_str id;
 

@@ -23,6 +23,8 @@ void gr_proof_init(struct gr_proof *p)
 /* see proof.h */
 void gr_proof_release(struct gr_proof *p)
 {
+    if (p == NULL)
+        return;
     for (size_t i = 0; i < p->key_count; i++) {
         gr_jwk_free(p->keys[i]);
     }
@@ -56,7 +58,7 @@ static void take_attestation(struct gr_proof *p, struct gr_key_attestation *a)
  */
 static int check_key_header(const struct gr_jws *jws, bool require_attestation, struct gr_err *err)
 {
-    const json_t *hdr = jws->header_json;
+    const json_t *hdr = gr__json_t(jws->header_json);
     int keys = (json_object_get(hdr, "kid") != NULL) + (jws->jwk != NULL) + (jws->x5c_count > 0);
 
     if (require_attestation)
@@ -163,7 +165,7 @@ static int check_claims(const json_t *claims, const struct gr_proof_check *c, st
  */
 static int check_attested_header(const struct gr_jws *jws, struct gr_str *ka, struct gr_err *err)
 {
-    const json_t *hdr = jws->header_json;
+    const json_t *hdr = gr__json_t(jws->header_json);
 
     *ka = gr__json_str(hdr, "key_attestation");
     if (ka->p == NULL)
@@ -234,7 +236,7 @@ int gr_proof_verify_jwt(const struct gr_proof_check *c, struct gr_proof *out, st
         gr_fail(err, GR_ERR_INVALID_PROOF, "The key proof's typ is not openid4vci-proof+jwt.");
         goto out;
     }
-    if (json_object_get(jws.header_json, "key_attestation") != NULL) {
+    if (json_object_get(gr__json_t(jws.header_json), "key_attestation") != NULL) {
         if (verify_attested(c, &jws, out, err) < 0)
             goto out;
     } else {
@@ -247,7 +249,7 @@ int gr_proof_verify_jwt(const struct gr_proof_check *c, struct gr_proof *out, st
         take_key(out, jws.jwk);
         jws.jwk = NULL;
     }
-    if (check_claims(jws.payload_json, c, out, err) < 0 || check_nonces(out, err) < 0)
+    if (check_claims(gr__json_t(jws.payload_json), c, out, err) < 0 || check_nonces(out, err) < 0)
         goto out;
     rc = 0;
 out:

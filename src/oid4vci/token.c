@@ -7,8 +7,7 @@
 
 #include "core/internal.h"
 
-/* see oid4vci.h */
-int gr_token_request_parse(struct gr_str body, struct gr_token_request *req, struct gr_err *err)
+static int parse(struct gr_str body, struct gr_token_request *req, struct gr_err *err)
 {
     struct gr_str grant, user_pin;
 
@@ -40,7 +39,19 @@ int gr_token_request_parse(struct gr_str body, struct gr_token_request *req, str
 }
 
 /* see oid4vci.h */
+int gr_token_request_parse(struct gr_str body, struct gr_token_request *req, struct gr_err *err)
+{
+    if (parse(body, req, err) == 0)
+        return 0;
+    gr_token_request_release(req); /* nothing is left to release on failure */
+    return -1;
+}
+
+/* see oid4vci.h */
 void gr_token_request_release(struct gr_token_request *req)
 {
+    if (req == NULL)
+        return;
     gr_form_release(&req->form);
+    memset(req, 0, sizeof(*req)); /* no view outlives the form */
 }

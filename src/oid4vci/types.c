@@ -177,7 +177,7 @@ struct gr_cred_types *gr_cred_types_parse(const struct gr_str *texts, size_t n, 
 {
     struct gr_cred_types *set;
 
-    if (n == 0) {
+    if (n == 0 || texts == NULL) {
         gr_fail(err, GR_ERR_USAGE, "A set of credential types needs at least one type.");
         return NULL;
     }

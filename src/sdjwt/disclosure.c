@@ -45,6 +45,7 @@ int gr_sdjwt_disclosure(struct gr_str salt, struct gr_str name, struct gr_str va
 {
     json_t *value = gr__json_parse(value_json, GR_MAX_DISCLOSURE, -1, "The disclosed value", err);
     struct gr_buf name_json, value_text, scratch, salt_json;
+    struct gr__buf_mark at = gr__buf_mark(out);
     int rc = -1;
 
     if (value == NULL)
@@ -65,6 +66,8 @@ int gr_sdjwt_disclosure(struct gr_str salt, struct gr_str name, struct gr_str va
     gr__sdjwt_disclosure_b64(salt, name.p ? gr_buf_str(&name_json) : (struct gr_str){ NULL, 0 },
                              gr_buf_str(&value_text), &scratch, out);
     rc = gr_buf_check(out, err);
+    if (rc < 0)
+        gr__buf_restore(out, at);
 out:
     json_decref(value);
     gr_buf_release(&name_json);

@@ -24,6 +24,7 @@ int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr
 {
     char hash[GR_SDJWT_DIGEST_LEN + 1];
     struct gr_buf payload;
+    struct gr__buf_mark at;
     int rc;
 
     if (sdjwt.len == 0 || sdjwt.p[sdjwt.len - 1] != '~' || memchr(sdjwt.p, '~', sdjwt.len) == NULL)
@@ -35,9 +36,12 @@ int gr_sdjwt_present(struct gr_str sdjwt, const struct gr_jwk *holder, struct gr
     gr_buf_adds(&payload, ",\"nonce\":");
     gr__json_quote(nonce, &payload);
     gr_buf_printf(&payload, ",\"sd_hash\":\"%s\"}", hash);
+    at = gr__buf_mark(out);
     gr_buf_addstr(out, sdjwt);
     rc = gr_jws_sign(holder, GR_STR("{\"alg\":\"ES256\",\"typ\":\"kb+jwt\"}"), gr_buf_str(&payload),
                      out, err);
+    if (rc < 0)
+        gr__buf_restore(out, at); /* the SD-JWT too */
     gr_buf_release(&payload);
     return rc;
 }
@@ -91,7 +95,7 @@ int gr__sdjwt_check_kb(struct gr_str kb, struct gr_str presented, const json_t *
         goto out;
     }
     if (gr_jws_verify(&jws, holder, err) < 0 ||
-        check_kb_claims(jws.payload_json, presented, o, now, err) < 0)
+        check_kb_claims(gr__json_t(jws.payload_json), presented, o, now, err) < 0)
         goto out;
     rc = 0;
 out:

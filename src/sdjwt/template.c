@@ -294,10 +294,15 @@ struct gr_sdjwt_vc_template *gr_sdjwt_vc_template_new(const struct gr_sdjwt_vc_s
                                                       const struct gr_signer *signer,
                                                       struct gr_err *err)
 {
-    struct gr_sdjwt_vc_template *t = gr__xcalloc(1, sizeof(*t));
+    struct gr_sdjwt_vc_template *t;
     json_t *claims = NULL, *paths = NULL;
     struct gr_buf header;
 
+    if (spec == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "A credential needs a spec.");
+        return NULL;
+    }
+    t = gr__xcalloc(1, sizeof(*t));
     gr_buf_init(&t->header_b64, GR_BUF_UNBOUNDED);
     gr_buf_init(&t->fixed, GR_BUF_UNBOUNDED);
     gr_buf_init(&t->text, GR_BUF_UNBOUNDED);

@@ -272,8 +272,8 @@ static int check_issuer_jwt(const struct gr_jws *jws, const struct gr_jwk *key,
         return gr_fail(err, GR_ERR_BAD_TYP, "The credential's typ is not dc+sd-jwt.");
     if (gr_jws_verify(jws, key, err) < 0)
         return -1;
-    alg = gr__json_str(jws->payload_json, "_sd_alg");
-    if (json_object_get(jws->payload_json, "_sd_alg") && !gr_str_eq_c(alg, "sha-256"))
+    alg = gr__json_str(gr__json_t(jws->payload_json), "_sd_alg");
+    if (json_object_get(gr__json_t(jws->payload_json), "_sd_alg") && !gr_str_eq_c(alg, "sha-256"))
         return gr_fail(err, GR_ERR_UNSUPPORTED_ALG, "The credential's _sd_alg is not sha-256.");
     return 0;
 }
@@ -288,6 +288,8 @@ void gr_sdjwt_vc_verified_init(struct gr_sdjwt_vc_verified *out)
 /* see sdjwt.h */
 void gr_sdjwt_vc_verified_release(struct gr_sdjwt_vc_verified *out)
 {
+    if (out == NULL)
+        return;
     gr_buf_release(&out->claims);
 }
 
@@ -312,7 +314,7 @@ int gr_sdjwt_vc_verify(struct gr_str in, const struct gr_jwk *issuer_key,
     if (split_disclosures(in, &v, &jws_text, &kb, err) < 0 ||
         gr_jws_parse(jws_text, &jws, err) < 0 || check_issuer_jwt(&jws, issuer_key, o, err) < 0)
         goto out;
-    claims = jws.payload_json;
+    claims = gr__json_t(jws.payload_json);
     if (process(&v, claims, 0, err) < 0 || check_digests(&v, err) < 0)
         goto out;
     json_object_del(claims, "_sd_alg");

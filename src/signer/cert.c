@@ -61,17 +61,21 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *si
     return cert;
 }
 
-static void add_pem(X509 *cert, struct gr_buf *out)
+/* Append the PEM of `cert`; -1 when OpenSSL cannot write it. */
+static int add_pem(X509 *cert, struct gr_buf *out)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *data;
     long len;
+    int rc = -1;
 
     if (bio && PEM_write_bio_X509(bio, cert)) {
         len = BIO_get_mem_data(bio, &data);
         gr_buf_add(out, data, (size_t)len);
+        rc = 0;
     }
     BIO_free(bio);
+    return rc;
 }
 
 /* see signer.h */
@@ -81,8 +85,11 @@ int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int day
     struct gr_jwk *ca_key = NULL;
     X509 *ca = NULL, *leaf = NULL;
     char ca_cn[128];
+    struct gr__buf_mark at;
     int rc = -1;
 
+    if (key == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "A certificate chain needs the key to certify.");
     if (days <= 0 || days > 36500 || subject_cn == NULL || *subject_cn == '\0')
         return gr_fail(err, GR_ERR_USAGE,
                        "A certificate needs a subject name and 1 to 36500 days.");
@@ -96,9 +103,16 @@ int gr_cert_chain_make(const struct gr_jwk *key, const char *subject_cn, int day
         gr_err_openssl(err);
         goto out;
     }
-    add_pem(leaf, chain_pem);
-    add_pem(ca, chain_pem);
+    at = gr__buf_mark(chain_pem);
+    if (add_pem(leaf, chain_pem) < 0 || add_pem(ca, chain_pem) < 0) {
+        gr_fail(err, GR_ERR_CRYPTO, "The certificate chain cannot be written as PEM.");
+        gr_err_openssl(err);
+        gr__buf_restore(chain_pem, at);
+        goto out;
+    }
     rc = gr_buf_check(chain_pem, err);
+    if (rc < 0)
+        gr__buf_restore(chain_pem, at);
 out:
     X509_free(leaf);
     X509_free(ca);

@@ -36,7 +36,12 @@ static const struct gr_signer_ops file_ops = {
 /* see signer.h */
 struct gr_signer *gr_signer_new_key(struct gr_jwk *key, struct gr_str chain_pem, struct gr_err *err)
 {
-    if (key == NULL || !gr_jwk_is_private(key)) {
+    if (key == NULL) {
+        /* Maybe the NULL of a failed gr_jwk_generate() in the same expression (err.h). */
+        gr_fail(err, GR_ERR_USAGE, "A signer needs a key, and none was made or given.");
+        return NULL;
+    }
+    if (!gr_jwk_is_private(key)) {
         gr_jwk_free(key);
         gr_fail(err, GR_ERR_BAD_KEY, "The signing key has no private part.");
         return NULL;

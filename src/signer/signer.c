@@ -125,7 +125,11 @@ struct gr_signer *gr_signer_new_custom(const struct gr_signer_ops *ops, void *ct
     s->ctx = ctx;
     s->pub = public_key;
     if (public_key == NULL) {
-        gr_fail(err, GR_ERR_USAGE, "A signer needs a public key.");
+        gr_fail(err, GR_ERR_USAGE, "A signer needs a public key, and none was made or given.");
+        goto fail;
+    }
+    if (ops == NULL || ops->sign == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "A signer needs an operation table with a sign operation.");
         goto fail;
     }
     gr_jwk_thumbprint_b64(public_key, kid);
@@ -204,12 +208,16 @@ struct gr_str gr_signer_x5c(const struct gr_signer *s, size_t i)
 int gr_signer_sign(const struct gr_signer *s, struct gr_str input, uint8_t sig[64],
                    struct gr_err *err)
 {
+    if (s == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no signer to sign with.");
     return s->ops->sign(s->ctx, input, sig, err);
 }
 
 /* see signer.h */
 int gr_signer_check(const struct gr_signer *s, struct gr_err *err)
 {
+    if (s == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "There is no signer to check.");
     return s->ops->check ? s->ops->check(s->ctx, err) : 0;
 }
 
@@ -236,17 +244,20 @@ void gr_signer_header(const struct gr_signer *s, const char *typ, struct gr_buf 
 int gr_signer_jws(const struct gr_signer *s, struct gr_str header_b64, struct gr_str payload_json,
                   struct gr_buf *out, struct gr_err *err)
 {
-    size_t start = out->len;
+    struct gr__buf_mark at = gr__buf_mark(out);
     uint8_t sig[64];
 
     gr_buf_addstr(out, header_b64);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, payload_json.p, payload_json.len);
     if (gr_buf_check(out, err) < 0)
-        return -1;
-    if (gr_signer_sign(s, (struct gr_str){ out->data + start, out->len - start }, sig, err) < 0)
-        return -1;
+        return gr__buf_restore(out, at);
+    /* Sign before appending again: the append may move out->data. */
+    if (gr_signer_sign(s, (struct gr_str){ out->data + at.len, out->len - at.len }, sig, err) < 0)
+        return gr__buf_restore(out, at);
     gr_buf_addc(out, '.');
     gr_buf_add_b64url(out, sig, sizeof(sig));
-    return gr_buf_check(out, err);
+    if (gr_buf_check(out, err) < 0)
+        return gr__buf_restore(out, at);
+    return 0;
 }

@@ -74,6 +74,10 @@ struct gr_status_list *gr_status_list_new_bytes(unsigned bits, const uint8_t *by
         gr_fail(err, GR_ERR_USAGE, "A status list has 1 to %zu entries.", GR_STATUS_MAX_SIZE);
         return NULL;
     }
+    if (bytes == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "A status list needs its bytes.");
+        return NULL;
+    }
     copy = gr__xmalloc(len);
     memcpy(copy, bytes, len);
     return wrap(bits, copy, len);
@@ -138,6 +142,7 @@ const uint8_t *gr_status_list_bytes(const struct gr_status_list *list, size_t *l
 int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib how,
                           struct gr_buf *lst_b64, struct gr_err *err)
 {
+    struct gr__buf_mark at = gr__buf_mark(lst_b64);
     z_stream zs = { 0 };
     uLong zmax;
     uint8_t *z;
@@ -171,7 +176,9 @@ int gr_status_list_encode(const struct gr_status_list *list, enum gr_status_zlib
         gr_fail(err, GR_ERR_CRYPTO, "The status list could not be compressed.");
         return gr_err_cause(err, "zlib deflate: %d", zrc);
     }
-    return gr_buf_check(lst_b64, err);
+    if (gr_buf_check(lst_b64, err) < 0)
+        return gr__buf_restore(lst_b64, at);
+    return 0;
 }
 
 /*

@@ -17,6 +17,8 @@ int gr_status_list_token(const struct gr_status_list *list, struct gr_str uri, s
     struct gr_buf header, header_b64, payload;
     int rc = -1;
 
+    if (list == NULL || signer == NULL)
+        return gr_fail(err, GR_ERR_USAGE, "A Status List Token needs a list and a signer.");
     if (uri.len == 0)
         return gr_fail(err, GR_ERR_USAGE, "A Status List Token needs the list's URI as sub.");
     if (ttl < 0)
@@ -90,9 +92,9 @@ int gr_status_list_token_verify(struct gr_str jwt, const struct gr_jwk *key,
         goto out;
     }
     if (gr_jws_verify(&jws, key, err) < 0 ||
-        check_claims(jws.payload_json, expected_sub, now, err) < 0)
+        check_claims(gr__json_t(jws.payload_json), expected_sub, now, err) < 0)
         goto out;
-    sl = json_object_get(jws.payload_json, "status_list");
+    sl = json_object_get(gr__json_t(jws.payload_json), "status_list");
     bits = json_object_get(sl, "bits");
     b = json_is_integer(bits) ? json_integer_value(bits) : 0;
     if (!(b == 1 || b == 2 || b == 4 || b == 8) || !json_is_string(json_object_get(sl, "lst"))) {

@@ -73,6 +73,8 @@ void gr_offer_release(struct gr_offer *offer)
 /* see store.h */
 void gr_status_list_rec_release(struct gr_status_list_rec *rec)
 {
+    if (rec == NULL)
+        return;
     free(rec->statuses);
     rec->statuses = NULL;
     rec->statuses_len = 0;

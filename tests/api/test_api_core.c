@@ -1,11 +1,12 @@
 /*
- * core through the installed headers only (err.h, buf.h, b64url.h, crypto.h,
- * and oid4vci.h's URL encoder): the calls no other public-API test makes.
+ * core through the installed headers only (err.h, buf.h, b64url.h, crypto.h):
+ * the calls no other public-API test makes.
  * tests/packaging/test_api_coverage.sh checks that every exported function has
  * such a test.
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -35,6 +36,26 @@ static void test_err_cause_and_clear(void **state)
     assert_null(err.where);
     assert_string_equal(err.desc, "");
     assert_string_equal(err.cause, "");
+}
+
+/* gr_fail() is gr_fail_at() with the caller's file and line; a helper names its own place. */
+static void test_fail_at(void **state)
+{
+    struct gr_err err;
+    const char *here;
+
+    (void)state;
+    snprintf(err.cause, sizeof(err.cause), "left over");
+    assert_int_equal(gr_fail_at(&err, GR_ERR_MALFORMED, "caller.c:7", "Bad %s.", "input"), -1);
+    assert_code(err.code, GR_ERR_MALFORMED);
+    assert_string_equal(err.where, "caller.c:7");
+    assert_string_equal(err.desc, "Bad input.");
+    assert_string_equal(err.cause, ""); /* no cause */
+
+    here = GR_HERE;
+    assert_int_equal(gr_fail(&err, GR_ERR_IO, "Again."), -1);
+    assert_non_null(strstr(err.where, "test_api_core.c:"));
+    assert_string_not_equal(err.where, here); /* its own line, not the one above */
 }
 
 static void test_err_openssl(void **state)
@@ -109,23 +130,6 @@ static void test_b64url_decoded_max(void **state)
     }
 }
 
-static void test_buf_add_urlencoded(void **state)
-{
-    struct gr_buf b;
-
-    (void)state;
-    gr_buf_init(&b, GR_BUF_UNBOUNDED);
-    gr_buf_add_urlencoded(&b, GR_STR("AZaz09-._~"));
-    assert_string_equal(b.data, "AZaz09-._~"); /* RFC 3986 unreserved stay */
-    gr_buf_reset(&b);
-    gr_buf_add_urlencoded(&b, GR_STR("a b/?&=+%\"{}\xc3\xbc"));
-    assert_string_equal(b.data, "a%20b%2F%3F%26%3D%2B%25%22%7B%7D%C3%BC"); /* upper-case hex */
-    gr_buf_reset(&b);
-    gr_buf_add_urlencoded(&b, (struct gr_str){ "\0\x7f", 2 });
-    assert_string_equal(b.data, "%00%7F");
-    gr_buf_release(&b);
-}
-
 static void test_random(void **state)
 {
     struct gr_err err;
@@ -143,12 +147,9 @@ static void test_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_cause_and_clear),
-        cmocka_unit_test(test_err_openssl),
-        cmocka_unit_test(test_buf_grow),
-        cmocka_unit_test(test_b64url_decoded_max),
-        cmocka_unit_test(test_buf_add_urlencoded),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_err_cause_and_clear), cmocka_unit_test(test_fail_at),
+        cmocka_unit_test(test_err_openssl),         cmocka_unit_test(test_buf_grow),
+        cmocka_unit_test(test_b64url_decoded_max),  cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,8 @@ static void test_decode_buf_cap(void **state)
     assert_int_equal(gr_b64url_decode_buf(GR_STR("Zm9v"), &b, &err), 0);
     assert_string_equal(b.data, "foo");
     assert_code(t_code(gr_b64url_decode_buf(GR_STR("Zm9vYmFy"), &b, &err), &err), GR_ERR_TOO_LARGE);
+    assert_false(b.failed); /* as it was: the caller may go on with it */
+    assert_string_equal(b.data, "foo");
     gr_buf_release(&b);
 }
 

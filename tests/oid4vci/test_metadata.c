@@ -524,7 +524,7 @@ static void test_issuer_metadata_signed(void **state)
     assert_true(gr_str_eq(jws.kid, gr_signer_kid(signer)));
     assert_int_equal(jws.x5c_count, 1); /* the leaf; the CA is the anchor, left out */
     assert_int_equal(gr_jws_verify(&jws, gr_signer_jwk(signer), &err), 0);
-    p = jws.payload_json;
+    p = gr__json_t(jws.payload_json);
     assert_string_equal(json_string_value(json_object_get(p, "credential_issuer")), ISSUER);
     assert_string_equal(json_string_value(json_object_get(p, "sub")), ISSUER);
     assert_string_equal(json_string_value(json_object_get(p, "iss")), ISSUER);

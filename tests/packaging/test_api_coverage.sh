@@ -13,7 +13,7 @@
 # when their implementation (the .c beside them) compiles the same way: a
 # test utility is public-API-only too. Which functions a test calls is read
 # from its object (nm -u): after the preprocessor, so comments do not count
-# and macros such as gr_fail() are followed into gr__fail.
+# and macros such as gr_fail() are followed into gr_fail_at.
 #
 # Prints every test that does not qualify and why, and every exported function
 # no qualifying test calls; fails if there is one.
