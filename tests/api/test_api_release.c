@@ -35,6 +35,8 @@ NULL_CALL(gr_proof_release)
 NULL_CALL(gr_store_close)
 NULL_CALL(gr_status_list_rec_release)
 NULL_CALL(gr_offer_release)
+NULL_CALL(gr_offer_made_release)
+NULL_CALL(gr_proofs_release)
 
 static void null_gr_sdjwt_vc_issued_release(void)
 {
@@ -69,6 +71,8 @@ static const struct release_row {
     ROW(gr_store_close),
     ROW(gr_status_list_rec_release),
     ROW(gr_offer_release),
+    ROW(gr_offer_made_release),
+    ROW(gr_proofs_release),
 };
 
 static void test_null_is_a_noop(void **state)
@@ -105,6 +109,8 @@ static void test_zeroed_twice(void **state)
     ZEROED_TWICE(struct gr_store, gr_store_close);
     ZEROED_TWICE(struct gr_status_list_rec, gr_status_list_rec_release);
     ZEROED_TWICE(struct gr_offer, gr_offer_release);
+    ZEROED_TWICE(struct gr_offer_made, gr_offer_made_release);
+    ZEROED_TWICE(struct gr_proofs, gr_proofs_release);
     memset(issued, 0, sizeof(issued));
     gr_sdjwt_vc_issued_release(issued, 2);
     gr_sdjwt_vc_issued_release(issued, 2);
