@@ -552,7 +552,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *path, const 
                           .now = time(NULL),
                           .status = 200,
                           .type = "application/json" };
-    struct gr_buf challenge;
+    struct gr_buf challenge[2]; /* WWW-Authenticate: one, or one per scheme without a token */
     struct MHD_Response *resp;
     struct gr_err err;
     enum MHD_Result ok;
@@ -561,7 +561,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *path, const 
     int status;
 
     gr_buf_init(&rq.out, GR_BUF_UNBOUNDED);
-    gr_buf_init(&challenge, GR_BUF_UNBOUNDED);
+    gr_buf_init(&challenge[0], GR_BUF_UNBOUNDED);
+    gr_buf_init(&challenge[1], GR_BUF_UNBOUNDED);
     if (body->failed)
         gr_fail(&err, GR_ERR_REQUEST_TOO_LARGE, "The request body is too large.");
     if (body->failed || route(&rq, method, path, &err) < 0) {
@@ -571,19 +572,29 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *path, const 
         gr_buf_reset(&rq.out);
         rq.type = "application/json";
         rq.status = (unsigned)gr_error_json(&err, &rq.out);
-        if (rq.protected_resource && (status = gr_www_authenticate(&err, rq.scheme, &challenge)))
+        if (rq.protected_resource &&
+            (status = gr_www_authenticate(&err, rq.scheme, &challenge[0]))) {
             rq.status = (unsigned)status; /* the access token's errors: 401 and a challenge */
+            if (err.code == GR_ERR_UNAUTHORIZED) { /* no token at all (RFC 6750 §3.1) */
+                gr_www_authenticate(&err, GR_AUTH_DPOP, &challenge[1]);
+                err.code = GR_ERR_INVALID_TOKEN;
+                gr_buf_reset(&rq.out);
+                gr_error_json(&err, &rq.out);
+            }
+        }
     }
     data = gr_buf_take(&rq.out, &len);
     if ((resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)) == NULL)
         abort();
     MHD_add_response_header(resp, "Content-Type", rq.type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    if (challenge.len)
-        MHD_add_response_header(resp, "WWW-Authenticate", challenge.data);
+    for (size_t i = 0; i < 2; i++) {
+        if (challenge[i].len)
+            MHD_add_response_header(resp, "WWW-Authenticate", challenge[i].data);
+        gr_buf_release(&challenge[i]);
+    }
     ok = MHD_queue_response(c, rq.status, resp);
     MHD_destroy_response(resp);
-    gr_buf_release(&challenge);
     return ok;
 }
 

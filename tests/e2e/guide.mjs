@@ -90,6 +90,22 @@ await check('refusal: a DPoP proof replayed at the token endpoint is invalid_dpo
     });
 }
 
+await check('refusal: no access token is 401 invalid_token, a bare challenge per scheme', async () => {
+    const r = await credentialRequest(guide, { credential_configuration_id: ID });
+    expectError(r, 401, 'invalid_token');
+    // Two WWW-Authenticate fields arrive joined by ", " (RFC 9110 §5.3); no error code in them (RFC 6750 §3.1).
+    assertEqual(r.headers.get('www-authenticate'), 'Bearer, DPoP algs="ES256"', 'WWW-Authenticate');
+});
+await check('refusal: a subject without a mandatory claim is invalid_request at the offer', async () => {
+    const { family_name: _, ...partial } = subject();
+    const r = await http('POST', `${guide.url}/v1/credential-offers`, {
+        headers: { Authorization: `Bearer ${guide.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ subject: partial, vct: VCT }),
+    });
+    expectError(r, 400, 'invalid_request');
+    assert(/family_name/.test(r.json?.error_description ?? ''), `error_description: ${r.json?.error_description}`);
+});
+
 // ---- the admin side ----
 
 await check('refusal: an offer without the admin key is 401 unauthorized', async () =>
