@@ -259,16 +259,15 @@ const char *const gr__pg_sql[PQ__COUNT] = {
      * gr__pg_cols), sent as text and cast, since binary parameters of an array
      * type would have to be in the array's binary format.
      */
-    [PQ_ISSUED_INSERT] = "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, "
-                         "issued_at, expires_at, status_list, status_idx, kid) SELECT t.id, t.org, "
-                         "t.offer, t.config, t.vct, decode(t.jkt, 'hex'), t.iat, t.exp, t.list, "
-                         "t.idx, nullif(t.kid, '') FROM unnest($1::text::text[], $2::text::text[], "
-                         "$3::text::text[], "
-                         "$4::text::text[], $5::text::text[], $6::text::text[], "
-                         "$7::text::bigint[], $8::text::bigint[], "
-                         "$9::text::text[], $10::text::bigint[], $11::text::text[]) AS t(id, org, "
-                         "offer, config, vct, "
-                         "jkt, iat, exp, list, idx, kid)",
+    [PQ_ISSUED_INSERT] =
+        "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, "
+        "expires_at, status_list, status_idx, kid) "
+        "SELECT t.id, t.org, t.offer, t.config, t.vct, decode(t.jkt, 'hex'), t.iat, t.exp, "
+        "t.list, t.idx, nullif(t.kid, '') "
+        "FROM unnest($1::text::text[], $2::text::text[], $3::text::text[], $4::text::text[], "
+        "$5::text::text[], $6::text::text[], $7::text::bigint[], $8::text::bigint[], "
+        "$9::text::text[], $10::text::bigint[], $11::text::text[]) "
+        "AS t(id, org, offer, config, vct, jkt, iat, exp, list, idx, kid)",
     [PQ_ISSUED_IDS] = "SELECT id, org_id FROM issued WHERE offer_id = $1::text "
                       "ORDER BY issued_at, seq LIMIT $2::bigint",
     /* One allocator at a time, across every process (pg_status.c). */
@@ -348,13 +347,13 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_AUDIT_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_AUDIT ")",
     [PQ_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [PQ_AUDIT_INSERT] =
-        "INSERT INTO audit (" AUDIT_COLS ") SELECT t.seq, t.at, t.kind, t.org, "
-        "t.offer, t.cred, t.client, t.detail, decode(t.prev, 'hex'), "
-        "decode(t.hash, 'hex') FROM unnest($1::text::bigint[], $2::text::bigint[], "
-        "$3::text::text[], $4::text::text[], $5::text::text[], $6::text::text[], $7::text::text[], "
-        "$8::text::text[], "
-        "$9::text::text[], $10::text::text[]) AS t(seq, at, kind, org, offer, cred, client, "
-        "detail, prev, hash)",
+        "INSERT INTO audit (" AUDIT_COLS ") "
+        "SELECT t.seq, t.at, t.kind, t.org, t.offer, t.cred, t.client, t.detail, "
+        "decode(t.prev, 'hex'), decode(t.hash, 'hex') "
+        "FROM unnest($1::text::bigint[], $2::text::bigint[], $3::text::text[], $4::text::text[], "
+        "$5::text::text[], $6::text::text[], $7::text::text[], $8::text::text[], "
+        "$9::text::text[], $10::text::text[]) "
+        "AS t(seq, at, kind, org, offer, cred, client, detail, prev, hash)",
     [PQ_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
     [PQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1::text, $2::bytea) "
                          "ON CONFLICT (name) DO NOTHING",
