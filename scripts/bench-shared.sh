@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The shared state's CPU per credential against SQLite's, at batch 10, in interleaved rounds:
+#   scripts/bench-shared.sh BUILD_DIR [ROUNDS] [SECONDS]
+# Each round runs bench_server on SQLite, then on a fresh PostgreSQL + Redis, then on a fresh
+# PostgreSQL alone (as scripts/bench.sh starts them), and prints the server + store CPU per
+# credential over SQLite's server CPU. On a machine shared with other tenants single runs move
+# by a tenth; the median of the rounds is the figure to compare with the target (1.15).
+set -euo pipefail
+dir=${1:?usage: scripts/bench-shared.sh BUILD_DIR [ROUNDS] [SECONDS]}
+rounds=${2:-5} seconds=${3:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+bench=$dir/bench/bench_server gramota=$dir/gramota
+[ -x "$bench" ] || { echo "no $bench: run 'make bench' first" >&2; exit 2; }
+
+figure() { # figure NAME: that figure of the run on stdin
+    awk -v name="$1" '$1 == name { print $2 }'
+}
+run() { # run [WRAPPER...]: bench_server's output
+    "$@" "$bench" --gramota "$gramota" --seconds "$seconds" 2>&1
+}
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# shellcheck disable=SC2016 # the URLs are expanded by the inner shell, which pg-test.sh sets up
+pg_redis=("$here/pg-test.sh" "$here/redis-test.sh" bash -c
+    'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL GRAMOTA_REDIS_URL=$GR_TEST_REDIS_URL exec "$0" "$@"')
+# shellcheck disable=SC2016
+pg=("$here/pg-test.sh" bash -c 'GRAMOTA_DATABASE_URL=$GR_TEST_PG_URL exec "$0" "$@"')
+ratios_rd=() ratios_pg=()
+printf '%-6s %10s %14s %6s %10s %6s\n' round "SQLite us" "PG+Redis us" ratio "PG us" ratio
+for r in $(seq "$rounds"); do
+    sqlite=$(run | figure b10_server_cpu_per_credential_us)
+    rd=$(run "${pg_redis[@]}" | figure b10_server_and_store_cpu_per_credential_us)
+    p=$(run "${pg[@]}" | figure b10_server_and_store_cpu_per_credential_us)
+    if [ -z "$sqlite" ] || [ -z "$rd" ] || [ -z "$p" ]; then
+        echo "round $r: a run gave no figure" >&2
+        continue
+    fi
+    a=$(awk -v x="$rd" -v y="$sqlite" 'BEGIN { printf "%.3f", x / y }')
+    b=$(awk -v x="$p" -v y="$sqlite" 'BEGIN { printf "%.3f", x / y }')
+    ratios_rd+=("$a") ratios_pg+=("$b")
+    printf '%-6s %10.1f %14.1f %6.2f %10.1f %6.2f\n' "$r" "$sqlite" "$rd" "$a" "$p" "$b"
+done
+[ ${#ratios_rd[@]} -gt 0 ] || exit 1
+printf 'median ratio: PostgreSQL + Redis %.2f, PostgreSQL %.2f (target <= 1.15)\n' \
+    "$(printf '%s\n' "${ratios_rd[@]}" | median)" "$(printf '%s\n' "${ratios_pg[@]}" | median)"
