@@ -82,85 +82,37 @@ static const struct bad_body bad_offers[] = {
       GR_ERR_INVALID_REQUEST },
 };
 
-static void test_form_failure_leaves_nothing(void **state)
-{
-    struct gr_form form;
-    struct gr_err err;
-
-    (void)state;
-    for (size_t i = 0; i < GR_NELEM(bad_forms); i++) {
-        memset(&form, 0xa5, sizeof(form)); /* the parser initialises it */
-        assert_code(t_code(gr_form_parse(gr_str_c(bad_forms[i].body), &form, &err), &err),
-                    bad_forms[i].want);
-        assert_true(all_zero(&form, sizeof(form)));
-        gr_form_release(&form); /* harmless */
-        assert_true(all_zero(&form, sizeof(form)));
+/*
+ * Each parser, on each of its refusals: the struct, filled with junk first,
+ * comes back zeroed, so that nothing is left to release (and releasing is
+ * still harmless).
+ */
+#define FAILURE_LEAVES_NOTHING(name, type, parse, release, cases)                                 \
+    static void name(void **state)                                                                \
+    {                                                                                             \
+        type req;                                                                                 \
+        struct gr_err err;                                                                        \
+                                                                                                  \
+        (void)state;                                                                              \
+        for (size_t i = 0; i < GR_NELEM(cases); i++) {                                            \
+            memset(&req, 0xa5, sizeof(req));                                                      \
+            assert_code(t_code(parse(gr_str_c(cases[i].body), &req, &err), &err), cases[i].want); \
+            assert_true(all_zero(&req, sizeof(req)));                                             \
+            release(&req);                                                                        \
+        }                                                                                         \
     }
-}
+FAILURE_LEAVES_NOTHING(test_form_failure_leaves_nothing, struct gr_form, gr_form_parse,
+                       gr_form_release, bad_forms)
 
-static void test_token_failure_leaves_nothing(void **state)
-{
-    struct gr_token_request req;
-    struct gr_err err;
-
-    (void)state;
-    for (size_t i = 0; i < GR_NELEM(bad_tokens); i++) {
-        memset(&req, 0xa5, sizeof(req));
-        assert_code(t_code(gr_token_request_parse(gr_str_c(bad_tokens[i].body), &req, &err), &err),
-                    bad_tokens[i].want);
-        assert_true(all_zero(&req, sizeof(req)));
-        gr_token_request_release(&req);
-    }
-}
-
-static void test_credential_failure_leaves_nothing(void **state)
-{
-    struct gr_credential_request req;
-    struct gr_err err;
-
-    (void)state;
-    for (size_t i = 0; i < GR_NELEM(bad_credentials); i++) {
-        memset(&req, 0xa5, sizeof(req));
-        assert_code(
-            t_code(gr_credential_request_parse(gr_str_c(bad_credentials[i].body), &req, &err),
-                   &err),
-            bad_credentials[i].want);
-        assert_true(all_zero(&req, sizeof(req)));
-        gr_credential_request_release(&req);
-    }
-}
-
-static void test_notification_failure_leaves_nothing(void **state)
-{
-    struct gr_notification_request req;
-    struct gr_err err;
-
-    (void)state;
-    for (size_t i = 0; i < GR_NELEM(bad_notifications); i++) {
-        memset(&req, 0xa5, sizeof(req));
-        assert_code(
-            t_code(gr_notification_request_parse(gr_str_c(bad_notifications[i].body), &req, &err),
-                   &err),
-            bad_notifications[i].want);
-        assert_true(all_zero(&req, sizeof(req)));
-        gr_notification_request_release(&req);
-    }
-}
-
-static void test_offer_failure_leaves_nothing(void **state)
-{
-    struct gr_offer_request req;
-    struct gr_err err;
-
-    (void)state;
-    for (size_t i = 0; i < GR_NELEM(bad_offers); i++) {
-        memset(&req, 0xa5, sizeof(req));
-        assert_code(t_code(gr_offer_request_parse(gr_str_c(bad_offers[i].body), &req, &err), &err),
-                    bad_offers[i].want);
-        assert_true(all_zero(&req, sizeof(req)));
-        gr_offer_request_release(&req);
-    }
-}
+FAILURE_LEAVES_NOTHING(test_token_failure_leaves_nothing, struct gr_token_request,
+                       gr_token_request_parse, gr_token_request_release, bad_tokens)
+FAILURE_LEAVES_NOTHING(test_credential_failure_leaves_nothing, struct gr_credential_request,
+                       gr_credential_request_parse, gr_credential_request_release, bad_credentials)
+FAILURE_LEAVES_NOTHING(test_notification_failure_leaves_nothing, struct gr_notification_request,
+                       gr_notification_request_parse, gr_notification_request_release,
+                       bad_notifications)
+FAILURE_LEAVES_NOTHING(test_offer_failure_leaves_nothing, struct gr_offer_request,
+                       gr_offer_request_parse, gr_offer_request_release, bad_offers)
 
 /* A success owns memory until _release, which leaves the struct zeroed; a second is a no-op. */
 static void test_release_after_success_zeroes(void **state)
