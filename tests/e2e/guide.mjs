@@ -106,6 +106,14 @@ await check('refusal: a subject without a mandatory claim is invalid_request at 
     assert(/family_name/.test(r.json?.error_description ?? ''), `error_description: ${r.json?.error_description}`);
 });
 
+await check('refusal: an offer by reference is invalid_request (the guide sends offers by value)', async () => {
+    const r = await http('POST', `${guide.url}/v1/credential-offers`, {
+        headers: { Authorization: `Bearer ${guide.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ subject: subject(), vct: VCT, byReference: true }),
+    });
+    expectError(r, 400, 'invalid_request');
+});
+
 // ---- the admin side ----
 
 await check('refusal: an offer without the admin key is 401 unauthorized', async () =>
