@@ -582,6 +582,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *path, const 
                 gr_error_json(&err, &rq.out);
             }
         }
+        if (rq.status == 401 && challenge[0].len == 0) /* the admin key's: every 401 has one */
+            gr_buf_adds(&challenge[0], "Bearer");
     }
     data = gr_buf_take(&rq.out, &len);
     if ((resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)) == NULL)

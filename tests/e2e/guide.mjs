@@ -116,10 +116,13 @@ await check('refusal: an offer by reference is invalid_request (the guide sends 
 
 // ---- the admin side ----
 
-await check('refusal: an offer without the admin key is 401 unauthorized', async () =>
-    expectError(await http('POST', `${guide.url}/v1/credential-offers`, {
+await check('refusal: an offer without the admin key is 401 unauthorized, with a Bearer challenge', async () => {
+    const r = await http('POST', `${guide.url}/v1/credential-offers`, {
         headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ subject: subject(), vct: VCT }),
-    }), 401, 'unauthorized'));
+    });
+    expectError(r, 401, 'unauthorized');
+    assertEqual(r.headers.get('www-authenticate'), 'Bearer', 'WWW-Authenticate (RFC 9110 §15.5.2)');
+});
 await check('refusal: claims SD-JWT reserves are invalid_request at the offer', async () => {
     const r = await http('POST', `${guide.url}/v1/credential-offers`, {
         headers: { Authorization: `Bearer ${guide.apiKey}`, 'Content-Type': 'application/json' },
