@@ -10,11 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <time.h>
-
-#include <jansson.h>
-
 #include "cmd.h"
 #include "seal.h"
 

@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <strings.h>
-
 #include <gramota/dpop.h>
 #include <gramota/proof.h>
 

@@ -203,17 +203,18 @@ static int jti_seen(void *ctx, const uint8_t jti_hash[32], int64_t expires_at, i
 static int dpop(struct request *rq, const char *path, struct gr_str access_token,
                 struct gr_dpop_proof *out, bool *present, struct gr_err *err)
 {
+    unsigned n = header_count(rq, "DPoP");
     struct gr_buf url;
     int rc;
 
-    if (!(*present = header_count(rq, "DPoP") > 0))
+    if (!(*present = n > 0))
         return 0;
     gr_buf_init(&url, GR_BUF_UNBOUNDED);
     gr_buf_printf(&url, "%s%s", g.issuer_url.p, path);
     rc = gr_dpop_verify(
         &(struct gr_dpop_check){
             .header = gr_str_c(header(rq, "DPoP")),
-            .header_count = header_count(rq, "DPoP"),
+            .header_count = n,
             .method = GR_STR("POST"),
             .url = gr_buf_str(&url),
             .access_token = access_token,

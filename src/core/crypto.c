@@ -79,16 +79,26 @@ int gr_random(void *out, size_t len, struct gr_err *err)
     return 0;
 }
 
+/* see core/internal.h */
+int gr__random_b64url(size_t bytes, char *out, struct gr_err *err)
+{
+    uint8_t raw[64];
+
+    if (bytes > sizeof(raw))
+        abort(); /* the callers' sizes are constants: more is a bug */
+    if (gr_random(raw, bytes, err) < 0)
+        return -1;
+    gr_b64url_encode(raw, bytes, out);
+    out[gr_b64url_len(bytes)] = '\0';
+    OPENSSL_cleanse(raw, bytes);
+    return 0;
+}
+
 /* see crypto.h */
 int gr_secret_new(char out[GR_SECRET_LEN + 1], uint8_t hash[GR_SHA256_LEN], struct gr_err *err)
 {
-    uint8_t raw[32];
-
-    if (gr_random(raw, sizeof(raw), err) < 0)
+    if (gr__random_b64url(32, out, err) < 0)
         return -1;
-    gr_b64url_encode(raw, sizeof(raw), out);
-    out[GR_SECRET_LEN] = '\0';
-    OPENSSL_cleanse(raw, sizeof(raw));
     if (hash)
         gr_sha256(out, GR_SECRET_LEN, hash);
     return 0;

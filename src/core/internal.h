@@ -16,6 +16,13 @@ void *gr__xrealloc(void *p, size_t size);
 char *gr__xstrndup(const char *s, size_t len);
 
 /*
+ * `bytes` (at most 64) from the CSPRNG as base64url, NUL-terminated in `out`
+ * (gr_b64url_len(bytes) + 1 characters): the random ids of offers and status
+ * lists, and gr_secret_new()'s secrets. -1 with CRYPTO when the CSPRNG fails.
+ */
+int gr__random_b64url(size_t bytes, char *out, struct gr_err *err);
+
+/*
  * Parse `in` as JSON of type `want` (JSON_OBJECT, JSON_ARRAY, or -1 for any):
  * at most `max` bytes, nesting at most GR_MAX_JSON_DEPTH, duplicate members
  * rejected, no NUL in strings. `what` names the input in the error sentence

@@ -335,17 +335,6 @@ static int make_template(struct gr_offer_made *m, const struct gr_offer_issuer *
     return 0;
 }
 
-static int draw_id(char id[GR_STORE_ID_LEN + 1], struct gr_err *err)
-{
-    uint8_t raw[16];
-
-    if (gr_random(raw, sizeof(raw), err) < 0)
-        return -1;
-    gr_b64url_encode(raw, sizeof(raw), id);
-    id[GR_STORE_ID_LEN] = '\0';
-    return 0;
-}
-
 /* A transaction code when asked for: drawn, shown once, kept as its hash. */
 static int draw_tx_code(struct gr_offer_made *m, const struct gr_offer_request *req,
                         int default_length, struct gr_err *err)
@@ -381,7 +370,7 @@ static int fill(const struct gr_offer_issuer *is, const struct gr_offer_request 
     snprintf(o->config_id, sizeof(o->config_id), "%.*s", (int)id.len, id.p);
     o->subject_json = gr__xstrndup(req->subject_json.data, req->subject_json.len);
     o->disclosable_json = disclosable(m->type, req, subject);
-    if (make_template(m, is, err) < 0 || draw_id(o->id, err) < 0 ||
+    if (make_template(m, is, err) < 0 || gr__random_b64url(16, o->id, err) < 0 ||
         gr_secret_new(m->code, o->code_hash, err) < 0 ||
         draw_tx_code(m, req, is->tx_code_length ? is->tx_code_length : 6, err) < 0)
         return -1;

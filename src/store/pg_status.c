@@ -22,14 +22,11 @@ static int new_list(struct gr__pg_conn *c, unsigned bits, size_t size, int64_t n
                     struct gr_err *err)
 {
     struct gr__pg_args a = { 0 };
-    uint8_t raw[16];
     char id[GR_STORE_ID_LEN + 1];
 
     /* A random id: the list's URL says nothing about how many lists came before. */
-    if (gr_random(raw, sizeof(raw), err) < 0)
+    if (gr__random_b64url(16, id, err) < 0)
         return -1;
-    gr_b64url_encode(raw, sizeof(raw), id);
-    id[GR_STORE_ID_LEN] = '\0';
     gr__pg_field(&a, id, sizeof(id));
     gr__pg_i64(&a, bits);
     gr__pg_i64(&a, (int64_t)size);

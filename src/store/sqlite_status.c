@@ -64,14 +64,11 @@ static int new_list(struct gr__store_conn *c, unsigned bits, size_t size, int64_
                     struct gr_err *err)
 {
     sqlite3_stmt *st;
-    uint8_t raw[16];
     char id[GR_STORE_ID_LEN + 1];
 
     /* A random id: the list's URL says nothing about how many lists came before. */
-    if (gr_random(raw, sizeof(raw), err) < 0 || gr__store_stmt(c, SQ_STATUS_NEW, &st, err) < 0)
+    if (gr__random_b64url(16, id, err) < 0 || gr__store_stmt(c, SQ_STATUS_NEW, &st, err) < 0)
         return -1;
-    gr_b64url_encode(raw, sizeof(raw), id);
-    id[GR_STORE_ID_LEN] = '\0';
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, (int)bits);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
