@@ -22,7 +22,9 @@
  *
  *   bench_server [--gramota PATH] [--seconds S] [--wallets W] [--threads T]
  *                [--processes 1|2] [--tmp DIR] [--previous FILE] [--save FILE]
+ *                [--batch 1|10]
  *
+ * --batch runs that batch size alone (comparisons that need one figure, faster).
  * With --processes 2 a second `gramota serve` shares the first's data
  * directory (its store and key) and issuer URL, and every wallet's requests
  * alternate between the two, as behind a load balancer: "server" figures are
@@ -994,7 +996,7 @@ static void prepare_stage(enum ep ep, struct item *it, long n)
 static long breakdown(struct wallet *w, int nw, long n, const char *prefix, double floor_us)
 {
     struct item *it = calloc((size_t)n, sizeof(*it));
-    double cpu[EP_N], per_s = 0;
+    double cpu[EP_N], store[EP_N], per_s = 0;
     long failures = 0;
     char name[64];
 
@@ -1016,6 +1018,7 @@ static long breakdown(struct wallet *w, int nw, long n, const char *prefix, doub
         run_phase(&ph, w, nw, &r);
         failures += report_failures(ep_name[e], &r);
         cpu[e] = r.server_cpu * 1e6 / (double)n;
+        store[e] = r.store_cpu * 1e6 / (double)n;
         if (e == EP_CREDENTIAL)
             per_s = (double)r.credentials / r.wall;
         snprintf(name, sizeof(name), "%s_cpu_us", ep_name[e]);
@@ -1026,6 +1029,13 @@ static long breakdown(struct wallet *w, int nw, long n, const char *prefix, doub
            "= %.0f us\n",
            cpu[0] / g.batch, cpu[1] / g.batch, cpu[2] / g.batch, cpu[3] / g.batch,
            (cpu[0] + cpu[1] + cpu[2] + cpu[3]) / g.batch);
+    if (store[0] + store[1] + store[2] + store[3] > 0) {
+        printf(
+            "  store CPU per credential: offers %.0f + token %.0f + nonce %.0f + credential %.0f "
+            "= %.0f us\n",
+            store[0] / g.batch, store[1] / g.batch, store[2] / g.batch, store[3] / g.batch,
+            (store[0] + store[1] + store[2] + store[3]) / g.batch);
+    }
     printf("  token + credential endpoints only: %.0f us per credential, %.2fx the floor\n",
            (cpu[1] + cpu[3]) / g.batch, (cpu[1] + cpu[3]) / g.batch / floor_us);
     for (long i = 0; i < n; i++) {
@@ -1107,7 +1117,7 @@ int main(int argc, char **argv)
 {
     const char *gramota = GR_BENCH_GRAMOTA, *save = NULL, *threads = NULL, *tmp = NULL;
     double seconds = 5, sign_us = 0, verify_us = 0;
-    int nw = 8, npaced, rc;
+    int nw = 8, npaced, rc, only_batch = 0;
     long failures = 0, rss[3];
     char *dir = g.dir, data[300], out[300], errf[300];
     static struct wallet w[MAX_WALLETS];
@@ -1137,17 +1147,20 @@ int main(int argc, char **argv)
             g.previous = argv[++i];
         else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
             save = argv[++i];
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            only_batch = (int)strtol(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "usage: bench_server [--gramota PATH] [--seconds S] [--wallets W] "
                             "[--threads T] [--processes 1|2] [--tmp DIR] [--previous FILE] "
-                            "[--save FILE]\n");
+                            "[--save FILE] [--batch 1|10]\n");
             return 2;
         }
     }
     g.nproc = g.nproc ? g.nproc : 1;
     if (seconds <= 0 || seconds > 60 || nw < 1 || nw > MAX_WALLETS / 2 || g.nproc > 2 ||
-        g.nproc < 1) {
-        fprintf(stderr, "bench_server: --seconds 0..60, --wallets 1..%d, --processes 1..2\n",
+        g.nproc < 1 || (only_batch != 0 && only_batch != 1 && only_batch != 10)) {
+        fprintf(stderr,
+                "bench_server: --seconds 0..60, --wallets 1..%d, --processes 1..2, --batch 1|10\n",
                 MAX_WALLETS / 2);
         return 2;
     }
@@ -1213,9 +1226,11 @@ int main(int argc, char **argv)
     printf("the data directory's disk: a 4 KiB write + fdatasync takes %.2f ms (median)\n",
            sync_ms(dir));
     rss[0] = rss_kb();
-    failures += run_batch(1, w, nw, npaced, seconds, sign_us, verify_us);
+    if (only_batch != 10)
+        failures += run_batch(1, w, nw, npaced, seconds, sign_us, verify_us);
     rss[1] = rss_kb();
-    failures += run_batch(10, w, nw, npaced, seconds, sign_us, verify_us);
+    if (only_batch != 1)
+        failures += run_batch(10, w, nw, npaced, seconds, sign_us, verify_us);
     rss[2] = rss_kb();
     printf("\nserver memory resident: %.1f MB before the load, %.1f MB after batch 1, %.1f MB "
            "after batch 10\n",

@@ -16,7 +16,7 @@ figure() { # figure NAME: that figure of the run on stdin
     awk -v name="$1" '$1 == name { print $2 }'
 }
 run() { # run [WRAPPER...]: bench_server's output
-    "$@" "$bench" --gramota "$gramota" --seconds "$seconds" 2>&1
+    "$@" "$bench" --gramota "$gramota" --seconds "$seconds" --batch 10 2>&1
 }
 median() {
     sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

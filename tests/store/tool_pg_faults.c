@@ -136,12 +136,15 @@ static void migration_race(PGconn *db)
               strtoull(PQgetvalue(r, 0, 1), NULL, 10) == gr__pg_migrations_len,
           "8 stores opening at once migrate once", NULL);
     PQclear(r);
-    /* Migration 5: of the foreign keys on issuance's rows, only issued.offer_id is left. */
-    r = sql(db, "SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint "
-                "WHERE contype = 'f' AND conrelid::regclass::text IN "
-                "('issued', 'status_used', 'offers')");
-    check(strcmp(PQgetvalue(r, 0, 0), "issued_offer_id_fkey") == 0,
-          "no foreign key to the rows every issuance shares", NULL);
+    /*
+     * Migrations 5 and 6: no foreign key, nor a unique index nothing searches, on the rows an
+     * issuance writes.
+     */
+    r = sql(db,
+            "SELECT count(*) FROM pg_constraint WHERE (contype = 'f' AND conrelid::regclass::text "
+            "IN ('issued', 'status_used', 'offers', 'tokens')) OR conname = 'issued_seq_key'");
+    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
+          "no foreign key or unused unique index on the rows every issuance writes", NULL);
     PQclear(r);
 }
 
