@@ -145,14 +145,10 @@ int cmd_offer(int argc, char **argv)
     if (server_open(&s, "", &err) < 0 || request_body(&o, &body, &err) < 0 ||
         s.store.ops->org_by_name(s.store.ctx, gr_str_c(o.org), &org, &err) < 0 ||
         gr_offer_request_parse(gr_buf_str(&body), &req, &err) < 0 ||
-        offer_make(&s, &org, &req, (struct gr_str){ NULL, 0 }, (int64_t)time(NULL), &m, &err) < 0) {
+        offer_make(&(struct req){ .srv = &s, .now = (int64_t)time(NULL) }, &org, &req,
+                   (struct gr_str){ NULL, 0 }, &m, &err) < 0) {
         rc = cmd_fail("offer create", &err);
         goto out;
-    }
-    {
-        struct req r = { .srv = &s, .now = m.made.offer.created_at };
-
-        audit(&r, "offer.created", org.id, m.made.offer.id, "", m.made.offer.config_id);
     }
     printf("offer %s for %s\n", m.made.offer.id, m.made.offer.config_id);
     if (m.made.offer.has_tx_code)

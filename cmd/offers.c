@@ -27,9 +27,10 @@ static void build_urls(const struct server *s, struct offer_made *m)
 }
 
 /* see offers.h */
-int offer_make(const struct server *s, const struct gr_org *org, const struct gr_offer_request *req,
-               struct gr_str api_key, int64_t now, struct offer_made *m, struct gr_err *err)
+int offer_make(const struct req *r, const struct gr_org *org, const struct gr_offer_request *req,
+               struct gr_str api_key, struct offer_made *m, struct gr_err *err)
 {
+    const struct server *s = r->srv;
     const struct gr_offer_issuer is = {
         .issuer_url = s->issuer_url,
         .types = s->types,
@@ -38,15 +39,17 @@ int offer_make(const struct server *s, const struct gr_org *org, const struct gr
         .tx_code_length = s->set.tx_code_length,
     };
     struct gr_offer *o = &m->made.offer;
+    struct gr_audit_event created;
 
-    if (gr_offer_make(&is, req, now, &m->made, err) < 0)
+    if (gr_offer_make(&is, req, r->now, &m->made, err) < 0)
         return -1;
     memcpy(o->org_id, org->id, sizeof(o->org_id));
     build_urls(s, m);
     if (api_key.len && seal_url(api_key, gr_str_c(o->id), gr_buf_str(&m->url), &o->sealed_url,
                                 &o->sealed_url_len, err) < 0)
         return -1;
-    return s->store.ops->offer_put(s->store.ctx, o, err);
+    audit_event(r, &created, "offer.created", org->id, o->id, "", o->config_id);
+    return s->store.ops->offer_put(s->store.ctx, o, &created, err);
 }
 
 /* RFC 3339 UTC, as the admin API writes times. */

@@ -15,12 +15,13 @@ void offer_made_init(struct offer_made *m);
 void offer_made_release(struct offer_made *m);
 
 /*
- * Make and store an offer for `org`. `api_key`, when not empty, seals the URL
- * so that the admin API can show its QR code again. Codes: INVALID_REQUEST,
+ * Make and store an offer for `org`, at r->now, with its offer.created audit
+ * event (the client: r's). `api_key`, when not empty, seals the URL so that
+ * the admin API can show its QR code again. Codes: INVALID_REQUEST,
  * REQUEST_TOO_LARGE, and the store's.
  */
-int offer_make(const struct server *s, const struct gr_org *org, const struct gr_offer_request *req,
-               struct gr_str api_key, int64_t now, struct offer_made *m, struct gr_err *err);
+int offer_make(const struct req *r, const struct gr_org *org, const struct gr_offer_request *req,
+               struct gr_str api_key, struct offer_made *m, struct gr_err *err);
 
 /* The admin API's 201 body: offerId, offerUrl, preAuthCode, credentialOffer, txCode?, expiresAt. */
 void offer_made_json(const struct offer_made *m, struct gr_buf *out);

@@ -75,7 +75,7 @@ void route_offer_create(struct req *r)
         goto fail;
     }
     if (gr_offer_request_parse(req_body(r), & or, &err) < 0 || offer_rate(r, &org, &err) < 0 ||
-        offer_make(r->srv, &org, & or, key, r->now, &m, &err) < 0)
+        offer_make(r, &org, & or, key, &m, &err) < 0)
         goto fail;
     offer_made_json(&m, &r->out);
     req_json(r, 201);
@@ -84,7 +84,6 @@ void route_offer_create(struct req *r)
     req_add_header(r, "Location", location);
     req_add_header(r, "Cache-Control", "no-store");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", org.id, m.made.offer.id);
-    audit(r, "offer.created", org.id, m.made.offer.id, "", m.made.offer.config_id);
     goto out;
 fail:
     admin_error(r, &err);

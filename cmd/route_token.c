@@ -50,6 +50,7 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     const struct server *s = r->srv;
     struct gr_offer offer = { 0 };
     struct gr_token tok = { 0 };
+    struct gr_audit_event granted;
     uint8_t code_hash[32], tx_hash[32];
     char token[GR_SECRET_LEN + 1], c_nonce[GR_SECRET_LEN + 1];
     int rc = -1;
@@ -66,8 +67,10 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
         memcpy(tok.jkt, dpop->jkt, sizeof(tok.jkt));
     tok.expires_at = r->now + s->set.token_lifetime;
     snprintf(tok.client_id, sizeof(tok.client_id), "%s", client_id);
+    /* Its offer's ids are the store's to fill in, once it knows which offer the code was. */
+    audit_event(r, &granted, "token.granted", "", "", "", bound ? "DPoP" : "Bearer");
     if (s->store.ops->offer_redeem(s->store.ctx, code_hash, tr->tx_code.p ? tx_hash : NULL, r->now,
-                                   s->set.max_tx_attempts, &tok, &offer, err) < 0) {
+                                   s->set.max_tx_attempts, &tok, &granted, &offer, err) < 0) {
         /* Refusals worth keeping: guesses, replays, wrong transaction codes (never the code). */
         if (err->code == GR_ERR_INVALID_GRANT || err->code == GR_ERR_INVALID_REQUEST) {
             struct gr_err spent;
@@ -79,7 +82,6 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
         }
         goto out;
     }
-    audit(r, "token.granted", offer.org_id, offer.id, "", bound ? "DPoP" : "Bearer");
     snprintf(r->log_ids, sizeof(r->log_ids), " org=%s offer=%s", offer.org_id, offer.id);
     gr_token_response_json(
         &(struct gr_token_response){

@@ -205,11 +205,15 @@ struct gr_store_ops {
                           struct gr_err *err);
 
     /*
-     * Offers. offer_get: NOT_FOUND unless it exists and belongs to `org_id`.
-     * The three readers zero `out` first: after a failure it owns nothing, and
-     * gr_offer_release() is safe on it either way.
+     * Offers. offer_put stores `offer` and, when `created` is not NULL,
+     * appends that audit event (as audit_append) in the same transaction: an
+     * offer is never stored without its event. offer_get: NOT_FOUND unless it
+     * exists and belongs to `org_id`. The three readers zero `out` first:
+     * after a failure it owns nothing, and gr_offer_release() is safe on it
+     * either way.
      */
-    int (*offer_put)(void *ctx, const struct gr_offer *offer, struct gr_err *err);
+    int (*offer_put)(void *ctx, const struct gr_offer *offer, const struct gr_audit_event *created,
+                     struct gr_err *err);
     int (*offer_get)(void *ctx, struct gr_str org_id, struct gr_str offer_id, struct gr_offer *out,
                      struct gr_err *err);
     /* A pending, unexpired offer by its code's hash (offers by reference). Code: NOT_FOUND. */
@@ -222,12 +226,15 @@ struct gr_store_ops {
      * counts an attempt; the `max_tx_attempts`-th wrong one kills the offer.
      * `token`, when not NULL, is stored in the same transaction (its offer_id,
      * org_id and config_id filled in from the offer), so that a code is never
-     * spent without the token it was exchanged for.
+     * spent without the token it was exchanged for. `granted`, when not NULL,
+     * is an audit event appended in that transaction too, with the offer's
+     * org_id and offer_id (whatever it says of them).
      * Codes: INVALID_GRANT (unknown, expired, used or dead code; wrong tx_code),
      * INVALID_REQUEST (tx_code missing while required, or sent while not).
      */
     int (*offer_redeem)(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
-                        int max_tx_attempts, struct gr_token *token, struct gr_offer *out,
+                        int max_tx_attempts, struct gr_token *token,
+                        const struct gr_audit_event *granted, struct gr_offer *out,
                         struct gr_err *err);
 
     /* Access tokens. token_get: INVALID_TOKEN when unknown or expired. */
@@ -378,7 +385,9 @@ GR_API void gr_store_close(struct gr_store *store);
  * Keep the short-lived state of `db` (access tokens, c_nonces, the DPoP jti
  * replay set, rate-limit buckets) in the Redis at `url`,
  * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], each key expiring by itself;
- * the rest stays in `db`. Takes `db`: closed with *out, or at once on
+ * the rest stays in `db`, a SQLite or PostgreSQL store (USAGE otherwise:
+ * a code's redemption puts its token in Redis before the database commits
+ * it, which only these two let it do). Takes `db`: closed with *out, or at once on
  * failure (`*db` is zeroed either way; `*out` is zeroed on failure). Every
  * Redis failure fails the call (TEMPORARILY_UNAVAILABLE): a
  * jti is never taken as new because Redis could not say. Expired keys go by

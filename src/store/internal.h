@@ -15,6 +15,7 @@
 #include <gramota/store.h>
 
 #include "core/internal.h"
+#include "store/redeem.h"
 
 /* Open (create, migrate) the SQLite database at `path`. Codes: USAGE, IO, TEMPORARILY_UNAVAILABLE.
  */
@@ -137,14 +138,17 @@ void gr__store_bind_hash(sqlite3_stmt *st, int i, const uint8_t *hash);
 void gr__store_bind_field(sqlite3_stmt *st, int i, const char *s, size_t cap);
 
 /* The offer operations of the ops table (sqlite_offer.c); see store.h. */
-int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err);
+int gr__store_offer_put(void *ctx, const struct gr_offer *offer,
+                        const struct gr_audit_event *created, struct gr_err *err);
 int gr__store_offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id,
                         struct gr_offer *out, struct gr_err *err);
 int gr__store_offer_by_code(void *ctx, const uint8_t code_hash[32], int64_t now,
                             struct gr_offer *out, struct gr_err *err);
 int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
                            int64_t now, int max_tx_attempts, struct gr_token *token,
-                           struct gr_offer *out, struct gr_err *err);
+                           const struct gr_audit_event *granted, struct gr_offer *out,
+                           struct gr_err *err);
+gr__redeem_fn gr__store_offer_redeem_keeping;
 
 /* Column readers: copy into fixed storage, SERVER_ERROR when the stored value does not fit. */
 int gr__store_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,

@@ -106,30 +106,29 @@ static int org_by_name(void *ctx, struct gr_str name, struct gr_org *out, struct
 }
 
 /* see pg_internal.h */
-int gr__pg_token_insert(struct gr__pg_conn *c, const struct gr_token *t, struct gr_err *err)
+void gr__pg_token_args(struct gr__pg_args *a, const struct gr_token *t)
 {
-    struct gr__pg_args a = { 0 };
-
-    gr__pg_hash(&a, t->hash);
-    gr__pg_field(&a, t->offer_id, sizeof(t->offer_id));
-    gr__pg_field(&a, t->org_id, sizeof(t->org_id));
-    gr__pg_field(&a, t->config_id, sizeof(t->config_id));
-    gr__pg_bytes(&a, t->dpop_bound ? t->jkt : NULL, 32);
-    gr__pg_i64(&a, t->expires_at);
-    gr__pg_field(&a, t->client_id, sizeof(t->client_id));
-    if (gr__pg_do(c, PQ_TOKEN_INSERT, &a, err) < 0)
-        return gr__pg_unique(c, GR_ERR_DUPLICATE, "This access token is already stored.", err);
-    return 0;
+    gr__pg_hash(a, t->hash);
+    gr__pg_field(a, t->offer_id, sizeof(t->offer_id));
+    gr__pg_field(a, t->org_id, sizeof(t->org_id));
+    gr__pg_field(a, t->config_id, sizeof(t->config_id));
+    gr__pg_bytes(a, t->dpop_bound ? t->jkt : NULL, 32);
+    gr__pg_i64(a, t->expires_at);
+    gr__pg_field(a, t->client_id, sizeof(t->client_id));
 }
 
 static int token_put(void *ctx, const struct gr_token *t, struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
+    struct gr__pg_args a = { 0 };
     int rc;
 
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    rc = gr__pg_token_insert(c, t, err);
+    gr__pg_token_args(&a, t);
+    rc = gr__pg_do(c, PQ_TOKEN_INSERT, &a, err);
+    if (rc < 0)
+        gr__pg_unique(c, GR_ERR_DUPLICATE, "This access token is already stored.", err);
     gr__pg_put(ctx, c);
     return rc;
 }
@@ -283,21 +282,16 @@ static void issued_cols(const struct gr_issued *records, size_t count, struct gr
 
 /*
  * see store.h: one transaction, so that a batch and its audit events are
- * recorded whole or not at all. The first round trip sends BEGIN and the
- * whole batch in one statement and then, with events, takes the audit lock
- * and reads the chain's last row (gr__pg_audit_append); the second sends the
- * events and the COMMIT. Without events the COMMIT goes in the first.
+ * recorded whole or not at all, in two round trips (gr__pg_write_audited):
+ * the whole batch is one statement, the events another.
  */
 static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
                       const struct gr_audit_event *events, size_t event_count, struct gr_err *err)
 {
-    static const enum gr__pg_sql_id ids[] = { PQ_ISSUED_INSERT, PQ_AUDIT_LOCK, PQ_AUDIT_LAST,
-                                              PQ_AUDIT_INSERT };
     struct gr__pg_conn *c = NULL;
     struct gr__pg_cols rows = { .n = 0 };
     struct gr__pg_args a = { 0 };
-    PGresult *last = NULL;
-    int sent, rc = -1;
+    int rc;
 
     if (count == 0)
         return gr__pg_audit_append(ctx, events, event_count, err);
@@ -305,27 +299,9 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
         return -1;
     issued_cols(records, count, &rows);
     gr__pg_cols_args(&rows, &a);
-    do {
-        if (gr__pg_pipe_open(c, ids, event_count ? GR_NELEM(ids) : 1, err) < 0)
-            goto out;
-        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 ||
-            gr__pg_pipe_add(c, PQ_ISSUED_INSERT, &a, err) < 0 ||
-            (event_count ? gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
-                               gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0
-                         : gr__pg_pipe_sql(c, "COMMIT", err) < 0)) {
-            PQexitPipelineMode(c->pg);
-            goto out;
-        }
-        /* Answers: BEGIN, the INSERT, the lock, the last row (kept, the fourth). */
-        sent = gr__pg_pipe_run(c, event_count ? 4 : 0, event_count ? &last : NULL, err);
-    } while (sent == 1);
-    if (sent < 0) {
+    rc = gr__pg_write_audited(c, PQ_ISSUED_INSERT, &a, events, event_count, NULL, err);
+    if (rc < 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "A credential with this id is already recorded.", err);
-        goto out;
-    }
-    rc = event_count ? gr__pg_audit_finish(c, last, events, event_count, err) : 0;
-out:
-    PQclear(last);
     gr__pg_cols_release(&rows);
     gr__pg_put(ctx, c);
     return rc;

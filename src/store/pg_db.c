@@ -163,12 +163,14 @@ int gr__pg_run(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg
  * `keep`-th successful answer (from 1) is handed over there, unless anything
  * failed. Returns 0 or -1.
  */
-static int pipeline_end(struct gr__pg_conn *c, int keep, PGresult **kept, struct gr_err *err)
+static int pipeline_end(struct gr__pg_conn *c, PGresult **kept, size_t n, struct gr_err *err)
 {
     bool failed = PQpipelineSync(c->pg) != 1, synced = false;
-    int answers = 0;
+    size_t answers = 0;
     PGresult *r;
 
+    for (size_t i = 0; i < n; i++)
+        kept[i] = NULL;
     if (failed)
         fail_with(c, NULL, err);
     /* Each statement's answer is followed by a NULL; the sync's answer ends the pipeline. */
@@ -185,10 +187,11 @@ static int pipeline_end(struct gr__pg_conn *c, int keep, PGresult **kept, struct
             break;
         case PGRES_COMMAND_OK:
         case PGRES_TUPLES_OK:
-            if (kept != NULL && ++answers == keep) {
-                *kept = r;
+            if (answers < n) {
+                kept[answers] = r;
                 r = NULL;
             }
+            answers++;
             break;
         default:
             fail_with(c, r, err);
@@ -204,9 +207,9 @@ static int pipeline_end(struct gr__pg_conn *c, int keep, PGresult **kept, struct
         PQclear(r);
     }
     PQexitPipelineMode(c->pg);
-    if (failed && kept != NULL && *kept != NULL) {
-        PQclear(*kept);
-        *kept = NULL;
+    for (size_t i = 0; failed && i < n; i++) {
+        PQclear(kept[i]);
+        kept[i] = NULL;
     }
     return failed ? -1 : 0;
 }
@@ -254,14 +257,12 @@ int gr__pg_pipe_add(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct g
 }
 
 /* see pg_internal.h */
-int gr__pg_pipe_run(struct gr__pg_conn *c, int keep, PGresult **res, struct gr_err *err)
+int gr__pg_pipe_run(struct gr__pg_conn *c, PGresult **res, size_t n, struct gr_err *err)
 {
     bool untouched = c->pipe_untouched;
 
     c->pipe_untouched = false;
-    if (res)
-        *res = NULL;
-    if (pipeline_end(c, keep, res, err) == 0) {
+    if (pipeline_end(c, res, n, err) == 0) {
         c->sqlstate[0] = '\0';
         c->constraint[0] = '\0';
         return 0;
@@ -281,6 +282,7 @@ int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_s
 {
     const enum gr__pg_sql_id ids[2] = { lock, read };
     size_t n = read == PQ__COUNT ? 1 : 2;
+    PGresult *answers[3] = { NULL };
     int rc;
 
     do {
@@ -292,8 +294,11 @@ int gr__pg_tx_open(struct gr__pg_conn *c, enum gr__pg_sql_id lock, enum gr__pg_s
             return -1;
         }
         /* BEGIN's answer, the lock's, then the read's (kept, the third). */
-        rc = gr__pg_pipe_run(c, n == 2 ? 3 : 0, n == 2 ? res : NULL, err);
+        rc = gr__pg_pipe_run(c, answers, n + 1, err);
     } while (rc == 1);
+    PQclear(answers[0]);
+    PQclear(answers[1]);
+    *res = answers[2];
     return rc;
 }
 
@@ -601,7 +606,7 @@ void gr__pg_put(struct gr__pg_db *db, struct gr__pg_conn *c)
     if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
         struct gr_err ignored;
 
-        pipeline_end(c, 0, NULL, &ignored);
+        pipeline_end(c, NULL, 0, &ignored);
     }
     /* An error path left its transaction open: undo it before anyone else uses the connection. */
     if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)

@@ -19,6 +19,7 @@
 #include <gramota/store.h>
 
 #include "core/internal.h"
+#include "store/redeem.h"
 
 /* Open (connect, migrate) the PostgreSQL store at libpq `conninfo`. Codes: USAGE,
  * TEMPORARILY_UNAVAILABLE, SERVER_ERROR. */
@@ -161,8 +162,8 @@ int gr__pg_do(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_
  * gr__pg_pipe_open() prepares the statements `ids` where need be and enters
  * the pipeline; gr__pg_pipe_sql() queues plain SQL (BEGIN, COMMIT) and
  * gr__pg_pipe_add() a prepared statement; gr__pg_pipe_run() sends them all,
- * reads every answer and leaves the pipeline, handing over the `keep`-th
- * successful answer (from 1; 0: none) in *res (PQclear it). The first
+ * reads every answer and leaves the pipeline, handing over the first `n`
+ * answers in res[0] to res[n - 1] (PQclear each; all NULL on failure). The first
  * failure is reported as gr__pg_run() reports it and the rest does not run;
  * gr__pg_put() rolls an open transaction back. gr__pg_pipe_run() returns 1
  * when the connection, untouched since it was lent, turned out dead and has
@@ -174,7 +175,7 @@ int gr__pg_pipe_open(struct gr__pg_conn *c, const enum gr__pg_sql_id *ids, size_
 int gr__pg_pipe_sql(struct gr__pg_conn *c, const char *sql, struct gr_err *err);
 int gr__pg_pipe_add(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                     struct gr_err *err);
-int gr__pg_pipe_run(struct gr__pg_conn *c, int keep, PGresult **res, struct gr_err *err);
+int gr__pg_pipe_run(struct gr__pg_conn *c, PGresult **res, size_t n, struct gr_err *err);
 /*
  * BEGIN, the advisory lock statement `lock`, and, unless `read` is
  * PQ__COUNT, statement `read` with `a`, in one round trip; *res gets
@@ -196,15 +197,19 @@ bool gr__pg_col_null(const PGresult *r, int row, int col);
 char *gr__pg_col_dup(const PGresult *r, int row, int col);
 
 /* The operations of the ops table that live outside pg.c; see store.h. */
-int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err);
+int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, const struct gr_audit_event *created,
+                     struct gr_err *err);
 int gr__pg_offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id, struct gr_offer *out,
                      struct gr_err *err);
 int gr__pg_offer_by_code(void *ctx, const uint8_t code_hash[32], int64_t now, struct gr_offer *out,
                          struct gr_err *err);
 int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
-                        int max_tx_attempts, struct gr_token *token, struct gr_offer *out,
+                        int max_tx_attempts, struct gr_token *token,
+                        const struct gr_audit_event *granted, struct gr_offer *out,
                         struct gr_err *err);
-int gr__pg_token_insert(struct gr__pg_conn *c, const struct gr_token *t, struct gr_err *err);
+gr__redeem_fn gr__pg_offer_redeem_keeping;
+/* A token as the parameters of PQ_TOKEN_INSERT. */
+void gr__pg_token_args(struct gr__pg_args *a, const struct gr_token *t);
 int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
                         struct gr_status_slot *out, struct gr_err *err);
 int gr__pg_status_list_get(void *ctx, struct gr_str id, struct gr_status_list_rec *out,
@@ -222,12 +227,24 @@ int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count
 /*
  * The audit rows after `last` (PQ_AUDIT_LAST's answer, read under the audit
  * lock in the open transaction), chained, as the columns of PQ_AUDIT_INSERT;
- * and gr__pg_audit_finish(), which sends them and the COMMIT in one round trip.
+ * and gr__pg_audit_finish(), which sends statement `before` with `a` (none
+ * when PQ__COUNT), the rows and the COMMIT in one round trip.
  */
 int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, size_t count,
                       struct gr__pg_cols *cols, struct gr_err *err);
-int gr__pg_audit_finish(struct gr__pg_conn *c, const PGresult *last,
+int gr__pg_audit_finish(struct gr__pg_conn *c, enum gr__pg_sql_id before,
+                        const struct gr__pg_args *a, const PGresult *last,
                         const struct gr_audit_event *ev, size_t count, struct gr_err *err);
+/*
+ * One statement and the audit events that say so, in one transaction: BEGIN,
+ * statement `id` with `a`, the audit lock and the chain's last row in one
+ * round trip, then the events and the COMMIT in a second; with no events,
+ * the statement alone, committed by itself. *res, when not NULL, gets the
+ * statement's result (PQclear it). Failures as gr__pg_run().
+ */
+int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                         const struct gr_audit_event *ev, size_t count, PGresult **res,
+                         struct gr_err *err);
 int gr__pg_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 int gr__pg_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
                         struct gr_err *err);

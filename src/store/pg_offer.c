@@ -84,8 +84,9 @@ static void bind_offer(struct gr__pg_args *a, const struct gr_offer *o)
     gr__pg_bytes(a, o->sealed_url_len > 0 ? o->sealed_url : NULL, o->sealed_url_len);
 }
 
-/* see store.h */
-int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err)
+/* see store.h: with its event, in two round trips (gr__pg_write_audited); alone, in one. */
+int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, const struct gr_audit_event *created,
+                     struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
     struct gr__pg_args a = { 0 };
@@ -97,7 +98,7 @@ int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
     bind_offer(&a, offer);
-    rc = gr__pg_do(c, PQ_OFFER_INSERT, &a, err);
+    rc = gr__pg_write_audited(c, PQ_OFFER_INSERT, &a, created, created ? 1 : 0, NULL, err);
     if (rc < 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "An offer with this id or code already exists.", err);
     gr__pg_put(ctx, c);
@@ -241,22 +242,67 @@ static int refuse(struct gr__pg_conn *c, const uint8_t code_hash[32], const uint
 }
 
 /*
- * see store.h. One transaction at READ COMMITTED. The conditional UPDATE ...
- * RETURNING is the redemption (pending, unexpired, transaction code matching,
- * all in its WHERE): PostgreSQL makes a concurrent UPDATE of the same row wait
- * for the first to end and then re-check the WHERE against the committed row,
- * so of any number of racing redeemers, in any number of processes, exactly
- * one gets a row back. When it changes nothing, refuse() locks the row with
- * FOR UPDATE, reads why and may count a wrong code before the same COMMIT.
- * The token is inserted before that COMMIT: a code is never spent without it.
+ * The redemption's first round trip: BEGIN, the conditional UPDATE ...
+ * RETURNING and, with an event to append, the audit lock and the chain's
+ * last row. Alone (nothing else to write) the UPDATE is committed by itself.
+ * *redeemed gets the UPDATE's answer, *last the last row's.
  */
-int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
-                        int max_tx_attempts, struct gr_token *token, struct gr_offer *out,
-                        struct gr_err *err)
+static int redeem_send(struct gr__pg_conn *c, const struct gr__pg_args *a, bool alone, bool audited,
+                       PGresult **redeemed, PGresult **last, struct gr_err *err)
+{
+    static const enum gr__pg_sql_id ids[] = { PQ_OFFER_REDEEM, PQ_AUDIT_LOCK, PQ_AUDIT_LAST };
+    PGresult *answers[4] = { NULL };
+    int sent;
+
+    if (alone)
+        return gr__pg_run(c, PQ_OFFER_REDEEM, a, redeemed, err);
+    do {
+        if (gr__pg_pipe_open(c, ids, GR_NELEM(ids), err) < 0)
+            return -1;
+        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 ||
+            gr__pg_pipe_add(c, PQ_OFFER_REDEEM, a, err) < 0 ||
+            (audited && (gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+                         gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0))) {
+            PQexitPipelineMode(c->pg);
+            return -1;
+        }
+        /* Answers: BEGIN, the UPDATE, then the lock and the last row. */
+        sent = gr__pg_pipe_run(c, answers, GR_NELEM(answers), err);
+    } while (sent == 1);
+    *redeemed = answers[1];
+    *last = answers[3];
+    PQclear(answers[0]);
+    PQclear(answers[2]);
+    return sent;
+}
+
+/*
+ * see store.h and internal.h. One transaction at READ COMMITTED. The
+ * conditional UPDATE ... RETURNING is the redemption (pending, unexpired,
+ * transaction code matching, all in its WHERE): PostgreSQL makes a concurrent
+ * UPDATE of the same row wait for the first to end and then re-check the WHERE
+ * against the committed row, so of any number of racing redeemers, in any
+ * number of processes, exactly one gets a row back. The token (or the
+ * keeper's) and the audit event follow before the COMMIT, in a second round
+ * trip: a code is never spent without them.
+ *
+ * When the UPDATE changes nothing, its transaction (and the audit lock it may
+ * hold) is let go, and refuse() locks the row with FOR UPDATE in a new one,
+ * reads why and may count a wrong code: states only move forward, so what it
+ * finds explains the refusal.
+ */
+int gr__pg_offer_redeem_keeping(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
+                                int64_t now, int max_tx_attempts, struct gr_token *token,
+                                const struct gr__token_keeper *keeper,
+                                const struct gr_audit_event *granted, struct gr_offer *out,
+                                struct gr_err *err)
 {
     struct gr__pg_conn *c = NULL;
-    struct gr__pg_args a = { 0 };
-    PGresult *r = NULL;
+    struct gr__pg_args a = { 0 }, t = { 0 };
+    struct gr_audit_event ev = { 0 };
+    PGresult *redeemed = NULL, *last = NULL;
+    bool insert_token = token != NULL && keeper == NULL;
+    bool alone = token == NULL && granted == NULL;
     uint8_t blind[32];
     int rc = -1;
 
@@ -269,39 +315,57 @@ int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *t
     gr__pg_i64(&a, now);
     gr__pg_bytes(&a, tx_hash, 32);
     gr__pg_hash(&a, blind);
-    /*
-     * With no token to store beside it (it lives in Redis), the conditional
-     * UPDATE alone is the redemption, committed by itself: one round trip.
-     * Only a refusal needs the transaction in which refuse() locks the row
-     * to say why and count a wrong code; states only move forward, so what
-     * it finds explains the refusal.
-     */
-    if ((token != NULL && gr__pg_exec(c, "BEGIN", err) < 0) ||
-        gr__pg_run(c, PQ_OFFER_REDEEM, &a, &r, err) < 0)
+    if (redeem_send(c, &a, alone, granted != NULL, &redeemed, &last, err) != 0)
         goto out;
-    if (PQntuples(r) == 0) {
-        if (token == NULL && gr__pg_exec(c, "BEGIN", err) < 0)
+    if (PQntuples(redeemed) == 0) {
+        if ((!alone && gr__pg_exec(c, "ROLLBACK", err) < 0) || gr__pg_exec(c, "BEGIN", err) < 0)
             goto out;
         refuse(c, code_hash, tx_hash, now, max_tx_attempts, err);
         goto out;
     }
-    if (read_offer(r, out, err) < 0)
+    if (read_offer(redeemed, out, err) < 0)
         goto out;
+    if (alone) {
+        rc = 0;
+        goto out;
+    }
     if (token) {
         memcpy(token->offer_id, out->id, sizeof(token->offer_id));
         memcpy(token->org_id, out->org_id, sizeof(token->org_id));
         memcpy(token->config_id, out->config_id, sizeof(token->config_id));
-        if (gr__pg_token_insert(c, token, err) < 0)
+        if (keeper && keeper->keep(keeper->arg, token, err) < 0)
             goto out;
+        if (insert_token)
+            gr__pg_token_args(&t, token);
+    }
+    if (granted) {
+        ev = *granted;
+        memcpy(ev.org_id, out->org_id, sizeof(ev.org_id));
+        memcpy(ev.offer_id, out->id, sizeof(ev.offer_id));
     }
     /* Only a durable COMMIT makes this caller the one who redeemed the code. */
-    if (token != NULL && gr__pg_exec(c, "COMMIT", err) < 0)
+    if (gr__pg_audit_finish(c, insert_token ? PQ_TOKEN_INSERT : PQ__COUNT, &t, last, &ev,
+                            granted ? 1 : 0, err) < 0) {
+        if (insert_token)
+            gr__pg_unique(c, GR_ERR_DUPLICATE, "This access token is already stored.", err);
         goto out;
+    }
     rc = 0;
 out:
-    PQclear(r);
+    PQclear(redeemed);
+    PQclear(last);
     if (rc < 0)
         gr__store_offer_forget(out);
     gr__pg_put(ctx, c); /* rolls back whatever did not commit */
     return rc;
+}
+
+/* see store.h */
+int gr__pg_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
+                        int max_tx_attempts, struct gr_token *token,
+                        const struct gr_audit_event *granted, struct gr_offer *out,
+                        struct gr_err *err)
+{
+    return gr__pg_offer_redeem_keeping(ctx, code_hash, tx_hash, now, max_tx_attempts, token, NULL,
+                                       granted, out, err);
 }

@@ -514,26 +514,71 @@ int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, siz
 }
 
 /* see pg_internal.h */
-int gr__pg_audit_finish(struct gr__pg_conn *c, const PGresult *last,
+int gr__pg_audit_finish(struct gr__pg_conn *c, enum gr__pg_sql_id before,
+                        const struct gr__pg_args *a, const PGresult *last,
                         const struct gr_audit_event *ev, size_t count, struct gr_err *err)
 {
-    static const enum gr__pg_sql_id id = PQ_AUDIT_INSERT;
+    const enum gr__pg_sql_id ids[2] = { PQ_AUDIT_INSERT, before };
     struct gr__pg_cols cols = { .n = 0 };
-    struct gr__pg_args a = { 0 };
+    struct gr__pg_args rows = { 0 };
     int rc = -1;
 
     if (gr__pg_audit_cols(last, ev, count, &cols, err) < 0)
         goto out;
-    gr__pg_cols_args(&cols, &a);
-    if (gr__pg_pipe_open(c, &id, 1, err) < 0)
+    gr__pg_cols_args(&cols, &rows);
+    if (gr__pg_pipe_open(c, ids, before == PQ__COUNT ? 1 : 2, err) < 0)
         goto out;
-    if (gr__pg_pipe_add(c, id, &a, err) < 0 || gr__pg_pipe_sql(c, "COMMIT", err) < 0) {
+    if ((before != PQ__COUNT && gr__pg_pipe_add(c, before, a, err) < 0) ||
+        (count && gr__pg_pipe_add(c, PQ_AUDIT_INSERT, &rows, err) < 0) ||
+        gr__pg_pipe_sql(c, "COMMIT", err) < 0) {
         PQexitPipelineMode(c->pg);
         goto out;
     }
-    rc = gr__pg_pipe_run(c, 0, NULL, err) == 0 ? 0 : -1;
+    rc = gr__pg_pipe_run(c, NULL, 0, err) == 0 ? 0 : -1;
 out:
     gr__pg_cols_release(&cols);
+    return rc;
+}
+
+/* see pg_internal.h */
+int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                         const struct gr_audit_event *ev, size_t count, PGresult **res,
+                         struct gr_err *err)
+{
+    const enum gr__pg_sql_id ids[] = { id, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, PQ_AUDIT_INSERT };
+    PGresult *answers[4] = { NULL };
+    int sent, rc = -1;
+
+    if (count == 0) {
+        PGresult *r = NULL;
+
+        rc = gr__pg_run(c, id, a, &r, err);
+        if (res)
+            *res = r;
+        else
+            PQclear(r);
+        return rc;
+    }
+    do {
+        if (gr__pg_pipe_open(c, ids, GR_NELEM(ids), err) < 0)
+            return -1;
+        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 || gr__pg_pipe_add(c, id, a, err) < 0 ||
+            gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+            gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0) {
+            PQexitPipelineMode(c->pg);
+            return -1;
+        }
+        /* Answers: BEGIN, the statement, the lock, the last row. */
+        sent = gr__pg_pipe_run(c, answers, GR_NELEM(answers), err);
+    } while (sent == 1);
+    if (sent == 0)
+        rc = gr__pg_audit_finish(c, PQ__COUNT, NULL, answers[3], ev, count, err);
+    if (rc == 0 && res != NULL) {
+        *res = answers[1];
+        answers[1] = NULL;
+    }
+    for (size_t i = 0; i < GR_NELEM(answers); i++)
+        PQclear(answers[i]);
     return rc;
 }
 
@@ -558,7 +603,7 @@ int gr__pg_audit_append(void *ctx, const struct gr_audit_event *ev, size_t count
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
     if (gr__pg_tx_open(c, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, NULL, &r, err) == 0)
-        rc = gr__pg_audit_finish(c, r, ev, count, err);
+        rc = gr__pg_audit_finish(c, PQ__COUNT, NULL, r, ev, count, err);
     PQclear(r);
     gr__pg_put(ctx, c);
     return rc;

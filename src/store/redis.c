@@ -19,6 +19,7 @@
 #include "store/internal.h"
 #include "store/redis_internal.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <gramota/b64url.h>
 
@@ -40,6 +42,7 @@
  */
 #define TIMEOUT_MS 1000
 #define KEY_MAX    160
+#define MAX_ARGS   8 /* of a script's command */
 /*
  * The least time Redis keeps a key. Reads compare the stored expiry with the
  * caller's clock, so a key kept a little longer is harmless, while one Redis
@@ -48,7 +51,10 @@
 #define TTL_FLOOR 60
 
 struct redis {
-    struct gr_store db; /* the durable state (owned) */
+    struct gr_store db;    /* the durable state (owned) */
+    gr__redeem_fn *redeem; /* db's redemption, which lets this store keep the token */
+    char jti_sha[41];      /* the scripts' SHA-1s, hex, for EVALSHA */
+    char rate_sha[41];
     struct gr__redis_url url;
     struct gr__pool pool; /* of redisContext */
     atomic_uint_least64_t failures;
@@ -63,12 +69,27 @@ static int fail(struct redis *R, const char *what, const char *detail, struct gr
     return gr_err_cause(err, "redis: %s: %s", what, detail);
 }
 
-/* One command on `c`; NULL unless it answered something other than an error. */
-static redisReply *command(redisContext *c, int argc, const char **argv, const size_t *lens,
+/*
+ * One command on `c`; NULL unless it answered something other than an error.
+ * An EVALSHA names a script by its SHA-1, `script` being its text: a Redis
+ * that has not seen it yet (restarted, or its scripts flushed) gets the text
+ * with EVAL instead, which also caches it for the next EVALSHA.
+ */
+static redisReply *command(redisContext *c, int argc, const char **argv, const char *script,
                            char *why, size_t why_cap)
 {
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
 
+    if (script != NULL && r != NULL && r->type == REDIS_REPLY_ERROR &&
+        strncmp(r->str, "NOSCRIPT", 8) == 0 && argc <= MAX_ARGS) {
+        const char *again[MAX_ARGS];
+
+        memcpy(again, argv, (size_t)argc * sizeof(*argv));
+        again[0] = "EVAL";
+        again[1] = script;
+        freeReplyObject(r);
+        r = redisCommandArgv(c, argc, again, NULL);
+    }
     if (r == NULL) {
         snprintf(why, why_cap, "%s", c->errstr[0] ? c->errstr : "no answer");
     } else if (r->type == REDIS_REPLY_ERROR) {
@@ -129,7 +150,7 @@ fail:
  * which fails closed.
  */
 static redisReply *run(struct redis *R, const char *what, int argc, const char **argv,
-                       const size_t *lens, struct gr_err *err)
+                       const char *script, struct gr_err *err)
 {
     char why[256] = "";
     void *idle = NULL;
@@ -147,11 +168,11 @@ static redisReply *run(struct redis *R, const char *what, int argc, const char *
         fail(R, "connecting", why, err);
         return NULL;
     }
-    r = command(c, argc, argv, lens, why, sizeof(why));
+    r = command(c, argc, argv, script, why, sizeof(why));
     if (c->err && got == 1) {
         redisFree(c);
         c = connect_one(&R->url, why, sizeof(why));
-        r = c != NULL ? command(c, argc, argv, lens, why, sizeof(why)) : NULL;
+        r = c != NULL ? command(c, argc, argv, script, why, sizeof(why)) : NULL;
     }
     if (c == NULL || c->err) {
         if (c != NULL)
@@ -325,34 +346,48 @@ static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_
 
 /* ---- the DPoP jti replay set ---- */
 
-/* A jti seen before counts only while unexpired at the caller's now; 1: added, 0: seen. */
+/*
+ * A jti seen before counts only while unexpired at the caller's now; 1:
+ * added, 0: seen. (Redis keeps a key at least TTL_FLOOR, which may be past
+ * the caller's expiry.)
+ */
 static const char jti_script[] = "local seen = redis.call('GET', KEYS[1]) "
                                  "if seen and tonumber(seen) > tonumber(ARGV[2]) then return 0 end "
                                  "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) "
                                  "return 1";
 
+/* Added by SET NX when the jti is new, as nearly every one is; when not, the script decides. */
 static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
                    struct gr_err *err)
 {
     struct redis *R = ctx;
     char key[KEY_MAX], ttl[24], exp[24], at[24];
     redisReply *r;
+    bool added;
 
     hash_key("jti", hash, key);
     snprintf(exp, sizeof(exp), "%lld", (long long)expires_at);
     snprintf(at, sizeof(at), "%lld", (long long)now);
     ttl_of(expires_at, ttl);
-    r = run(R, "jti_add", 7, (const char *[]){ "EVAL", jti_script, "1", key, exp, at, ttl }, NULL,
-            err);
+    r = run(R, "jti_add", 6, (const char *[]){ "SET", key, exp, "EX", ttl, "NX" }, NULL, err);
     if (r == NULL)
         return -1;
-    if (r->type != REDIS_REPLY_INTEGER)
+    if (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL)
         return odd(R, r, err);
-    if (r->integer == 0) {
-        freeReplyObject(r);
-        return gr_fail(err, GR_ERR_DUPLICATE, "The DPoP proof's jti has been used before.");
-    }
+    added = r->type == REDIS_REPLY_STATUS;
     freeReplyObject(r);
+    if (!added) {
+        r = run(R, "jti_add", 7, (const char *[]){ "EVALSHA", R->jti_sha, "1", key, exp, at, ttl },
+                jti_script, err);
+        if (r == NULL)
+            return -1;
+        if (r->type != REDIS_REPLY_INTEGER)
+            return odd(R, r, err);
+        added = r->integer != 0;
+        freeReplyObject(r);
+    }
+    if (!added)
+        return gr_fail(err, GR_ERR_DUPLICATE, "The DPoP proof's jti has been used before.");
     return 0;
 }
 
@@ -373,6 +408,28 @@ static const char rate_script[] =
     "string.format('%d', nxt - now)) end "
     "return 0";
 
+static int rate_look(struct redis *R, const char *name, int64_t burst, int64_t interval_ms,
+                     int64_t now_ms, struct gr_rate *out, struct gr_err *err)
+{
+    redisReply *r = run(R, "rate_limit", 2, (const char *[]){ "GET", name }, NULL, err);
+    long long full_at = 0;
+    char *end = NULL;
+
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_STRING) {
+        errno = 0;
+        full_at = strtoll(r->str, &end, 10);
+        if (errno != 0 || end == r->str || *end != '\0' || full_at < 0)
+            return odd(R, r, err);
+    } else if (r->type != REDIS_REPLY_NIL) {
+        return odd(R, r, err);
+    }
+    freeReplyObject(r);
+    gr__rate_answer(full_at, now_ms, burst, interval_ms, out);
+    return 0;
+}
+
 static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t interval_ms,
                       int64_t now_ms, bool take, struct gr_rate *out, struct gr_err *err)
 {
@@ -386,10 +443,11 @@ static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t inter
     snprintf(now, sizeof(now), "%lld", (long long)now_ms);
     snprintf(interval, sizeof(interval), "%lld", (long long)interval_ms);
     snprintf(limit, sizeof(limit), "%lld", (long long)(burst * interval_ms));
-    r = run(
-        R, "rate_limit", 8,
-        (const char *[]){ "EVAL", rate_script, "1", name, now, interval, limit, take ? "1" : "0" },
-        NULL, err);
+    if (!take) /* a look changes nothing: the bucket's instant, read, answers it */
+        return rate_look(R, name, burst, interval_ms, now_ms, out, err);
+    r = run(R, "rate_limit", 8,
+            (const char *[]){ "EVALSHA", R->rate_sha, "1", name, now, interval, limit, "1" },
+            rate_script, err);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_INTEGER || r->integer < 0)
@@ -401,39 +459,44 @@ static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t inter
 
 /* ---- what combines both ---- */
 
+/* The keeper of a redemption's token (internal.h): Redis, and whether it took it. */
+struct keeping {
+    struct redis *R;
+    bool kept;
+};
+
+static int keep_token(void *arg, const struct gr_token *token, struct gr_err *err)
+{
+    struct keeping *k = arg;
+
+    if (token_put(k->R, token, err) < 0)
+        return -1;
+    k->kept = true;
+    return 0;
+}
+
 /*
- * see store.h. The token must exist before the code is spent, as the
- * databases store both in one transaction: so it goes to Redis first, filled
- * from the pending offer, and the redemption follows. If the redemption then
- * fails, the token is deleted again; should that fail too, the token is
- * still unusable, as nobody ever learns it.
+ * see store.h. The database redeems the code and, before it commits, hands
+ * the token to Redis (gr__token_keeper): a code is never spent without its
+ * token. If the COMMIT then fails, the token is deleted again; should that
+ * fail too, the token is still unusable, as nobody ever learns it.
  */
 static int offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash, int64_t now,
-                        int max_tx_attempts, struct gr_token *token, struct gr_offer *out,
+                        int max_tx_attempts, struct gr_token *token,
+                        const struct gr_audit_event *granted, struct gr_offer *out,
                         struct gr_err *err)
 {
     struct redis *R = ctx;
-    struct gr_offer pending;
+    struct keeping k = { .R = R };
+    const struct gr__token_keeper keeper = { .keep = keep_token, .arg = &k };
     struct gr_err ignored;
     char key[KEY_MAX];
     redisReply *r;
-    bool stored = false;
 
-    if (token != NULL &&
-        R->db.ops->offer_by_code(R->db.ctx, code_hash, now, &pending, &ignored) == 0) {
-        snprintf(token->offer_id, sizeof(token->offer_id), "%s", pending.id);
-        snprintf(token->org_id, sizeof(token->org_id), "%s", pending.org_id);
-        snprintf(token->config_id, sizeof(token->config_id), "%s", pending.config_id);
-        gr_offer_release(&pending);
-        if (token_put(R, token, err) < 0)
-            return -1;
-        stored = true;
-    }
-    /* Unknown, used or expired: the database says which, and counts the attempt. */
-    if (R->db.ops->offer_redeem(R->db.ctx, code_hash, tx_hash, now, max_tx_attempts, NULL, out,
-                                err) == 0)
+    if (R->redeem(R->db.ctx, code_hash, tx_hash, now, max_tx_attempts, token,
+                  token ? &keeper : NULL, granted, out, err) == 0)
         return 0;
-    if (stored) {
+    if (k.kept) {
         hash_key("token", token->hash, key);
         r = run(R, "token_del", 2, (const char *[]){ "DEL", key }, NULL, &ignored);
         if (r != NULL)
@@ -511,9 +574,10 @@ static int org_set_limits(void *ctx, struct gr_str org_id, int64_t rate, int64_t
 {
     return DB(ctx).ops->org_set_limits(DB(ctx).ctx, org_id, rate, burst, err);
 }
-static int offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err)
+static int offer_put(void *ctx, const struct gr_offer *offer, const struct gr_audit_event *created,
+                     struct gr_err *err)
 {
-    return DB(ctx).ops->offer_put(DB(ctx).ctx, offer, err);
+    return DB(ctx).ops->offer_put(DB(ctx).ctx, offer, created, err);
 }
 static int offer_get(void *ctx, struct gr_str org_id, struct gr_str offer_id, struct gr_offer *out,
                      struct gr_err *err)
@@ -623,6 +687,23 @@ static const struct gr_store_ops redis_ops = {
     .close = close_both,
 };
 
+/* The SHA-1 by which EVALSHA names `script`, in hex. */
+static int script_sha(const char *script, char out[41], struct gr_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_Digest(script, strlen(script), md, &n, EVP_sha1(), NULL) != 1 || n != 20)
+        return gr_fail(err, GR_ERR_SERVER_ERROR, "SHA-1 is not available to name a Redis script.");
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[40] = '\0';
+    return 0;
+}
+
 /* see store.h */
 int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store *out,
                         struct gr_err *err)
@@ -633,7 +714,14 @@ int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store 
 
     out->ops = NULL;
     out->ctx = NULL;
-    if (gr__redis_url_parse(url, &R->url, err) < 0)
+    if (db == NULL || (R->redeem = gr__store_redeem_keeping(db)) == NULL) {
+        gr_fail(err, GR_ERR_USAGE,
+                "Redis can hold the short-lived state of a SQLite or "
+                "PostgreSQL store only.");
+        goto fail;
+    }
+    if (gr__redis_url_parse(url, &R->url, err) < 0 || script_sha(jti_script, R->jti_sha, err) < 0 ||
+        script_sha(rate_script, R->rate_sha, err) < 0)
         goto fail;
     /* The first connection now, so that a wrong address or password stops start-up. */
     first = connect_one(&R->url, why, sizeof(why));

@@ -79,7 +79,8 @@ static void bind_offer(sqlite3_stmt *st, const struct gr_offer *o)
 }
 
 /* see store.h */
-int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *err)
+int gr__store_offer_put(void *ctx, const struct gr_offer *offer,
+                        const struct gr_audit_event *created, struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -90,12 +91,19 @@ int gr__store_offer_put(void *ctx, const struct gr_offer *offer, struct gr_err *
         return gr_fail(err, GR_ERR_USAGE, "The offer has a field out of range.");
     if (gr__store_get(ctx, &c, err) < 0)
         return -1;
-    if (gr__store_stmt(c, SQ_OFFER_INSERT, &st, err) == 0) {
-        bind_offer(st, offer);
-        rc = gr__store_insert(c, st, GR_ERR_CONFLICT,
-                              "An offer with this id or code already exists.", err);
-    }
-    gr__store_put(ctx, c);
+    /* With its event, one write transaction; alone, the INSERT is one by itself. */
+    if ((created && gr__store_run(c, SQ_BEGIN, err) < 0) ||
+        gr__store_stmt(c, SQ_OFFER_INSERT, &st, err) < 0)
+        goto out;
+    bind_offer(st, offer);
+    if (gr__store_insert(c, st, GR_ERR_CONFLICT, "An offer with this id or code already exists.",
+                         err) < 0 ||
+        (created &&
+         (gr__store_audit_rows(c, created, 1, err) < 0 || gr__store_run(c, SQ_COMMIT, err) < 0)))
+        goto out;
+    rc = 0;
+out:
+    gr__store_put(ctx, c); /* rolls back whatever did not commit */
     return rc;
 }
 
@@ -242,17 +250,21 @@ static int refuse(struct gr__store_conn *c, const uint8_t code_hash[32], const u
 }
 
 /*
- * see store.h. One write transaction: the conditional UPDATE ... RETURNING is
- * the redemption (pending, unexpired, transaction code matching, all in its
- * WHERE); when it changes nothing, refuse() reads why and may count a wrong
- * code before the same COMMIT. BEGIN IMMEDIATE holds the write lock from the
- * UPDATE to the COMMIT, so no racing redeemer sees anything in between.
+ * see store.h and internal.h. One write transaction: the conditional UPDATE
+ * ... RETURNING is the redemption (pending, unexpired, transaction code
+ * matching, all in its WHERE); when it changes nothing, refuse() reads why and
+ * may count a wrong code before the same COMMIT. BEGIN IMMEDIATE holds the
+ * write lock from the UPDATE to the COMMIT, so no racing redeemer sees
+ * anything in between.
  */
-int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
-                           int64_t now, int max_tx_attempts, struct gr_token *token,
-                           struct gr_offer *out, struct gr_err *err)
+int gr__store_offer_redeem_keeping(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
+                                   int64_t now, int max_tx_attempts, struct gr_token *token,
+                                   const struct gr__token_keeper *keeper,
+                                   const struct gr_audit_event *granted, struct gr_offer *out,
+                                   struct gr_err *err)
 {
     struct gr__store_conn *c = NULL;
+    struct gr_audit_event ev;
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
 
@@ -282,7 +294,15 @@ int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t
         memcpy(token->offer_id, out->id, sizeof(token->offer_id));
         memcpy(token->org_id, out->org_id, sizeof(token->org_id));
         memcpy(token->config_id, out->config_id, sizeof(token->config_id));
-        if (gr__store_token_insert(c, token, err) < 0)
+        if ((keeper ? keeper->keep(keeper->arg, token, err)
+                    : gr__store_token_insert(c, token, err)) < 0)
+            goto out;
+    }
+    if (granted) {
+        ev = *granted;
+        memcpy(ev.org_id, out->org_id, sizeof(ev.org_id));
+        memcpy(ev.offer_id, out->id, sizeof(ev.offer_id));
+        if (gr__store_audit_rows(c, &ev, 1, err) < 0)
             goto out;
     }
     /* Only a durable COMMIT makes this caller the one who redeemed the code. */
@@ -294,4 +314,14 @@ out:
         gr__store_offer_forget(out);
     gr__store_put(ctx, c); /* rolls back whatever did not commit */
     return rc;
+}
+
+/* see store.h */
+int gr__store_offer_redeem(void *ctx, const uint8_t code_hash[32], const uint8_t *tx_hash,
+                           int64_t now, int max_tx_attempts, struct gr_token *token,
+                           const struct gr_audit_event *granted, struct gr_offer *out,
+                           struct gr_err *err)
+{
+    return gr__store_offer_redeem_keeping(ctx, code_hash, tx_hash, now, max_tx_attempts, token,
+                                          NULL, granted, out, err);
 }

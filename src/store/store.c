@@ -56,6 +56,16 @@ void gr_store_close(struct gr_store *store)
     store->ctx = NULL;
 }
 
+/* see internal.h */
+gr__redeem_fn *gr__store_redeem_keeping(const struct gr_store *db)
+{
+    if (db->ops == &gr__store_sqlite_ops)
+        return gr__store_offer_redeem_keeping;
+    if (db->ops == &gr__pg_ops)
+        return gr__pg_offer_redeem_keeping;
+    return NULL;
+}
+
 /* see store.h */
 void gr_offer_release(struct gr_offer *offer)
 {

@@ -78,7 +78,7 @@ static void test_offer_release(void **state)
     gr_sha256("api key", 7, key);
     gr_sha256("code", 4, o.code_hash);
     assert_int_equal(f->s.ops->org_create(f->s.ctx, &org, key, &err), 0);
-    assert_int_equal(f->s.ops->offer_put(f->s.ctx, &o, &err), 0);
+    assert_int_equal(f->s.ops->offer_put(f->s.ctx, &o, NULL, &err), 0);
     assert_int_equal(f->s.ops->offer_get(f->s.ctx, GR_STR("org-1"), GR_STR("offer-1"), &got, &err),
                      0);
     /* the reader hands out copies the caller owns */

@@ -8,6 +8,7 @@
 
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "store/redis_internal.h"
 
@@ -55,8 +56,8 @@ static const struct backend backends[] = {
     { "postgres+redis", pg_url, true }, /* ... and GR_TEST_REDIS_URL */
 };
 
-/* Empty the test Redis, so that each test starts from nothing. */
-static void redis_flush(void)
+/* see contract.h */
+void redis_command(const char *command)
 {
     struct gr__redis_url u;
     struct gr_err err;
@@ -70,9 +71,9 @@ static void redis_flush(void)
         fail_msg("redis: %s", c ? c->errstr : "no memory");
     r = redisCommand(c, "AUTH %s", u.password);
     freeReplyObject(r);
-    r = redisCommand(c, "FLUSHDB");
+    r = redisCommand(c, command);
     if (r == NULL || r->type != REDIS_REPLY_STATUS)
-        fail_msg("redis FLUSHDB failed");
+        fail_msg("redis %s failed", command);
     freeReplyObject(r);
     redisFree(c);
 }
@@ -137,7 +138,7 @@ int setup(void **state)
         return -1;
     backend->url(f->dir, f->url, sizeof(f->url));
     if (backend->redis)
-        redis_flush();
+        redis_command("FLUSHDB"); /* each test starts from nothing */
     open_store(f->url, &f->s);
     make_org(f, "org-acme", "acme", "key-acme", &f->org);
     make_org(f, "org-other", "other", "key-other", &f->other);
@@ -193,7 +194,7 @@ void put_offer(struct fixture *f, const struct gr_org *org, const char *id, cons
     struct gr_err err;
 
     offer_init(&o, org, id, tx, exp);
-    ok(OPS(f)->offer_put(CTX(f), &o, &err), &err);
+    ok(OPS(f)->offer_put(CTX(f), &o, NULL, &err), &err);
 }
 
 /* Redeem offer `id`'s code with transaction code `tx` (NULL: none sent) at `now`. */
@@ -210,7 +211,7 @@ enum gr_errc redeem(struct fixture *f, const char *id, const char *tx, int64_t n
     hash(code, code_h);
     if (tx != NULL)
         hash(tx, tx_h);
-    rc = OPS(f)->offer_redeem(CTX(f), code_h, tx ? tx_h : NULL, now, MAX_TX, NULL,
+    rc = OPS(f)->offer_redeem(CTX(f), code_h, tx ? tx_h : NULL, now, MAX_TX, NULL, NULL,
                               out ? out : &scratch, &err);
     if (out == NULL)
         gr_offer_release(&scratch);
@@ -334,4 +335,44 @@ int contract_run(const struct CMUnitTest *cases, size_t n)
         failed += _cmocka_run_group_tests(backend->name, cases, n, NULL, NULL);
     }
     return failed;
+}
+
+/* see contract.h */
+size_t audit_last(struct fixture *f, struct gr_audit_event *out)
+{
+    static const char sql[] = "SELECT kind, org_id, offer_id, (SELECT count(*) FROM audit) "
+                              "FROM audit ORDER BY seq DESC LIMIT 1";
+    const char *v[4] = { "", "", "", "0" };
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    PGconn *pg = NULL;
+    PGresult *r = NULL;
+    size_t n;
+
+    if (strncmp(f->url, "sqlite:", 7) == 0) {
+        if (sqlite3_open_v2(f->url + 7, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg("audit_last: %s", sqlite3_errmsg(db));
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            for (int i = 0; i < 4; i++)
+                v[i] = (const char *)sqlite3_column_text(st, i);
+        }
+    } else {
+        pg = PQconnectdb(f->url);
+        r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("audit_last: %s", PQerrorMessage(pg));
+        for (int i = 0; PQntuples(r) == 1 && i < 4; i++)
+            v[i] = PQgetvalue(r, 0, i);
+    }
+    memset(out, 0, sizeof(*out));
+    snprintf(out->kind, sizeof(out->kind), "%s", v[0]);
+    snprintf(out->org_id, sizeof(out->org_id), "%s", v[1]);
+    snprintf(out->offer_id, sizeof(out->offer_id), "%s", v[2]);
+    n = strtoul(v[3], NULL, 10);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    PQclear(r);
+    PQfinish(pg);
+    return n;
 }

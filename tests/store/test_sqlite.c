@@ -77,7 +77,7 @@ static int setup(void **state)
     gr_sha256("key", 3, key);
     gr_sha256("code", 4, o.code_hash);
     ok(OPS(f)->org_create(CTX(f), &org, key, &err), &err);
-    ok(OPS(f)->offer_put(CTX(f), &o, &err), &err);
+    ok(OPS(f)->offer_put(CTX(f), &o, NULL, &err), &err);
     gr_buf_release(&subject);
     *state = f;
     return 0;

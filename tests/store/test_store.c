@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/redeem.h"
+
 static void test_orgs(void **state)
 {
     struct fixture *f = *state;
@@ -160,7 +162,7 @@ static void test_offer_put_get(void **state)
     struct gr_err err;
 
     offer_init(&in, &f->org, "offer-1", "493536", NOW + 600);
-    ok(OPS(f)->offer_put(CTX(f), &in, &err), &err);
+    ok(OPS(f)->offer_put(CTX(f), &in, NULL, &err), &err);
     assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
     assert_string_equal(got.id, in.id);
     assert_string_equal(got.org_id, in.org_id);
@@ -190,7 +192,7 @@ static void test_offer_put_get(void **state)
     in.disclosable_json = NULL;
     in.sealed_url = NULL;
     in.sealed_url_len = 0;
-    ok(OPS(f)->offer_put(CTX(f), &in, &err), &err);
+    ok(OPS(f)->offer_put(CTX(f), &in, NULL, &err), &err);
     assert_code(get_offer(f, "org-acme", "offer-2", &got), GR_ERR_OK);
     assert_false(got.has_tx_code);
     assert_false(got.by_reference);
@@ -210,10 +212,41 @@ static void test_offer_put_get(void **state)
     /* The same id, or the same code, again. */
     offer_init(&in, &f->org, "offer-1", NULL, NOW + 600);
     hash("code-offer-3", in.code_hash);
-    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, &err), &err), GR_ERR_CONFLICT);
+    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, NULL, &err), &err), GR_ERR_CONFLICT);
     offer_init(&in, &f->org, "offer-3", NULL, NOW + 600);
     hash("code-offer-1", in.code_hash);
-    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, &err), &err), GR_ERR_CONFLICT);
+    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, NULL, &err), &err), GR_ERR_CONFLICT);
+}
+
+/* An offer and its offer.created event are stored together, or neither. */
+static void test_offer_put_audited(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_audit_event created = { .at = NOW,
+                                      .kind = "offer.created",
+                                      .org_id = "org-acme",
+                                      .offer_id = "offer-1",
+                                      .detail = "pid" },
+                          last;
+    struct gr_offer in, got;
+    struct gr_err err;
+    size_t n = 99;
+
+    offer_init(&in, &f->org, "offer-1", NULL, NOW + 600);
+    ok(OPS(f)->offer_put(CTX(f), &in, &created, &err), &err);
+    assert_int_equal(audit_last(f, &last), 1);
+    assert_string_equal(last.kind, "offer.created");
+    assert_string_equal(last.offer_id, "offer-1");
+    assert_code(get_offer(f, "org-acme", "offer-1", &got), GR_ERR_OK);
+    gr_offer_release(&got);
+    /* Refused as a duplicate: no event either. */
+    snprintf(created.offer_id, sizeof(created.offer_id), "offer-2");
+    offer_init(&in, &f->org, "offer-2", NULL, NOW + 600);
+    hash("code-offer-1", in.code_hash);
+    assert_code(code_of(OPS(f)->offer_put(CTX(f), &in, &created, &err), &err), GR_ERR_CONFLICT);
+    assert_int_equal(audit_last(f, &last), 1);
+    ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
+    assert_int_equal(n, 1);
 }
 
 static void test_offer_by_code(void **state)
@@ -273,7 +306,7 @@ static void test_redeem_with_token(void **state)
     hash("the key", tok.jkt);
     snprintf(tok.client_id, sizeof(tok.client_id), "wallet-instance-1");
     hash("code-offer-t", code_h);
-    ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err);
+    ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, NULL, &offer, &err), &err);
     gr_offer_release(&offer);
     ok(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err);
     assert_string_equal(got.offer_id, "offer-t");
@@ -283,10 +316,126 @@ static void test_redeem_with_token(void **state)
     assert_string_equal(got.client_id, "wallet-instance-1");
     hash("another token", tok.hash);
     assert_code(
-        code_of(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &offer, &err), &err),
+        code_of(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, NULL, &offer, &err),
+                &err),
         GR_ERR_INVALID_GRANT);
     assert_code(code_of(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err),
                 GR_ERR_INVALID_TOKEN);
+}
+
+/*
+ * A redemption's event goes in with it, naming the offer the code was for
+ * (whatever the caller put there); a refused one appends none.
+ */
+static void test_redeem_audited(void **state)
+{
+    struct fixture *f = *state;
+    struct gr_audit_event granted = { .at = NOW,
+                                      .kind = "token.granted",
+                                      .org_id = "org-x",
+                                      .offer_id = "offer-x",
+                                      .detail = "DPoP" },
+                          last;
+    struct gr_token tok = { .expires_at = NOW + 300 }, got;
+    struct gr_offer offer;
+    struct gr_err err;
+    uint8_t code_h[32];
+    size_t n = 99;
+
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    put_offer(f, &f->org, "offer-2", NULL, NOW + 600);
+    hash("the token", tok.hash);
+    hash("code-offer-1", code_h);
+    ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &granted, &offer, &err), &err);
+    gr_offer_release(&offer);
+    assert_int_equal(audit_last(f, &last), 1);
+    assert_string_equal(last.kind, "token.granted");
+    assert_string_equal(last.org_id, "org-acme");
+    assert_string_equal(last.offer_id, "offer-1");
+    /* Used already: refused, no event, the token asked for not stored. */
+    hash("another token", tok.hash);
+    assert_code(code_of(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &granted,
+                                             &offer, &err),
+                        &err),
+                GR_ERR_INVALID_GRANT);
+    assert_int_equal(audit_last(f, &last), 1);
+    assert_code(code_of(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err),
+                GR_ERR_INVALID_TOKEN);
+    /* Without a token, the event still goes with the redemption. */
+    hash("code-offer-2", code_h);
+    ok(OPS(f)->offer_redeem(CTX(f), code_h, NULL, NOW, MAX_TX, NULL, &granted, &offer, &err), &err);
+    gr_offer_release(&offer);
+    assert_int_equal(audit_last(f, &last), 2);
+    assert_string_equal(last.offer_id, "offer-2");
+    ok(OPS(f)->audit_verify(CTX(f), &n, &err), &err);
+    assert_int_equal(n, 2);
+}
+
+struct kept {
+    int calls;
+    bool fail;
+    char offer_id[GR_STORE_ID_LEN + 1];
+};
+
+static int keep(void *arg, const struct gr_token *token, struct gr_err *err)
+{
+    struct kept *k = arg;
+
+    k->calls++;
+    snprintf(k->offer_id, sizeof(k->offer_id), "%s", token->offer_id);
+    return k->fail ? gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE, "Kept nowhere.") : 0;
+}
+
+/*
+ * A token kept outside the database (store/redeem.h), as the Redis store
+ * keeps it: the keeper's failure leaves the code unspent and nothing
+ * audited; its success, the token in the keeper's hands only.
+ */
+static void test_redeem_keeper(void **state)
+{
+    struct fixture *f = *state;
+    gr__redeem_fn *redeem_keeping = gr__store_redeem_keeping(&f->s);
+    const struct gr_audit_event granted = { .at = NOW, .kind = "token.granted" };
+    struct kept k = { .fail = true };
+    const struct gr__token_keeper keeper = { .keep = keep, .arg = &k };
+    struct gr_token tok = { .expires_at = NOW + 300 }, got;
+    struct gr_audit_event last;
+    struct gr_offer offer;
+    struct gr_err err;
+    uint8_t code_h[32];
+
+    if (redeem_keeping == NULL) { /* the Redis store: it is the keeper, of its database */
+        assert_string_equal(OPS(f)->name, "redis");
+        return;
+    }
+    put_offer(f, &f->org, "offer-1", NULL, NOW + 600);
+    hash("the token", tok.hash);
+    hash("code-offer-1", code_h);
+    assert_code(code_of(redeem_keeping(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &keeper, &granted,
+                                       &offer, &err),
+                        &err),
+                GR_ERR_TEMPORARILY_UNAVAILABLE);
+    assert_null(offer.subject_json);
+    assert_int_equal(k.calls, 1);
+    assert_string_equal(k.offer_id, "offer-1");
+    assert_int_equal(audit_last(f, &last), 0);
+    assert_code(get_offer(f, "org-acme", "offer-1", &offer), GR_ERR_OK);
+    assert_int_equal(offer.state, GR_OFFER_PENDING); /* not spent */
+    gr_offer_release(&offer);
+    k.fail = false;
+    ok(redeem_keeping(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &keeper, &granted, &offer, &err),
+       &err);
+    gr_offer_release(&offer);
+    assert_int_equal(k.calls, 2);
+    assert_int_equal(audit_last(f, &last), 1);
+    assert_code(code_of(OPS(f)->token_get(CTX(f), tok.hash, NOW, &got, &err), &err),
+                GR_ERR_INVALID_TOKEN); /* kept by the keeper, not the database */
+    /* A refusal never reaches the keeper. */
+    assert_code(code_of(redeem_keeping(CTX(f), code_h, NULL, NOW, MAX_TX, &tok, &keeper, &granted,
+                                       &offer, &err),
+                        &err),
+                GR_ERR_INVALID_GRANT);
+    assert_int_equal(k.calls, 2);
 }
 
 static void test_redeem_refusals(void **state)
@@ -357,25 +506,45 @@ static void test_redeem_attempt_cap(void **state)
 /* Threads that start together on a barrier and each record one result. */
 static int race_redeem(struct race *r, int i, struct gr_err *err)
 {
+    const struct gr_audit_event granted = { .at = NOW, .kind = "token.granted" };
     struct gr_offer out = { 0 };
+    struct gr_token tok = { .expires_at = NOW + 300 };
     uint8_t code[32], tx[32];
     int rc;
 
-    (void)i;
     hash("code-offer-1", code);
     hash("493536", tx);
-    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, NULL, &out, err);
+    memcpy(tok.hash, r->secret[i], sizeof(tok.hash));
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, &tok, &granted, &out, err);
     gr_offer_release(&out);
     return rc;
 }
 
+/* Racing redeemers, each with its own token: one wins, with its token and one event. */
 static void test_redeem_race(void **state)
 {
     struct race r = { .f = *state, .op = race_redeem };
+    struct gr_audit_event last;
+    struct gr_token got;
+    struct gr_err err;
+    int tokens = 0;
 
     put_offer(r.f, &r.f->org, "offer-1", "493536", NOW + 600);
+    for (int i = 0; i < RACERS; i++) {
+        r.secret[i][0] = (uint8_t)i;
+        r.secret[i][1] = 0x5a; /* a token hash of each racer's own */
+    }
     assert_int_equal(run_race(&r), 1);
     assert_losers(&r, GR_ERR_INVALID_GRANT);
+    for (int i = 0; i < RACERS; i++) {
+        if (OPS(r.f)->token_get(CTX(r.f), r.secret[i], NOW, &got, &err) == 0) {
+            assert_int_equal(r.code[i], GR_ERR_OK);
+            tokens++;
+        }
+    }
+    assert_int_equal(tokens, 1);
+    assert_int_equal(audit_last(r.f, &last), 1);
+    assert_string_equal(last.offer_id, "offer-1");
 }
 
 /* Racing wrong codes: every one is counted, and exactly MAX_TX - 1 leave the offer alive. */
@@ -388,7 +557,9 @@ static int race_wrong_tx(struct race *r, int i, struct gr_err *err)
     (void)i;
     hash("code-offer-1", code);
     hash("000000", tx);
-    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, NULL, &out, err);
+    rc = OPS(r->f)->offer_redeem(CTX(r->f), code, tx, NOW, MAX_TX, NULL,
+                                 &(struct gr_audit_event){ .at = NOW, .kind = "token.granted" },
+                                 &out, err);
     gr_offer_release(&out);
     return rc;
 }
@@ -405,6 +576,7 @@ static void test_redeem_wrong_tx_race(void **state)
     assert_int_equal(got.state, GR_OFFER_DEAD);
     assert_int_equal(got.tx_attempts, MAX_TX);
     gr_offer_release(&got);
+    assert_int_equal(audit_last(r.f, &(struct gr_audit_event){ 0 }), 0); /* nothing granted */
 }
 
 static void test_tokens(void **state)
@@ -484,6 +656,30 @@ static void test_jti(void **state)
     assert_code(jti(f, "jti-2", NOW + 60, NOW), GR_ERR_OK);
     /* Once expired, the same jti is new again, and then a replay of that. */
     assert_code(jti(f, "jti-1", NOW + 120, NOW + 60), GR_ERR_OK);
+    assert_code(jti(f, "jti-1", NOW + 120, NOW + 61), GR_ERR_DUPLICATE);
+}
+
+/* A Redis that forgot its scripts (restarted, SCRIPT FLUSH) is sent their text again. */
+static void test_redis_scripts(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = (int64_t)NOW * 1000;
+
+    if (!backend->redis) {
+        assert_string_not_equal(OPS(f)->name, "redis");
+        return;
+    }
+    redis_command("SCRIPT FLUSH");
+    for (int i = 0; i < 3; i++) {
+        assert_true(rate(f, "offer:acme", t, true).allowed);
+        redis_command("SCRIPT FLUSH");
+    }
+    assert_false(rate(f, "offer:acme", t, true).allowed);
+    /* A jti Redis still holds, expired by the caller's clock: the script decides, twice. */
+    assert_code(jti(f, "jti-1", NOW + 60, NOW), GR_ERR_OK);
+    redis_command("SCRIPT FLUSH");
+    assert_code(jti(f, "jti-1", NOW + 120, NOW + 60), GR_ERR_OK);
+    redis_command("SCRIPT FLUSH");
     assert_code(jti(f, "jti-1", NOW + 120, NOW + 61), GR_ERR_DUPLICATE);
 }
 
@@ -667,9 +863,12 @@ static const struct CMUnitTest cases[] = {
     cmocka_unit_test_setup_teardown(test_rate_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     cmocka_unit_test_setup_teardown(test_offer_put_get, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_offer_put_audited, setup, teardown),
     cmocka_unit_test_setup_teardown(test_offer_by_code, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_with_token, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_audited, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redeem_keeper, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_tx_codes, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_attempt_cap, setup, teardown),
@@ -680,6 +879,7 @@ static const struct CMUnitTest cases[] = {
     cmocka_unit_test_setup_teardown(test_nonce_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jti, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jti_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_redis_scripts, setup, teardown),
     cmocka_unit_test_setup_teardown(test_issued_add, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_alloc, setup, teardown),
     cmocka_unit_test_setup_teardown(test_status_fill, setup, teardown),
