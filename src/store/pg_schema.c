@@ -184,6 +184,17 @@ const char *const gr__pg_migrations[] = {
     "ALTER TABLE issued DROP CONSTRAINT IF EXISTS issued_seq_key;"
     "ALTER TABLE tokens DROP CONSTRAINT IF EXISTS tokens_offer_id_fkey;"
     "ALTER TABLE tokens DROP CONSTRAINT IF EXISTS tokens_org_id_fkey;",
+    /*
+     * 7: status lists found without an index on `free`. A column in an
+     * index's predicate is an indexed column, so every allocation's update of
+     * the open list's count was a new row version with new index entries:
+     * thousands of dead versions of one row that each lookup walked until a
+     * vacuum. Updates of `free` are HOT now. Full lists stay in the index, so
+     * it is read newest first: the open list is the newest of its shape (an
+     * allocator opens one only when none has room, under the status lock).
+     */
+    "DROP INDEX IF EXISTS status_lists_open;"
+    "CREATE INDEX IF NOT EXISTS status_lists_shape ON status_lists (bits, size, created_at, id);",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -286,8 +297,8 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     /* One allocator at a time, across every process (pg_status.c). */
     [PQ_STATUS_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_STATUS ")",
     [PQ_STATUS_OPEN] = "SELECT id, free FROM status_lists WHERE bits = $1::bigint "
-                       "AND size = $2::bigint AND free > 0 ORDER BY created_at, id LIMIT 1 "
-                       "FOR UPDATE",
+                       "AND size = $2::bigint AND free > 0 ORDER BY created_at DESC, id DESC "
+                       "LIMIT 1 FOR UPDATE",
     [PQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, "
                       "created_at, updated_at) VALUES ($1::text, $2::bigint, $3::bigint, "
                       "''::bytea, $3::bigint, "
@@ -319,7 +330,7 @@ const char *const gr__pg_sql[PQ__COUNT] = {
      */
     [PQ_STATUS_QUICK] =
         "WITH l AS (SELECT id FROM status_lists WHERE bits = $1::bigint AND size = $2::bigint "
-        "AND free >= $3::bigint AND free * 64 >= size ORDER BY created_at, id LIMIT 1 "
+        "AND free >= $3::bigint AND free * 64 >= size ORDER BY created_at DESC, id DESC LIMIT 1 "
         "FOR UPDATE), "
         "ins AS (INSERT INTO status_used (list_id, idx) SELECT l.id, t.x FROM l, "
         "unnest(string_to_array($4::text, ',')::bigint[]) WITH ORDINALITY AS t(x, ord) "
