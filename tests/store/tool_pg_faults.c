@@ -146,6 +146,14 @@ static void migration_race(PGconn *db)
     check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
           "no foreign key or unused unique index on the rows every issuance writes", NULL);
     PQclear(r);
+    /* Migration 7: no index of status_lists names `free`, whose updates can then be HOT. */
+    r = sql(db, "SELECT count(*) FROM pg_index WHERE indrelid = 'status_lists'::regclass "
+                "AND (indpred IS NOT NULL OR indexprs IS NOT NULL OR EXISTS (SELECT 1 FROM "
+                "pg_attribute a WHERE a.attrelid = indrelid AND a.attname = 'free' "
+                "AND a.attnum = ANY (indkey)))");
+    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
+          "an allocation's update of a status list's count touches no index", NULL);
+    PQclear(r);
 }
 
 /* The server drops every connection of the store: the next call may fail fast, then it works. */
