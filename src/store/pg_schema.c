@@ -195,6 +195,32 @@ const char *const gr__pg_migrations[] = {
      */
     "DROP INDEX IF EXISTS status_lists_open;"
     "CREATE INDEX IF NOT EXISTS status_lists_shape ON status_lists (bits, size, created_at, id);",
+    /*
+     * 8: no CHECK constraints on the tables an issuance writes. PostgreSQL
+     * rebuilds each CHECK from its stored text and plans it again for every
+     * statement that writes the table (ExecRelCheck): with about twenty per
+     * issuance that was a tenth of the database's CPU, to check lengths of
+     * hashes bound from 32-byte fields and names of enums, written by this
+     * store alone. What reads them back checks them still (gr__pg_col_hash,
+     * the enum names, status list shapes and credential statuses), so a row
+     * out of shape is SERVER_ERROR, as before. The tables written rarely
+     * (orgs, secrets, signing_keys) keep theirs.
+     */
+    "ALTER TABLE offers DROP CONSTRAINT IF EXISTS offers_code_hash_check,"
+    "  DROP CONSTRAINT IF EXISTS offers_tx_code_hash_check,"
+    "  DROP CONSTRAINT IF EXISTS offers_tx_input_mode_check,"
+    "  DROP CONSTRAINT IF EXISTS offers_state_check;"
+    "ALTER TABLE tokens DROP CONSTRAINT IF EXISTS tokens_hash_check,"
+    "  DROP CONSTRAINT IF EXISTS tokens_jkt_check;"
+    "ALTER TABLE nonces DROP CONSTRAINT IF EXISTS nonces_hash_check;"
+    "ALTER TABLE jtis DROP CONSTRAINT IF EXISTS jtis_hash_check;"
+    "ALTER TABLE status_lists DROP CONSTRAINT IF EXISTS status_lists_bits_check,"
+    "  DROP CONSTRAINT IF EXISTS status_lists_size_check,"
+    "  DROP CONSTRAINT IF EXISTS status_lists_free_check;"
+    "ALTER TABLE issued DROP CONSTRAINT IF EXISTS issued_holder_jkt_check,"
+    "  DROP CONSTRAINT IF EXISTS issued_status_check;"
+    "ALTER TABLE audit DROP CONSTRAINT IF EXISTS audit_prev_check,"
+    "  DROP CONSTRAINT IF EXISTS audit_hash_check;",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);

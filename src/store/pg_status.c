@@ -290,7 +290,9 @@ int gr__pg_status_list_get(void *ctx, struct gr_str id, struct gr_status_list_re
         memcpy(out->statuses, PQgetvalue(r, 0, 3), out->statuses_len);
         out->version = gr__pg_col_i64(r, 0, 4);
         out->updated_at = gr__pg_col_i64(r, 0, 5);
-        rc = out->statuses_len == out->size * out->bits / 8
+        rc = (out->bits == 1 || out->bits == 2 || out->bits == 4 || out->bits == 8) &&
+                     out->size > 0 && out->size % 8 == 0 && out->size <= MAX_LIST_SIZE &&
+                     out->statuses_len == out->size * out->bits / 8
                  ? 0
                  : gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
     }
@@ -321,6 +323,8 @@ static int read_cred(const PGresult *r, int row, struct gr_credential_rec *out, 
         gr__pg_col_text(r, row, 8, i->status.list_id, sizeof(i->status.list_id), err) < 0)
         return -1;
     i->status.idx = (uint64_t)gr__pg_col_i64(r, row, 9);
+    if ((uint64_t)gr__pg_col_i64(r, row, 10) > GR_CRED_SUSPENDED)
+        return gr_fail(err, GR_ERR_SERVER_ERROR, "A credential's recorded status is damaged.");
     out->status = (enum gr_cred_status)gr__pg_col_i64(r, row, 10);
     out->status_at = gr__pg_col_i64(r, row, 11);
     if (gr__pg_col_text(r, row, 12, i->kid, sizeof(i->kid), err) < 0)

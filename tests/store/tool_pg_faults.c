@@ -154,6 +154,74 @@ static void migration_race(PGconn *db)
     check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
           "an allocation's update of a status list's count touches no index", NULL);
     PQclear(r);
+    /* Migration 8: no CHECK on the tables an issuance writes; the rarely written keep theirs. */
+    r = sql(db,
+            "SELECT count(*) FILTER (WHERE conrelid::regclass::text IN ('offers', 'tokens', "
+            "'nonces', 'jtis', 'status_lists', 'issued', 'audit')), count(*) FROM pg_constraint "
+            "WHERE contype = 'c' AND connamespace = 'public'::regnamespace");
+    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0 && strcmp(PQgetvalue(r, 0, 1), "0") != 0,
+          "no CHECK is re-planned for each statement of an issuance", NULL);
+    PQclear(r);
+}
+
+/*
+ * Rows out of shape, as someone else's writes could leave them now that the
+ * tables an issuance writes have no CHECK (migration 8): each read refuses
+ * them with SERVER_ERROR rather than passing them on.
+ */
+static void damaged_rows(PGconn *db, struct gr_store *s)
+{
+    struct gr_issued rec = { .id = "dmg-cred",
+                             .org_id = "dmg-org",
+                             .offer_id = "dmg-offer",
+                             .config_id = "pid",
+                             .vct = "urn:eudi:pid:1",
+                             .issued_at = 1,
+                             .expires_at = 2 };
+    struct gr_offer offer = { .id = "dmg-offer",
+                              .org_id = "dmg-org",
+                              .config_id = "pid",
+                              .code_hash = { 0xd0 },
+                              .created_at = 1,
+                              .expires_at = 2 };
+    struct gr_token tok = { .hash = { 0xd1 },
+                            .offer_id = "dmg-offer",
+                            .org_id = "dmg-org",
+                            .config_id = "pid",
+                            .dpop_bound = true,
+                            .expires_at = 9 };
+    struct gr_credential_rec cred;
+    struct gr_status_list_rec list;
+    struct gr_status_slot slot;
+    struct gr_token got_tok;
+    struct gr_offer got_offer;
+    struct gr_err err;
+    char q[160];
+
+    if (s->ops->status_alloc(s->ctx, 8, 64, 1, 1, &slot, &err) < 0 ||
+        s->ops->issued_add(s->ctx, &rec, 1, NULL, 0, &err) < 0 ||
+        s->ops->offer_put(s->ctx, &offer, NULL, &err) < 0 ||
+        s->ops->token_put(s->ctx, &tok, &err) < 0) {
+        check(false, "rows to damage", &err);
+        return;
+    }
+    snprintf(q, sizeof(q), "UPDATE status_lists SET bits = 3 WHERE id = '%s'", slot.list_id);
+    PQclear(sql(db, q));
+    PQclear(sql(db, "UPDATE issued SET status = 7 WHERE id = 'dmg-cred'"));
+    PQclear(sql(db, "UPDATE offers SET state = 'bogus' WHERE id = 'dmg-offer'"));
+    PQclear(sql(db, "UPDATE tokens SET jkt = '\\x01' WHERE offer_id = 'dmg-offer'"));
+    check(s->ops->status_list_get(s->ctx, gr_str_c(slot.list_id), &list, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "a status list of 3 bits is refused", NULL);
+    check(s->ops->credential_get(s->ctx, GR_STR("dmg-org"), GR_STR("dmg-cred"), &cred, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "a credential of status 7 is refused", NULL);
+    check(s->ops->offer_get(s->ctx, GR_STR("dmg-org"), GR_STR("dmg-offer"), &got_offer, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "an offer in no known state is refused", NULL);
+    check(s->ops->token_get(s->ctx, tok.hash, 1, &got_tok, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "a token bound to a one-byte thumbprint is refused", NULL);
 }
 
 /* The server drops every connection of the store: the next call may fail fast, then it works. */
@@ -286,6 +354,7 @@ int main(void)
         check(false, "open", &err);
         return 1;
     }
+    damaged_rows(db, &s);
     lost_connection(db, &s);
     lock_timeout(db, &s);
     PQfinish(db); /* the outage ends every session */
