@@ -221,6 +221,28 @@ const char *const gr__pg_migrations[] = {
     "  DROP CONSTRAINT IF EXISTS issued_status_check;"
     "ALTER TABLE audit DROP CONSTRAINT IF EXISTS audit_prev_check,"
     "  DROP CONSTRAINT IF EXISTS audit_hash_check;",
+    /*
+     * 9: ids, keys and names compared byte by byte (COLLATE "C"), whatever
+     * the database's own collation: they are random base64url or names
+     * gramota makes, for which a language's collation only costs. Under
+     * any other, each comparison in an index copies both values and calls
+     * strcoll(), and an issuance inserts into about twenty indexes on them.
+     */
+    "ALTER TABLE orgs ALTER COLUMN id TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE offers ALTER COLUMN id TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN org_id TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE tokens ALTER COLUMN offer_id TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE status_lists ALTER COLUMN id TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE status_used ALTER COLUMN list_id TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE issued ALTER COLUMN id TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN org_id TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN offer_id TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN status_list TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN kid TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE rate_buckets ALTER COLUMN key TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE secrets ALTER COLUMN name TYPE TEXT COLLATE \"C\";"
+    "ALTER TABLE signing_keys ALTER COLUMN kid TYPE TEXT COLLATE \"C\","
+    "  ALTER COLUMN state TYPE TEXT COLLATE \"C\";",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);

@@ -162,6 +162,18 @@ static void migration_race(PGconn *db)
     check(strcmp(PQgetvalue(r, 0, 0), "0") == 0 && strcmp(PQgetvalue(r, 0, 1), "0") != 0,
           "no CHECK is re-planned for each statement of an issuance", NULL);
     PQclear(r);
+    /* Migration 9: every indexed text column but an organization's name compares bytes. */
+    r = sql(db, "SELECT string_agg(c.relname || '.' || a.attname, ', ') FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_attribute a ON a.attrelid = "
+                "i.indrelid AND a.attnum = ANY (i.indkey) WHERE c.relnamespace = "
+                "'public'::regnamespace AND a.atttypid = 'text'::regtype AND a.attcollation <> "
+                "'\"C\"'::regcollation AND NOT (c.relname = 'orgs' AND a.attname = 'name') "
+                "AND c.relname <> 'gramota_schema'");
+    check(PQgetvalue(r, 0, 0)[0] == '\0', "indexed ids compare bytes, not a language's collation",
+          NULL);
+    if (PQgetvalue(r, 0, 0)[0] != '\0')
+        printf("     not: %s\n", PQgetvalue(r, 0, 0));
+    PQclear(r);
 }
 
 /*
