@@ -243,6 +243,16 @@ const char *const gr__pg_migrations[] = {
     "ALTER TABLE secrets ALTER COLUMN name TYPE TEXT COLLATE \"C\";"
     "ALTER TABLE signing_keys ALTER COLUMN kid TYPE TEXT COLLATE \"C\","
     "  ALTER COLUMN state TYPE TEXT COLLATE \"C\";",
+    /*
+     * 10: indexes only the sweep used, or nothing. The sweep reads the
+     * short-lived tables once a minute, and whole they are a few minutes of
+     * traffic; every nonce, jti, token and rate take paid for an index on
+     * its expiry meanwhile (and rate_buckets' on full_at made each take a
+     * new row version, as migration 7 says of status lists). No statement
+     * looks offers up by organization, nor tokens by offer.
+     */
+    "DROP INDEX IF EXISTS nonces_expiry, jtis_expiry, tokens_expiry, tokens_offer, "
+    "rate_buckets_full, offers_org;",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);

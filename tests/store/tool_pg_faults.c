@@ -174,6 +174,12 @@ static void migration_race(PGconn *db)
     if (PQgetvalue(r, 0, 0)[0] != '\0')
         printf("     not: %s\n", PQgetvalue(r, 0, 0));
     PQclear(r);
+    /* Migration 10: the short-lived tables are indexed by their keys alone. */
+    r = sql(db, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE "
+                "c.relname IN ('nonces', 'jtis', 'tokens', 'rate_buckets') AND NOT i.indisprimary");
+    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
+          "a nonce, jti, token or rate take is one index entry", NULL);
+    PQclear(r);
 }
 
 /*
