@@ -236,6 +236,11 @@ int gr__pg_audit_finish(struct gr__pg_conn *c, enum gr__pg_sql_id before,
                         const struct gr__pg_args *a, const PGresult *last,
                         const struct gr_audit_event *ev, size_t count, struct gr_err *err);
 /*
+ * The audit lock and the chain's last row (*last: PQclear it), in one round
+ * trip, in the transaction open on `c`.
+ */
+int gr__pg_audit_head(struct gr__pg_conn *c, PGresult **last, struct gr_err *err);
+/*
  * One statement and the audit events that say so, in one transaction: BEGIN,
  * statement `id` with `a`, the audit lock and the chain's last row in one
  * round trip, then the events and the COMMIT in a second; with no events,

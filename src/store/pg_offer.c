@@ -284,7 +284,9 @@ static int redeem_send(struct gr__pg_conn *c, const struct gr__pg_args *a, bool 
  * against the committed row, so of any number of racing redeemers, in any
  * number of processes, exactly one gets a row back. The token (or the
  * keeper's) and the audit event follow before the COMMIT, in a second round
- * trip: a code is never spent without them.
+ * trip: a code is never spent without them. With a keeper, the audit lock is
+ * taken only once the keeper is done (a third round trip): a slow Redis must
+ * not hold up every audit append of every process.
  *
  * When the UPDATE changes nothing, its transaction (and the audit lock it may
  * hold) is let go, and refuse() locks the row with FOR UPDATE in a new one,
@@ -315,7 +317,7 @@ int gr__pg_offer_redeem_keeping(void *ctx, const uint8_t code_hash[32], const ui
     gr__pg_i64(&a, now);
     gr__pg_bytes(&a, tx_hash, 32);
     gr__pg_hash(&a, blind);
-    if (redeem_send(c, &a, alone, granted != NULL, &redeemed, &last, err) != 0)
+    if (redeem_send(c, &a, alone, granted != NULL && keeper == NULL, &redeemed, &last, err) != 0)
         goto out;
     if (PQntuples(redeemed) == 0) {
         if ((!alone && gr__pg_exec(c, "ROLLBACK", err) < 0) || gr__pg_exec(c, "BEGIN", err) < 0)
@@ -338,6 +340,9 @@ int gr__pg_offer_redeem_keeping(void *ctx, const uint8_t code_hash[32], const ui
         if (insert_token)
             gr__pg_token_args(&t, token);
     }
+    /* Not taken with the UPDATE when a keeper was to be waited for (see above). */
+    if (granted && keeper && gr__pg_audit_head(c, &last, err) < 0)
+        goto out;
     if (granted) {
         ev = *granted;
         memcpy(ev.org_id, out->org_id, sizeof(ev.org_id));

@@ -545,6 +545,31 @@ out:
 }
 
 /* see pg_internal.h */
+int gr__pg_audit_head(struct gr__pg_conn *c, PGresult **last, struct gr_err *err)
+{
+    static const enum gr__pg_sql_id ids[] = { PQ_AUDIT_LOCK, PQ_AUDIT_LAST };
+    PGresult *answers[2] = { NULL };
+    int sent;
+
+    *last = NULL;
+    if (gr__pg_pipe_open(c, ids, GR_NELEM(ids), err) < 0)
+        return -1;
+    if (gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+        gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0) {
+        PQexitPipelineMode(c->pg);
+        return -1;
+    }
+    sent = gr__pg_pipe_run(c, answers, GR_NELEM(answers), err);
+    if (sent == 1) /* a connection in a transaction is never untouched: not to be resent */
+        return gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE, "The database connection was lost.");
+    if (sent < 0)
+        return -1;
+    PQclear(answers[0]);
+    *last = answers[1];
+    return 0;
+}
+
+/* see pg_internal.h */
 int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                          const struct gr_audit_event *ev, size_t count, PGresult **res,
                          struct gr_err *err)
