@@ -163,12 +163,37 @@ static void test_with_redis_refusals(void **state)
     }
 }
 
+static int closed; /* times mine_close ran */
+
+static void mine_close(void *ctx)
+{
+    (void)ctx;
+    closed++;
+}
+
+/* A store of the caller's own making: Redis cannot keep its tokens inside its redemption. */
+static void test_with_redis_own_store(void **state)
+{
+    static const struct gr_store_ops mine = { .name = "mine", .close = mine_close };
+    struct gr_store db = { .ops = &mine, .ctx = NULL }, out;
+    struct gr_err err;
+
+    (void)state;
+    closed = 0;
+    assert_int_equal(gr_store_with_redis(&db, GR_STR("redis://127.0.0.1:1"), &out, &err), -1);
+    assert_int_equal(err.code, GR_ERR_USAGE);
+    assert_int_equal(closed, 1); /* taken, as on every failure */
+    assert_null(db.ops);
+    assert_null(out.ops);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_offer_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_list_rec_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_redis_refusals, setup, teardown),
+        cmocka_unit_test(test_with_redis_own_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
