@@ -105,7 +105,9 @@ GR_API int gr_signer_check(const struct gr_signer *s, struct gr_err *err);
  * CKA_ID on both halves; the private half is sensitive, not extractable, for
  * signing only. Returns the public key and appends to `key_uri` the pkcs11:
  * URI that gr_signer_new() takes for it. Codes: those of gr_signer_new(),
- * CONFLICT (a key with that label exists already), USAGE (an empty label).
+ * CONFLICT (a key with that label exists already), USAGE (an empty label, or
+ * a `key_uri` that cannot take the URI: checked before the key is made, so a
+ * refusal leaves nothing on the token).
  */
 GR_API struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr_str label,
                                               struct gr_buf *key_uri, struct gr_err *err);

@@ -73,8 +73,14 @@ struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr_str la
     struct gr__p11_module *m = NULL;
     CK_SESSION_HANDLE h;
     struct gr_jwk *pub = NULL;
+    struct gr_buf uri;
     bool open = false;
 
+    gr_buf_init(&uri, GR_BUF_UNBOUNDED);
+    if (key_uri == NULL) {
+        gr_fail(err, GR_ERR_USAGE, "gr_signer_pkcs11_keygen needs a buffer for the key's URI.");
+        return NULL;
+    }
     if (label.len == 0 || label.len > GR_P11_OBJECT_MAX || memchr(label.p, '\0', label.len)) {
         gr_fail(err, GR_ERR_USAGE, "A key label is 1 to %d bytes.", GR_P11_OBJECT_MAX);
         return NULL;
@@ -94,12 +100,19 @@ struct gr_jwk *gr_signer_pkcs11_keygen(struct gr_str token_uri, struct gr_str la
         goto out;
     u.has_id = true;
     u.id_len = KEY_ID_LEN;
+    /* The URI is known before the key exists: one the caller cannot take leaves no key behind. */
+    gr__p11_uri_format(&u, &uri);
+    if (key_uri->failed || uri.failed || uri.len > key_uri->max - key_uri->len) {
+        gr_fail(err, GR_ERR_USAGE, "The new key's pkcs11: URI would not fit in the buffer given.");
+        goto out;
+    }
     if (generate(m, h, &u, err) < 0 || (pub = gr__p11_public_key(m, h, &u, err)) == NULL)
         goto out;
-    gr__p11_uri_format(&u, key_uri);
+    gr_buf_addstr(key_uri, gr_buf_str(&uri));
 out:
     if (open)
         gr__p11_funcs(m)->C_CloseSession(h);
     gr__p11_module_put(m);
+    gr_buf_release(&uri);
     return pub;
 }

@@ -256,6 +256,22 @@ int main(void)
     again = gr_signer_pkcs11_keygen(gr_str_c(base), GR_STR("t-key"), &(struct gr_buf){ 0 }, &err);
     check(again == NULL && err.code == GR_ERR_CONFLICT, "keygen of a taken label is CONFLICT");
     gr_jwk_free(again);
+    {
+        struct gr_buf small;
+
+        /* A URI that will not fit is refused before the key is made: the label stays free. */
+        gr_buf_init(&small, 16);
+        again = gr_signer_pkcs11_keygen(gr_str_c(base), GR_STR("t-small"), &small, &err);
+        check(again == NULL && err.code == GR_ERR_USAGE && small.len == 0,
+              "keygen into a buffer too small for its URI is USAGE, the buffer untouched");
+        gr_buf_release(&small);
+        gr_buf_init(&small, GR_BUF_UNBOUNDED);
+        again = gr_signer_pkcs11_keygen(gr_str_c(base), GR_STR("t-small"), &small, &err);
+        check(again != NULL, "...and left no key behind: the label is free for the next one%s%s",
+              again ? "" : ": ", again ? "" : err.desc);
+        gr_jwk_free(again);
+        gr_buf_release(&small);
+    }
     /*
      * Before any signer is open: a login is per token and process (PKCS#11
      * §5.6), so once one signer is logged in, a second one's wrong PIN is
