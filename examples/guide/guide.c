@@ -337,8 +337,8 @@ static int token(struct request *rq, struct gr_err *err)
     }
     if (gr_token_request_parse(rq->body, &tr, err) < 0 ||
         dpop(rq, "/oid4vci/token", (struct gr_str){ NULL, 0 }, &proof, &t->dpop_bound, err) < 0 ||
-        gr_secret_new(access, hash, err) < 0 || gr_secret_new(nonce, nonce_hash, err) < 0 ||
-        find_offer(&tr, rq->now, &o, err) < 0 ||
+        find_offer(&tr, rq->now, &o, err) < 0 || gr_secret_new(access, hash, err) < 0 ||
+        gr_secret_new(nonce, nonce_hash, err) < 0 ||
         table_put(&g.nonces, nonce_hash, rq->now + NONCE_LIFETIME, NULL, rq->now, err) < 0)
         goto out;
     t->type = o->type;
