@@ -6,8 +6,9 @@
  * database store this one wraps.
  *
  * Single use holds as in the databases, by one atomic Redis operation per
- * spend: a nonce is taken by GETDEL, a jti added and a bucket taken by a Lua
- * script (Redis runs a script alone). Times compared are the caller's `now`,
+ * spend: a nonce is taken by GETDEL, a jti added by SET NX (or, over an
+ * expired one Redis still keeps, by a Lua script) and a bucket taken by a
+ * Lua script (Redis runs a script alone). Times compared are the caller's `now`,
  * as the stored values carry their expiry; Redis's own expiry, relative to
  * now, only frees the memory.
  *
