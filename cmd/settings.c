@@ -68,7 +68,8 @@ static const struct setting table[] = {
       "entries in one status list, a multiple of 8"),
     B("dpop-nonce", dpop_nonce, "false", "demand DPoP server nonces (use_dpop_nonce)"),
     S("redis-url", redis_url, NULL,
-      "redis://[:PASSWORD@]HOST[:PORT][/DB]: short-lived state there, not in the database"),
+      "redis://[:PASSWORD@]HOST[:PORT][/DB] or unix://[:PASSWORD@]/SOCKET[?db=DB]: "
+      "short-lived state there, not in the database"),
     L("offer-rate", offer_rate, "600", 1, 1000000,
       "offers an organization may make per minute, unless it has its own limit"),
     L("offer-burst", offer_burst, "100", 1, 1000000, "offers an organization may make at once"),

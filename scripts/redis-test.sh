@@ -3,7 +3,8 @@
 #   scripts/redis-test.sh COMMAND [ARG...]
 # redis-server from Debian's package on a free loopback port, in a temporary
 # directory, with a password and no persistence; GR_TEST_REDIS_URL set to its
-# redis:// URL for COMMAND, GR_TEST_REDIS_STOP / GR_TEST_REDIS_START to shell
+# redis:// URL for COMMAND (GR_TEST_REDIS_SOCKET_URL: the same Redis on its Unix
+# socket, as unix://), GR_TEST_REDIS_STOP / GR_TEST_REDIS_START to shell
 # commands that stop it and start it again on the same port. Everything is
 # stopped and removed afterwards. Exits with COMMAND's status, or 1 if Redis
 # cannot be started: a test that needs it fails, it is never skipped.
@@ -23,6 +24,8 @@ bind 127.0.0.1
 port $port
 dir $tmp
 requirepass $password
+unixsocket $tmp/redis.sock
+unixsocketperm 700
 save ""
 appendonly no
 daemonize yes
@@ -54,6 +57,8 @@ start() {
 start || { cat "$tmp/redis.log" >&2; exit 1; }
 
 export GR_TEST_REDIS_URL="redis://:$password@127.0.0.1:$port/0"
+# The same Redis on its Unix socket.
+export GR_TEST_REDIS_SOCKET_URL="unix://:$password@$tmp/redis.sock?db=0"
 export GR_TEST_REDIS_PIDFILE=$tmp/redis.pid
 export GR_TEST_REDIS_STOP="kill \$(cat $tmp/redis.pid) && while [ -f $tmp/redis.pid ]; do sleep 0.05; done"
 export GR_TEST_REDIS_START="redis-server $conf >/dev/null && sleep 0.2"

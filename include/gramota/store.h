@@ -384,7 +384,8 @@ GR_API void gr_store_close(struct gr_store *store);
 /*
  * Keep the short-lived state of `db` (access tokens, c_nonces, the DPoP jti
  * replay set, rate-limit buckets) in the Redis at `url`,
- * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], each key expiring by itself;
+ * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or, on this machine's Unix
+ * socket, unix://[[USER]:PASSWORD@]/PATH[?db=DB], each key expiring by itself;
  * the rest stays in `db`, a SQLite or PostgreSQL store (USAGE otherwise:
  * a code's redemption puts its token in Redis before the database commits
  * it, which only these two let it do). Takes `db`: closed with *out, or at once on

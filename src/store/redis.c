@@ -105,7 +105,8 @@ static redisReply *command(redisContext *c, int argc, const char **argv, const c
 static redisContext *connect_one(const struct gr__redis_url *u, char *why, size_t why_cap)
 {
     const struct timeval tv = { TIMEOUT_MS / 1000, (TIMEOUT_MS % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
+    redisContext *c = u->socket[0] ? redisConnectUnixWithTimeout(u->socket, tv)
+                                   : redisConnectWithTimeout(u->host, u->port, tv);
     redisReply *r = NULL;
     char db[16];
 
@@ -728,7 +729,10 @@ int gr_store_with_redis(struct gr_store *db, struct gr_str url, struct gr_store 
     first = connect_one(&R->url, why, sizeof(why));
     if (first == NULL) {
         gr_fail(err, GR_ERR_TEMPORARILY_UNAVAILABLE, "Redis cannot be reached.");
-        gr_err_cause(err, "redis %s:%d: %s", R->url.host, R->url.port, why);
+        if (R->url.socket[0])
+            gr_err_cause(err, "redis %s: %s", R->url.socket, why);
+        else
+            gr_err_cause(err, "redis %s:%d: %s", R->url.host, R->url.port, why);
         goto fail;
     }
     gr__pool_init(&R->pool, TIMEOUT_MS, first);

@@ -11,14 +11,15 @@
 #include "core/internal.h"
 
 struct gr__redis_url {
-    char host[256];
+    char host[256];   /* "" for a Unix socket */
+    char socket[108]; /* a Unix socket's path (sun_path's size); "" for TCP */
     int port;
     char user[128]; /* "" for none: AUTH with the password alone */
     char password[256];
     int db;
 };
 
-/* Parse a redis:// URL (redis_url.c). Code: USAGE, naming what is wrong. */
+/* Parse a redis:// or unix:// URL (redis_url.c). Code: USAGE, naming what is wrong. */
 int gr__redis_url_parse(struct gr_str url, struct gr__redis_url *out, struct gr_err *err);
 
 #endif

@@ -310,12 +310,13 @@ else
 fi
 
 # Two processes over PostgreSQL + Redis ("rd", "rd-twin": a database of their
-# own, the short-lived state in Redis): the spread wallet and twin.mjs again,
-# then Redis away and back.
+# own, the short-lived state in Redis, reached over TCP by one and on its Unix
+# socket by the other): the spread wallet and twin.mjs again, then Redis away
+# and back.
 rd_url=${GR_TEST_PG_URL/\/postgres\?//gramota_rd?}
 if psql -q "$GR_TEST_PG_URL" -c 'CREATE DATABASE gramota_rd' >/dev/null 2>"$tmp/rd.psql" &&
     start rd --database-url "$rd_url" --redis-url "$GR_TEST_REDIS_URL" &&
-    start rd-twin --database-url "$rd_url" --redis-url "$GR_TEST_REDIS_URL" \
+    start rd-twin --database-url "$rd_url" --redis-url "$GR_TEST_REDIS_SOCKET_URL" \
         --issuer-url "${url[rd]}" --signer "file:$tmp/rd/issuer.pem" &&
     "$gramota" org create acme --data-dir "$tmp/rd" --database-url "$rd_url" \
         --redis-url "$GR_TEST_REDIS_URL" >"$tmp/rdorg.out" 2>"$tmp/rd.err"; then

@@ -51,9 +51,10 @@ static void pg_url(const char *dir, char *out, size_t cap)
 }
 
 static const struct backend backends[] = {
-    { "sqlite", sqlite_url, false },
-    { "postgres", pg_url, false },      /* only with GR_TEST_PG */
-    { "postgres+redis", pg_url, true }, /* ... and GR_TEST_REDIS_URL */
+    { "sqlite", sqlite_url, false, NULL },
+    { "postgres", pg_url, false, NULL },                                 /* only with GR_TEST_PG */
+    { "postgres+redis", pg_url, true, "GR_TEST_REDIS_URL" },             /* ... and a Redis */
+    { "postgres+redis-unix", pg_url, true, "GR_TEST_REDIS_SOCKET_URL" }, /* on its socket */
 };
 
 /* see contract.h */
@@ -110,7 +111,7 @@ void open_store(const char *url, struct gr_store *s)
     if (gr_store_open(gr_str_c(url), backend->redis ? &db : s, &err) < 0)
         fail_msg("open %s: %s (%s)", url, err.desc, err.cause);
     if (backend->redis &&
-        gr_store_with_redis(&db, gr_str_c(getenv("GR_TEST_REDIS_URL")), s, &err) < 0)
+        gr_store_with_redis(&db, gr_str_c(getenv(backend->redis_env)), s, &err) < 0)
         fail_msg("redis: %s (%s)", err.desc, err.cause);
 }
 
@@ -330,7 +331,7 @@ int contract_run(const struct CMUnitTest *cases, size_t n)
         backend = &backends[i];
         if (backend->url == pg_url && getenv("GR_TEST_PG") == NULL)
             continue;
-        if (backend->redis && getenv("GR_TEST_REDIS_URL") == NULL)
+        if (backend->redis && getenv(backend->redis_env) == NULL)
             continue;
         failed += _cmocka_run_group_tests(backend->name, cases, n, NULL, NULL);
     }

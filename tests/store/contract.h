@@ -31,7 +31,8 @@ struct backend {
     const char *name;
     /* Write the URL of a fresh store kept in the empty directory `dir`. */
     void (*url)(const char *dir, char *out, size_t cap);
-    bool redis; /* short-lived state in the Redis of GR_TEST_REDIS_URL */
+    bool redis;            /* short-lived state in Redis, at the URL in ... */
+    const char *redis_env; /* ... this environment variable */
 };
 
 struct fixture {
