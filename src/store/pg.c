@@ -299,7 +299,7 @@ static int issued_add(void *ctx, const struct gr_issued *records, size_t count,
         return -1;
     issued_cols(records, count, &rows);
     gr__pg_cols_args(&rows, &a);
-    rc = gr__pg_write_audited(c, PQ_ISSUED_INSERT, &a, events, event_count, NULL, err);
+    rc = gr__pg_write_audited(c, PQ_ISSUED_INSERT, &a, events, event_count, err);
     if (rc < 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "A credential with this id is already recorded.", err);
     gr__pg_cols_release(&rows);

@@ -241,15 +241,21 @@ int gr__pg_audit_finish(struct gr__pg_conn *c, enum gr__pg_sql_id before,
  */
 int gr__pg_audit_head(struct gr__pg_conn *c, PGresult **last, struct gr_err *err);
 /*
- * One statement and the audit events that say so, in one transaction: BEGIN,
- * statement `id` with `a`, the audit lock and the chain's last row in one
- * round trip, then the events and the COMMIT in a second; with no events,
- * the statement alone, committed by itself. *res, when not NULL, gets the
- * statement's result (PQclear it). Failures as gr__pg_run().
+ * Statement `id` with `a` as the first round trip of a transaction: BEGIN,
+ * the statement and, with `head`, the audit lock and the chain's last row.
+ * *res gets the statement's result, *last (unless NULL) the last row's, or
+ * NULL without `head` (PQclear them). Failures as gr__pg_run().
+ */
+int gr__pg_tx_first(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                    bool head, PGresult **res, PGresult **last, struct gr_err *err);
+/*
+ * One statement and the audit events that say so, in one transaction:
+ * gr__pg_tx_first() with the audit head, then the events and the COMMIT
+ * (gr__pg_audit_finish); with no events, the statement alone, committed by
+ * itself. Failures as gr__pg_run().
  */
 int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
-                         const struct gr_audit_event *ev, size_t count, PGresult **res,
-                         struct gr_err *err);
+                         const struct gr_audit_event *ev, size_t count, struct gr_err *err);
 int gr__pg_audit_verify(void *ctx, size_t *count, struct gr_err *err);
 int gr__pg_key_activate(void *ctx, const struct gr_signing_key *key, int64_t now,
                         struct gr_err *err);

@@ -98,7 +98,7 @@ int gr__pg_offer_put(void *ctx, const struct gr_offer *offer, const struct gr_au
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
     bind_offer(&a, offer);
-    rc = gr__pg_write_audited(c, PQ_OFFER_INSERT, &a, created, created ? 1 : 0, NULL, err);
+    rc = gr__pg_write_audited(c, PQ_OFFER_INSERT, &a, created, created ? 1 : 0, err);
     if (rc < 0)
         gr__pg_unique(c, GR_ERR_CONFLICT, "An offer with this id or code already exists.", err);
     gr__pg_put(ctx, c);
@@ -242,41 +242,6 @@ static int refuse(struct gr__pg_conn *c, const uint8_t code_hash[32], const uint
 }
 
 /*
- * The redemption's first round trip: BEGIN, the conditional UPDATE ...
- * RETURNING and, with an event to append, the audit lock and the chain's
- * last row. Alone (nothing else to write) the UPDATE is committed by itself.
- * *redeemed gets the UPDATE's answer, *last the last row's.
- */
-static int redeem_send(struct gr__pg_conn *c, const struct gr__pg_args *a, bool alone, bool audited,
-                       PGresult **redeemed, PGresult **last, struct gr_err *err)
-{
-    static const enum gr__pg_sql_id ids[] = { PQ_OFFER_REDEEM, PQ_AUDIT_LOCK, PQ_AUDIT_LAST };
-    PGresult *answers[4] = { NULL };
-    int sent;
-
-    if (alone)
-        return gr__pg_run(c, PQ_OFFER_REDEEM, a, redeemed, err);
-    do {
-        if (gr__pg_pipe_open(c, ids, GR_NELEM(ids), err) < 0)
-            return -1;
-        if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 ||
-            gr__pg_pipe_add(c, PQ_OFFER_REDEEM, a, err) < 0 ||
-            (audited && (gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
-                         gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0))) {
-            PQexitPipelineMode(c->pg);
-            return -1;
-        }
-        /* Answers: BEGIN, the UPDATE, then the lock and the last row. */
-        sent = gr__pg_pipe_run(c, answers, GR_NELEM(answers), err);
-    } while (sent == 1);
-    *redeemed = answers[1];
-    *last = answers[3];
-    PQclear(answers[0]);
-    PQclear(answers[2]);
-    return sent;
-}
-
-/*
  * see store.h and internal.h. One transaction at READ COMMITTED. The
  * conditional UPDATE ... RETURNING is the redemption (pending, unexpired,
  * transaction code matching, all in its WHERE): PostgreSQL makes a concurrent
@@ -317,7 +282,14 @@ int gr__pg_offer_redeem_keeping(void *ctx, const uint8_t code_hash[32], const ui
     gr__pg_i64(&a, now);
     gr__pg_bytes(&a, tx_hash, 32);
     gr__pg_hash(&a, blind);
-    if (redeem_send(c, &a, alone, granted != NULL && keeper == NULL, &redeemed, &last, err) != 0)
+    /*
+     * Alone (nothing else to write), the UPDATE is committed by itself.
+     * Otherwise it opens the transaction, with the audit lock and the chain's
+     * last row when an event is to follow and no keeper is to be waited for.
+     */
+    if ((alone ? gr__pg_run(c, PQ_OFFER_REDEEM, &a, &redeemed, err)
+               : gr__pg_tx_first(c, PQ_OFFER_REDEEM, &a, granted != NULL && keeper == NULL,
+                                 &redeemed, &last, err)) != 0)
         goto out;
     if (PQntuples(redeemed) == 0) {
         if ((!alone && gr__pg_exec(c, "ROLLBACK", err) < 0) || gr__pg_exec(c, "BEGIN", err) < 0)

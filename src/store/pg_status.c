@@ -307,6 +307,7 @@ out:
 static int read_cred(const PGresult *r, int row, struct gr_credential_rec *out, struct gr_err *err)
 {
     struct gr_issued *i = &out->issued;
+    int64_t status;
 
     memset(out, 0, sizeof(*out));
     if (gr__pg_col_text(r, row, 0, i->id, sizeof(i->id), err) < 0 ||
@@ -323,9 +324,10 @@ static int read_cred(const PGresult *r, int row, struct gr_credential_rec *out, 
         gr__pg_col_text(r, row, 8, i->status.list_id, sizeof(i->status.list_id), err) < 0)
         return -1;
     i->status.idx = (uint64_t)gr__pg_col_i64(r, row, 9);
-    if ((uint64_t)gr__pg_col_i64(r, row, 10) > GR_CRED_SUSPENDED)
+    status = gr__pg_col_i64(r, row, 10);
+    if (status < GR_CRED_VALID || status > GR_CRED_SUSPENDED)
         return gr_fail(err, GR_ERR_SERVER_ERROR, "A credential's recorded status is damaged.");
-    out->status = (enum gr_cred_status)gr__pg_col_i64(r, row, 10);
+    out->status = (enum gr_cred_status)status;
     out->status_at = gr__pg_col_i64(r, row, 11);
     if (gr__pg_col_text(r, row, 12, i->kid, sizeof(i->kid), err) < 0)
         return -1;
@@ -570,44 +572,48 @@ int gr__pg_audit_head(struct gr__pg_conn *c, PGresult **last, struct gr_err *err
 }
 
 /* see pg_internal.h */
-int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
-                         const struct gr_audit_event *ev, size_t count, PGresult **res,
-                         struct gr_err *err)
+int gr__pg_tx_first(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                    bool head, PGresult **res, PGresult **last, struct gr_err *err)
 {
-    const enum gr__pg_sql_id ids[] = { id, PQ_AUDIT_LOCK, PQ_AUDIT_LAST, PQ_AUDIT_INSERT };
+    const enum gr__pg_sql_id ids[] = { id, PQ_AUDIT_LOCK, PQ_AUDIT_LAST };
     PGresult *answers[4] = { NULL };
-    int sent, rc = -1;
+    int sent;
 
-    if (count == 0) {
-        PGresult *r = NULL;
-
-        rc = gr__pg_run(c, id, a, &r, err);
-        if (res)
-            *res = r;
-        else
-            PQclear(r);
-        return rc;
-    }
     do {
-        if (gr__pg_pipe_open(c, ids, GR_NELEM(ids), err) < 0)
+        if (gr__pg_pipe_open(c, ids, head ? 3 : 1, err) < 0)
             return -1;
         if (gr__pg_pipe_sql(c, "BEGIN", err) < 0 || gr__pg_pipe_add(c, id, a, err) < 0 ||
-            gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
-            gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0) {
+            (head && (gr__pg_pipe_add(c, PQ_AUDIT_LOCK, NULL, err) < 0 ||
+                      gr__pg_pipe_add(c, PQ_AUDIT_LAST, NULL, err) < 0))) {
             PQexitPipelineMode(c->pg);
             return -1;
         }
-        /* Answers: BEGIN, the statement, the lock, the last row. */
+        /* Answers: BEGIN, the statement, then the lock and the last row. */
         sent = gr__pg_pipe_run(c, answers, GR_NELEM(answers), err);
     } while (sent == 1);
-    if (sent == 0)
-        rc = gr__pg_audit_finish(c, PQ__COUNT, NULL, answers[3], ev, count, err);
-    if (rc == 0 && res != NULL) {
-        *res = answers[1];
-        answers[1] = NULL;
-    }
-    for (size_t i = 0; i < GR_NELEM(answers); i++)
-        PQclear(answers[i]);
+    PQclear(answers[0]);
+    PQclear(answers[2]);
+    *res = answers[1];
+    if (last != NULL)
+        *last = answers[3];
+    else
+        PQclear(answers[3]);
+    return sent;
+}
+
+/* see pg_internal.h */
+int gr__pg_write_audited(struct gr__pg_conn *c, enum gr__pg_sql_id id, const struct gr__pg_args *a,
+                         const struct gr_audit_event *ev, size_t count, struct gr_err *err)
+{
+    PGresult *res = NULL, *last = NULL;
+    int rc = -1;
+
+    if (count == 0)
+        return gr__pg_do(c, id, a, err);
+    if (gr__pg_tx_first(c, id, a, true, &res, &last, err) == 0)
+        rc = gr__pg_audit_finish(c, PQ__COUNT, NULL, last, ev, count, err);
+    PQclear(res);
+    PQclear(last);
     return rc;
 }
 

@@ -442,11 +442,11 @@ static int rate_limit(void *ctx, struct gr_str key, int64_t burst, int64_t inter
     if (gr__rate_args(key, burst, interval_ms, err) < 0)
         return -1;
     snprintf(name, sizeof(name), "gramota:rate:%.*s", (int)key.len, key.p);
+    if (!take) /* a look changes nothing: the bucket's instant, read, answers it */
+        return rate_look(R, name, burst, interval_ms, now_ms, out, err);
     snprintf(now, sizeof(now), "%lld", (long long)now_ms);
     snprintf(interval, sizeof(interval), "%lld", (long long)interval_ms);
     snprintf(limit, sizeof(limit), "%lld", (long long)(burst * interval_ms));
-    if (!take) /* a look changes nothing: the bucket's instant, read, answers it */
-        return rate_look(R, name, burst, interval_ms, now_ms, out, err);
     r = run(R, "rate_limit", 8,
             (const char *[]){ "EVALSHA", R->rate_sha, "1", name, now, interval, limit, "1" },
             rate_script, err);
