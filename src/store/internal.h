@@ -209,6 +209,25 @@ void gr__store_audit_hash(const uint8_t prev[32], int64_t seq, const struct gr_a
                           uint8_t out[32]);
 
 /*
+ * A keyed pseudorandom permutation of a status list's entries [0, size)
+ * (status_order.c): entry_at(p) is the entry handed out p-th. The key is
+ * the list's own secret, GR__STATUS_ORDER_KEY_LEN bytes; size at most
+ * GR__STATUS_ORDER_MAX. Fails with SERVER_ERROR on a damaged key or size.
+ */
+#define GR__STATUS_ORDER_KEY_LEN 16
+#define GR__STATUS_ORDER_MAX     (UINT64_C(1) << 24)
+struct gr__status_order {
+    struct evp_cipher_ctx_st *aes;
+    uint64_t size;
+    unsigned half; /* bits of each Feistel half */
+};
+int gr__status_order_init(struct gr__status_order *o, const uint8_t *key, size_t key_len,
+                          uint64_t size, struct gr_err *err);
+int gr__status_order_at(struct gr__status_order *o, uint64_t position, uint64_t *entry,
+                        struct gr_err *err);
+void gr__status_order_release(struct gr__status_order *o);
+
+/*
  * Token buckets (rate.c): check rate_limit's arguments (SERVER_ERROR when a
  * key is empty or too long, or burst or interval not positive); and the
  * answer for a bucket full at `full_at` (0 for one never used).

@@ -253,6 +253,22 @@ const char *const gr__pg_migrations[] = {
      */
     "DROP INDEX IF EXISTS nonces_expiry, jtis_expiry, tokens_expiry, tokens_offer, "
     "rate_buckets_full, offers_org;",
+    /*
+     * 11: a list's entries handed out in the order of a keyed permutation
+     * (status_order.c): `next` counts the positions handed out, `order_key`
+     * is the list's secret. An allocation is one update of the list's row
+     * (HOT: neither column is indexed) and no status_used rows, which cost
+     * an insert and a probe per credential. Lists opened before this keep
+     * their status_used rows and skip the entries those name (`skip_used`):
+     * the permutation reaches every entry once, so they fill up exactly.
+     * The default key is drawn for each row, existing ones included
+     * (gen_random_uuid: PostgreSQL's strong random source, 122 bits).
+     */
+    "ALTER TABLE status_lists ADD COLUMN IF NOT EXISTS next BIGINT NOT NULL DEFAULT 0,"
+    "  ADD COLUMN IF NOT EXISTS order_key BYTEA NOT NULL DEFAULT uuid_send(gen_random_uuid()),"
+    "  ADD COLUMN IF NOT EXISTS skip_used BOOLEAN NOT NULL DEFAULT false;"
+    "UPDATE status_lists s SET skip_used = true "
+    "WHERE EXISTS (SELECT 1 FROM status_used u WHERE u.list_id = s.id);",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -354,59 +370,35 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                       "ORDER BY issued_at, seq LIMIT $2::bigint",
     /* One allocator at a time, across every process (pg_status.c). */
     [PQ_STATUS_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_STATUS ")",
-    [PQ_STATUS_OPEN] = "SELECT id, free FROM status_lists WHERE bits = $1::bigint "
-                       "AND size = $2::bigint AND free > 0 ORDER BY created_at DESC, id DESC "
-                       "LIMIT 1 FOR UPDATE",
+    /* The open list: positions left to hand out. Full lists stay in the index (migration 7). */
+    [PQ_STATUS_OPEN] = "SELECT id, next, order_key, skip_used FROM status_lists "
+                       "WHERE bits = $1::bigint AND size = $2::bigint AND next < size "
+                       "ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE",
     [PQ_STATUS_NEW] = "INSERT INTO status_lists (id, bits, size, used, free, statuses, "
                       "created_at, updated_at) VALUES ($1::text, $2::bigint, $3::bigint, "
                       "''::bytea, $3::bigint, "
                       "decode(repeat('00', ($3::bigint * $2::bigint / 8)::int), 'hex'), "
                       "$4::bigint, $4::bigint)",
     /*
-     * Mark the first $3 of the candidates ($2: "i,j,k", distinct) that are
-     * free, in their order; the rows returned are the ones taken. Each
-     * candidate is looked up by the whole primary key, in a LATERAL subquery
-     * with LIMIT, which the planner cannot turn into a join: as NOT EXISTS it
-     * became a hash anti-join, and as idx = ANY a filter over an index scan
-     * on list_id, both reading every index of the list handed out so far.
-     */
-    [PQ_STATUS_MARK] = "INSERT INTO status_used (list_id, idx) SELECT $1::text, t.x "
-                       "FROM unnest(string_to_array($2::text, ',')::bigint[]) "
-                       "WITH ORDINALITY AS t(x, ord) LEFT JOIN LATERAL (SELECT 1 AS taken "
-                       "FROM status_used u WHERE u.list_id = $1::text AND u.idx = t.x LIMIT 1) k "
-                       "ON true WHERE k.taken IS NULL "
-                       "ORDER BY t.ord LIMIT $3::bigint ON CONFLICT DO NOTHING RETURNING idx",
-    /*
-     * The common case in one autocommit statement: the open list, locked, if
-     * it has $3 free entries and is not in its tail (free * 64 >= size: see
-     * pg_status.c); the first $3 free candidates of $4 marked as PQ_STATUS_MARK
-     * does; the list's count lowered by as many. The rows returned are the
-     * ones taken: fewer than $3 (none without such a list) leave the rest to
-     * the transaction of gr__pg_status_alloc. An allocator that waited for the
-     * list's lock does not see the entries the other one took (the snapshot
-     * is older), but ON CONFLICT does: it takes fewer, never one twice.
+     * The common case in one autocommit statement: the next $3 positions of
+     * the newest list that has them, counted off under the row's lock. The
+     * row returned says which ($4 the first; pg_status.c maps them to
+     * entries); none leaves the allocation to the transaction of
+     * gr__pg_status_alloc. An allocator that waited for the row's lock
+     * rechecks `free` on the version it waited for (READ COMMITTED's
+     * recheck), so two never count off the same positions.
      */
     [PQ_STATUS_QUICK] =
-        "WITH l AS (SELECT id FROM status_lists WHERE bits = $1::bigint AND size = $2::bigint "
-        "AND free >= $3::bigint AND free * 64 >= size ORDER BY created_at DESC, id DESC LIMIT 1 "
-        "FOR UPDATE), "
-        "ins AS (INSERT INTO status_used (list_id, idx) SELECT l.id, t.x FROM l, "
-        "unnest(string_to_array($4::text, ',')::bigint[]) WITH ORDINALITY AS t(x, ord) "
-        "LEFT JOIN LATERAL (SELECT 1 AS taken FROM status_used u WHERE u.list_id = l.id "
-        "AND u.idx = t.x LIMIT 1) k ON true WHERE k.taken IS NULL "
-        "ORDER BY t.ord LIMIT $3::bigint ON CONFLICT DO NOTHING RETURNING list_id, idx), "
-        "upd AS (UPDATE status_lists s SET free = s.free - (SELECT count(*) FROM ins) "
-        "FROM l WHERE s.id = l.id) "
-        "SELECT list_id, idx FROM ins",
-    /*
-     * A list's last free entries, $3 of them in a random order keyed by $4
-     * (fresh random bytes): found by the server, for when random candidates
-     * would mostly miss.
-     */
-    [PQ_STATUS_TAIL] = "SELECT i FROM generate_series(0, $2::bigint - 1) AS i WHERE NOT EXISTS "
-                       "(SELECT 1 FROM status_used u WHERE u.list_id = $1::text AND u.idx = i) "
-                       "ORDER BY sha256(int8send(i) || $4::bytea) LIMIT $3::bigint",
-    [PQ_STATUS_TAKE] = "UPDATE status_lists SET free = free - $2::bigint WHERE id = $1::text",
+        "UPDATE status_lists SET next = next + $3::bigint, free = free - $3::bigint "
+        "WHERE id = (SELECT id FROM status_lists WHERE bits = $1::bigint AND size = $2::bigint "
+        "AND free >= $3::bigint ORDER BY created_at DESC, id DESC LIMIT 1) "
+        "AND free >= $3::bigint AND NOT skip_used RETURNING id, next - $3::bigint, order_key",
+    /* Which of the entries $2 ("{i,j,k}") a list opened before migration 11 handed out. */
+    [PQ_STATUS_USED] = "SELECT idx FROM status_used WHERE list_id = $1::text "
+                       "AND idx = ANY ($2::text::bigint[])",
+    /* $2 positions counted off, $3 of them handed out (the rest were skipped). */
+    [PQ_STATUS_TAKE] = "UPDATE status_lists SET next = next + $2::bigint, "
+                       "free = free - $3::bigint WHERE id = $1::text",
     [PQ_STATUS_GET] = "SELECT id, bits, size, statuses, version, updated_at FROM status_lists "
                       "WHERE id = $1::text",
     [PQ_CRED_GET] = "SELECT " CRED_COLS " FROM issued WHERE id = $1::text",

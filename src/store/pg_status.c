@@ -2,10 +2,12 @@
  * Status lists, the credential lifecycle and the audit trail in the
  * PostgreSQL store (store.h). The packing and chaining are the SQLite
  * backend's own functions (store/internal.h), so both backends publish and
- * chain exactly alike; indices are drawn uniformly among the free ones by
- * both, here against a table of the taken ones (take()). What differs is
- * how concurrent writers, possibly in several processes, are kept apart,
- * said at each one.
+ * chain exactly alike. Where SQLite draws each index at random among the
+ * free ones of a bitmap, a list here hands its entries out in the order of
+ * a keyed pseudorandom permutation (status_order.c): as unpredictable from
+ * outside, never one twice, and counted off one row instead of a table of
+ * the taken ones. What differs is how concurrent writers, possibly in
+ * several processes, are kept apart, said at each one.
  */
 #include "store/internal.h"
 #include "store/pg_internal.h"
@@ -16,7 +18,7 @@
 #include <gramota/b64url.h>
 #include <gramota/crypto.h>
 
-#define MAX_LIST_SIZE (1u << 24) /* entries in one list, as sqlite_status.c */
+#define MAX_LIST_SIZE GR__STATUS_ORDER_MAX /* entries in one list, as sqlite_status.c */
 
 static int new_list(struct gr__pg_conn *c, unsigned bits, size_t size, int64_t now,
                     struct gr_err *err)
@@ -34,91 +36,117 @@ static int new_list(struct gr__pg_conn *c, unsigned bits, size_t size, int64_t n
     return gr__pg_do(c, PQ_STATUS_NEW, &a, err);
 }
 
+#define MAX_TAKE 64 /* positions counted off at a time by the transaction */
+
 /*
- * While at least one entry in TAIL_SHARE is free, indices are drawn at random
- * and kept when free (status_used's rows say which are not): uniform among
- * the free ones, as gr__store_status_pick's are, at the cost of one INSERT.
- * Past that, random draws would mostly miss, and the server lists the free
- * ones itself in an order keyed by fresh random bytes.
+ * The open list's row as PQ_STATUS_QUICK and PQ_STATUS_OPEN return it: id,
+ * first position, key (columns 0, 1, 2), keyed for mapping positions.
  */
-#define TAIL_SHARE     64
-#define MAX_CANDIDATES 256
-#define MAX_TAKE       64
-
-/* Mark the first `want` free ones of `candidates` ("i,j,k"); adds them to `idx` from `*have`. */
-static int mark(struct gr__pg_conn *c, const char *id, struct gr_str candidates, size_t want,
-                uint64_t *idx, size_t *have, struct gr_err *err)
+static int keyed_list(const PGresult *r, size_t size, char id[GR_STORE_ID_LEN + 1], uint64_t *first,
+                      struct gr__status_order *order, struct gr_err *err)
 {
-    struct gr__pg_args a = { 0 };
-    PGresult *r = NULL;
-    int rows;
+    int64_t next = gr__pg_col_i64(r, 0, 1);
 
-    gr__pg_field(&a, id, GR_STORE_ID_LEN + 1);
-    gr__pg_str(&a, candidates);
-    gr__pg_i64(&a, (int64_t)want);
-    if (gr__pg_run(c, PQ_STATUS_MARK, &a, &r, err) < 0)
+    if (gr__pg_col_text(r, 0, 0, id, GR_STORE_ID_LEN + 1, err) < 0)
         return -1;
-    rows = PQntuples(r);
-    for (int i = 0; i < rows && *have < MAX_TAKE; i++)
-        idx[(*have)++] = (uint64_t)gr__pg_col_i64(r, i, 0);
-    PQclear(r);
-    return 0;
+    if (next < 0 || (uint64_t)next >= size)
+        return gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
+    *first = (uint64_t)next;
+    return gr__status_order_init(order, (const uint8_t *)PQgetvalue(r, 0, 2),
+                                 (size_t)PQgetlength(r, 0, 2), size, err);
 }
 
-/* Up to MAX_CANDIDATES distinct random indices below `size`, as "i,j,k". */
-static int draw(size_t size, size_t count, struct gr_buf *out, struct gr_err *err)
-{
-    uint64_t picked[MAX_CANDIDATES], r;
-    size_t n = 0;
-
-    while (n < count) {
-        bool seen = false;
-
-        if (gr_random((uint8_t *)&r, sizeof(r), err) < 0)
-            return -1;
-        r %= size; /* size <= 2^24: the bias of the modulo is below 2^-40 */
-        for (size_t i = 0; i < n && !seen; i++)
-            seen = picked[i] == r;
-        if (!seen) {
-            gr_buf_printf(out, "%s%llu", n ? "," : "", (unsigned long long)r);
-            picked[n++] = r;
-        }
-    }
-    return 0;
-}
-
-/* The list's free entries in a random order, `want` of them (the tail of a list). */
-static int tail(struct gr__pg_conn *c, const char *id, size_t size, size_t want, struct gr_buf *out,
-                struct gr_err *err)
+/*
+ * The common case, one statement (PQ_STATUS_QUICK): `want` positions of an
+ * open list that has them, as entries. *got is 0 when no list has them (or
+ * only one opened before migration 11 does): the transaction below then
+ * takes them.
+ */
+static int quick(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
+                 struct gr_status_slot *out, size_t *got, struct gr_err *err)
 {
     struct gr__pg_args a = { 0 };
+    struct gr__status_order order = { 0 };
+    char id[GR_STORE_ID_LEN + 1];
     PGresult *r = NULL;
-    uint8_t key[16];
+    uint64_t first;
+    int rc = -1;
 
-    if (gr_random(key, sizeof(key), err) < 0)
-        return -1;
-    gr__pg_field(&a, id, GR_STORE_ID_LEN + 1);
+    *got = 0;
+    gr__pg_i64(&a, bits);
     gr__pg_i64(&a, (int64_t)size);
     gr__pg_i64(&a, (int64_t)want);
-    gr__pg_bytes(&a, key, sizeof(key));
-    if (gr__pg_run(c, PQ_STATUS_TAIL, &a, &r, err) < 0)
-        return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        gr_buf_printf(out, "%s%lld", i ? "," : "", (long long)gr__pg_col_i64(r, i, 0));
+    if (gr__pg_run(c, PQ_STATUS_QUICK, &a, &r, err) < 0)
+        goto out;
+    if (PQntuples(r) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (keyed_list(r, size, id, &first, &order, err) < 0)
+        goto out;
+    for (size_t i = 0; i < want; i++) {
+        if (gr__status_order_at(&order, first + i, &out[i].idx, err) < 0)
+            goto out;
+        memcpy(out[i].list_id, id, sizeof(id));
+    }
+    *got = want;
+    rc = 0;
+out:
+    gr__status_order_release(&order);
     PQclear(r);
-    return 0;
+    return rc;
 }
 
-/* Take up to `want` entries of the open list; *got says how many. 1 when no list is open. */
+/* Drop from `idx` the entries status_used names for list `id`; *n becomes how many are left. */
+static int skip_used(struct gr__pg_conn *c, const char *id, uint64_t *idx, size_t *n,
+                     struct gr_err *err)
+{
+    struct gr__pg_args a = { 0 };
+    struct gr_buf list;
+    PGresult *r = NULL;
+    size_t kept = 0;
+    int rc = -1;
+
+    gr_buf_init(&list, GR_BUF_UNBOUNDED);
+    gr_buf_printf(&list, "{");
+    for (size_t i = 0; i < *n; i++)
+        gr_buf_printf(&list, "%s%llu", i ? "," : "", (unsigned long long)idx[i]);
+    gr_buf_printf(&list, "}");
+    gr__pg_field(&a, id, GR_STORE_ID_LEN + 1);
+    gr__pg_str(&a, gr_buf_str(&list));
+    if (gr__pg_run(c, PQ_STATUS_USED, &a, &r, err) < 0)
+        goto out;
+    for (size_t i = 0; i < *n; i++) {
+        bool used = false;
+
+        for (int row = 0; row < PQntuples(r) && !used; row++)
+            used = (uint64_t)gr__pg_col_i64(r, row, 0) == idx[i];
+        if (!used)
+            idx[kept++] = idx[i];
+    }
+    *n = kept;
+    rc = 0;
+out:
+    PQclear(r);
+    gr_buf_release(&list);
+    return rc;
+}
+
+/*
+ * Count off up to `want` positions of the open list and hand out their
+ * entries, less those a list opened before migration 11 handed out
+ * already; *got says how many. 1 when no list is open.
+ */
 static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
                 struct gr_status_slot *out, size_t *got, struct gr_err *err)
 {
     struct gr__pg_args a = { 0 }, b = { 0 };
-    PGresult *r = NULL;
-    uint64_t idx[MAX_TAKE];
-    struct gr_buf candidates;
-    size_t free_count, n, have = 0;
+    struct gr__status_order order = { 0 };
     char id[GR_STORE_ID_LEN + 1];
+    uint64_t idx[MAX_TAKE], first;
+    PGresult *r = NULL;
+    size_t counted, n;
+    bool skips;
     int rc = -1;
 
     gr__pg_i64(&a, bits);
@@ -129,40 +157,21 @@ static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
         PQclear(r);
         return 1;
     }
-    if (gr__pg_col_text(r, 0, 0, id, sizeof(id), err) < 0) {
-        PQclear(r);
-        return -1;
+    if (keyed_list(r, size, id, &first, &order, err) < 0)
+        goto out;
+    skips = gr__pg_col_i64(r, 0, 3) != 0;
+    counted = size - first;
+    counted = counted < want ? counted : want;
+    counted = counted < MAX_TAKE ? counted : MAX_TAKE;
+    for (size_t i = 0; i < counted; i++) {
+        if (gr__status_order_at(&order, first + i, &idx[i], err) < 0)
+            goto out;
     }
-    free_count = (size_t)gr__pg_col_i64(r, 0, 1);
-    PQclear(r);
-    n = want < free_count ? want : free_count;
-    if (n > MAX_TAKE)
-        n = MAX_TAKE;
-    gr_buf_init(&candidates, GR_BUF_UNBOUNDED);
-    while (have < n) {
-        size_t before = have;
-
-        gr_buf_reset(&candidates);
-        if (free_count * TAIL_SHARE >= size) {
-            /* Enough draws that about twice the missing ones should land on free entries. */
-            size_t m = (n - have) * (2 * size / free_count + 1);
-
-            m = m < MAX_CANDIDATES ? m : MAX_CANDIDATES;
-            if (draw(size, m < size ? m : size, &candidates, err) < 0)
-                goto out;
-        } else if (tail(c, id, size, n - have, &candidates, err) < 0) {
-            goto out;
-        }
-        if (candidates.len > 0 &&
-            mark(c, id, gr_buf_str(&candidates), n - have, idx, &have, err) < 0)
-            goto out;
-        if (have == before && free_count * TAIL_SHARE < size) {
-            /* The server listed free entries that were not free: the count is wrong. */
-            gr_fail(err, GR_ERR_SERVER_ERROR, "A status list is damaged.");
-            goto out;
-        }
-    }
+    n = counted;
+    if (skips && skip_used(c, id, idx, &n, err) < 0)
+        goto out;
     gr__pg_field(&b, id, sizeof(id));
+    gr__pg_i64(&b, (int64_t)counted);
     gr__pg_i64(&b, (int64_t)n);
     if (gr__pg_do(c, PQ_STATUS_TAKE, &b, err) < 0)
         goto out;
@@ -173,57 +182,19 @@ static int take(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
     *got = n;
     rc = 0;
 out:
-    gr_buf_release(&candidates);
-    return rc;
-}
-
-/*
- * The common case, one statement (PQ_STATUS_QUICK): up to `want` entries of
- * an open list that has them and is not in its tail. Twice as many random
- * candidates as wanted, and a few more, are plenty while the list is mostly
- * free; when they are not, the transaction below takes the rest.
- */
-static int quick(struct gr__pg_conn *c, unsigned bits, size_t size, size_t want,
-                 struct gr_status_slot *out, size_t *got, struct gr_err *err)
-{
-    struct gr__pg_args a = { 0 };
-    struct gr_buf candidates;
-    size_t m = 2 * want + 8;
-    PGresult *r = NULL;
-    int rc = -1;
-
-    *got = 0;
-    gr_buf_init(&candidates, GR_BUF_UNBOUNDED);
-    if (draw(size, m < size ? m : size, &candidates, err) < 0)
-        goto out;
-    gr__pg_i64(&a, bits);
-    gr__pg_i64(&a, (int64_t)size);
-    gr__pg_i64(&a, (int64_t)want);
-    gr__pg_str(&a, gr_buf_str(&candidates));
-    if (gr__pg_run(c, PQ_STATUS_QUICK, &a, &r, err) < 0)
-        goto out;
-    for (int i = 0; i < PQntuples(r) && *got < want; i++, (*got)++) {
-        if (gr__pg_col_text(r, i, 0, out[*got].list_id, sizeof(out[*got].list_id), err) < 0)
-            goto out;
-        out[*got].idx = (uint64_t)gr__pg_col_i64(r, i, 1);
-    }
-    rc = 0;
-out:
+    gr__status_order_release(&order);
     PQclear(r);
-    gr_buf_release(&candidates);
     return rc;
 }
 
 /*
- * see store.h. Most calls end in quick(); the rest is one transaction. The
- * pick-and-mark of free entries is made
- * exclusive twice over: a transaction-level advisory lock serializes
- * allocators (in every process) before they look for the open list, so that
- * two of them never both find none and open two lists, and SELECT ... FOR
- * UPDATE on that list's row keeps anything else from writing it meanwhile.
- * The loser of the lock sees the rows the winner committed, and status_used's
- * primary key refuses any index twice; the unique index on issued is the
- * backstop.
+ * see store.h. Most calls end in quick(); the rest is one transaction: a
+ * transaction-level advisory lock serializes these allocators (in every
+ * process) before they look for the open list, so that two of them never
+ * both find none and open two lists, and SELECT ... FOR UPDATE on that
+ * list's row orders them against quick() in other processes. Positions are
+ * counted off a list's row under its lock, so none is handed out twice; the
+ * unique index on issued is the backstop.
  */
 int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int64_t now,
                         struct gr_status_slot *out, struct gr_err *err)
@@ -239,7 +210,7 @@ int gr__pg_status_alloc(void *ctx, unsigned bits, size_t size, size_t count, int
                        "A status list has 1, 2, 4 or 8 bits and a size that is a multiple of 8.");
     if (gr__pg_get(ctx, &c, err) < 0)
         return -1;
-    if (count <= MAX_TAKE && quick(c, bits, size, count, out, &done, err) < 0)
+    if (quick(c, bits, size, count, out, &done, err) < 0)
         goto out;
     if (done == count) {
         rc = 0;

@@ -76,8 +76,13 @@ static void bitmap_migration(PGconn *db)
         return;
     }
     gr_store_close(&s);
-    /* Back to schema 2: the bitmap marks 0, 9 and 1023 (bit i % 8 of byte i / 8). */
+    /*
+     * Back to schema 2: the bitmap marks 0, 9 and 1023 (bit i % 8 of byte i / 8), and
+     * migration 11's columns are gone.
+     */
     PQclear(sql(db, "DROP TABLE status_used"));
+    PQclear(sql(db, "ALTER TABLE status_lists DROP COLUMN next, DROP COLUMN order_key, "
+                    "DROP COLUMN skip_used"));
     PQclear(sql(db, "UPDATE status_lists SET free = 1021, used = set_bit(set_bit(set_bit("
                     "decode(repeat('00', 128), 'hex'), 0, 1), 9, 1), 1023, 1)"));
     PQclear(sql(db, "UPDATE gramota_schema SET version = 2"));
@@ -90,11 +95,30 @@ static void bitmap_migration(PGconn *db)
     ok = strcmp(PQgetvalue(r, 0, 0), "0,9,1023") == 0 && strcmp(PQgetvalue(r, 0, 1), "0") == 0;
     PQclear(r);
     check(ok, "migration 3 turns a list's bitmap into exactly its rows", NULL);
-    /* The other 1021 entries fill the list; none of the three comes again. */
-    ok = s.ops->status_alloc(s.ctx, 1, 1024, GR_NELEM(slots), 1, slots, &err) == 0;
-    for (size_t i = 0; ok && i < GR_NELEM(slots); i++)
+    /*
+     * The other 1021 entries fill the list, in batches as issuance takes them; none of the
+     * three comes again (migration 11: the list skips the entries its rows name).
+     */
+    ok = true;
+    for (size_t done = 0; ok && done < GR_NELEM(slots); done += 10) {
+        size_t n = GR_NELEM(slots) - done < 10 ? GR_NELEM(slots) - done : 10;
+
+        ok = s.ops->status_alloc(s.ctx, 1, 1024, n, 1, slots + done, &err) == 0;
+    }
+    for (size_t i = 0; ok && i < GR_NELEM(slots); i++) {
         again += slots[i].idx == 0 || slots[i].idx == 9 || slots[i].idx == 1023;
-    check(ok && again == 0, "the entries a bitmap marked are never handed out again", &err);
+        again += strcmp(slots[i].list_id, slots[0].list_id) != 0;
+        for (size_t j = 0; j < i; j++)
+            again += slots[i].idx == slots[j].idx;
+    }
+    check(ok && again == 0, "a list migrated from a bitmap fills up, each entry once", &err);
+    /* The next list opens, and its entries cost no status_used rows. */
+    ok = s.ops->status_alloc(s.ctx, 1, 1024, 10, 1, slots, &err) == 0 &&
+         strcmp(slots[0].list_id, slots[1020].list_id) != 0;
+    r = sql(db, "SELECT count(*) FROM status_used");
+    check(ok && strcmp(PQgetvalue(r, 0, 0), "3") == 0,
+          "a list opened since migration 11 counts its entries off one row", &err);
+    PQclear(r);
     gr_store_close(&s);
 }
 
@@ -214,7 +238,7 @@ static void damaged_rows(PGconn *db, struct gr_store *s)
     struct gr_token got_tok;
     struct gr_offer got_offer;
     struct gr_err err;
-    char q[160];
+    char q[256];
 
     if (s->ops->status_alloc(s->ctx, 8, 64, 1, 1, &slot, &err) < 0 ||
         s->ops->issued_add(s->ctx, &rec, 1, NULL, 0, &err) < 0 ||
@@ -231,6 +255,21 @@ static void damaged_rows(PGconn *db, struct gr_store *s)
     check(s->ops->status_list_get(s->ctx, gr_str_c(slot.list_id), &list, &err) < 0 &&
               err.code == GR_ERR_SERVER_ERROR,
           "a status list of 3 bits is refused", NULL);
+    /* The open list's order key cut short, then its counter past its end: nothing handed out. */
+    snprintf(q, sizeof(q),
+             "UPDATE status_lists SET bits = 8, order_key = '\\x0102' WHERE id = '%s'",
+             slot.list_id);
+    PQclear(sql(db, q));
+    check(s->ops->status_alloc(s->ctx, 8, 64, 1, 1, &slot, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "a status list with a damaged order key hands out nothing", NULL);
+    snprintf(q, sizeof(q),
+             "UPDATE status_lists SET order_key = '\\x%s', next = size + 5 WHERE id = '%s'",
+             "000102030405060708090a0b0c0d0e0f", slot.list_id);
+    PQclear(sql(db, q));
+    check(s->ops->status_alloc(s->ctx, 8, 64, 1, 1, &slot, &err) < 0 &&
+              err.code == GR_ERR_SERVER_ERROR,
+          "a status list counted past its end hands out nothing", NULL);
     check(s->ops->credential_get(s->ctx, GR_STR("dmg-org"), GR_STR("dmg-cred"), &cred, &err) < 0 &&
               err.code == GR_ERR_SERVER_ERROR,
           "a credential of status 7 is refused", NULL);
