@@ -32,9 +32,15 @@ daemonize yes
 pidfile $tmp/redis.pid
 logfile $tmp/redis.log
 CONF
+# Redis removes its pid file before its last log lines, and opens the log file anew
+# for each line: wait for the process itself to end, or a line written meanwhile
+# recreates the file under rm -rf ("Directory not empty").
 stop() {
-    [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null
-    for _ in $(seq 50); do [ -f "$tmp/redis.pid" ] || break; sleep 0.1; done
+    local pid
+    pid=$(cat "$tmp/redis.pid" 2>/dev/null) || pid=
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     rm -rf "$tmp"
 }
 trap stop EXIT
