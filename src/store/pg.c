@@ -257,7 +257,7 @@ static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_
 /* The records as the columns of PQ_ISSUED_INSERT. */
 static void issued_cols(const struct gr_issued *records, size_t count, struct gr__pg_cols *cols)
 {
-    gr__pg_cols_init(cols, 11);
+    gr__pg_cols_init(cols, "tttttbiitit");
     for (size_t i = 0; i < count; i++) {
         const struct gr_issued *r = &records[i];
 
@@ -266,7 +266,7 @@ static void issued_cols(const struct gr_issued *records, size_t count, struct gr
         gr__pg_col_add_text(cols, 2, r->offer_id, sizeof(r->offer_id));
         gr__pg_col_add_text(cols, 3, r->config_id, sizeof(r->config_id));
         gr__pg_col_add_text(cols, 4, r->vct, sizeof(r->vct));
-        gr__pg_col_add_hex(cols, 5, r->holder_jkt, sizeof(r->holder_jkt));
+        gr__pg_col_add_bytes(cols, 5, r->holder_jkt, sizeof(r->holder_jkt));
         gr__pg_col_add_i64(cols, 6, r->issued_at);
         gr__pg_col_add_i64(cols, 7, r->expires_at);
         if (r->has_status) {

@@ -377,15 +377,52 @@ void gr__pg_i64(struct gr__pg_args *a, int64_t v)
     arg(a, b, 8);
 }
 
-/* see pg_internal.h */
-void gr__pg_cols_init(struct gr__pg_cols *cols, size_t n)
+/*
+ * The binary array format (PostgreSQL's array_recv): the number of
+ * dimensions, whether any element is NULL, the element type's OID, then per
+ * dimension its length and lower bound, then each element as its length
+ * (-1 for NULL) and its binary form; all integers big-endian.
+ */
+enum { ARRAY_HEADER = 20, ARRAY_FLAGS = 4, ARRAY_LENGTH = 12 };
+
+static void put_u32(uint8_t *p, uint32_t v)
 {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void add_u32(struct gr_buf *b, uint32_t v)
+{
+    uint8_t p[4];
+
+    put_u32(p, v);
+    gr_buf_add(b, p, sizeof(p));
+}
+
+/* see pg_internal.h */
+void gr__pg_cols_init(struct gr__pg_cols *cols, const char *types)
+{
+    size_t n = strlen(types);
+
     if (n > GR__PG_MAX_ARGS)
         abort(); /* the statements are ours: more columns is a bug */
     cols->n = n;
     for (size_t i = 0; i < n; i++) {
+        /* pg_type.h: TEXTOID, BYTEAOID, INT8OID */
+        uint32_t oid = types[i] == 't' ? 25 : types[i] == 'b' ? 17 : types[i] == 'i' ? 20 : 0;
+
+        if (oid == 0)
+            abort();
         gr_buf_init(&cols->col[i], GR_BUF_UNBOUNDED);
-        gr_buf_addc(&cols->col[i], '{');
+        add_u32(&cols->col[i], 1);   /* dimensions */
+        add_u32(&cols->col[i], 0);   /* any NULL: set by gr__pg_cols_args */
+        add_u32(&cols->col[i], oid); /* element type */
+        add_u32(&cols->col[i], 0);   /* length: set by gr__pg_cols_args */
+        add_u32(&cols->col[i], 1);   /* lower bound */
+        cols->rows[i] = 0;
+        cols->has_null[i] = false;
     }
 }
 
@@ -396,66 +433,55 @@ void gr__pg_cols_release(struct gr__pg_cols *cols)
     cols->n = 0;
 }
 
-static void element(struct gr_buf *b)
+static void add_element(struct gr__pg_cols *cols, size_t i, const void *p, size_t len)
 {
-    if (b->len > 1)
-        gr_buf_addc(b, ',');
+    add_u32(&cols->col[i], (uint32_t)len);
+    gr_buf_add(&cols->col[i], p, len);
+    cols->rows[i]++;
 }
 
 /* see pg_internal.h */
 void gr__pg_col_add_text(struct gr__pg_cols *cols, size_t i, const char *s, size_t cap)
 {
-    struct gr_buf *b = &cols->col[i];
-    size_t n = s ? strnlen(s, cap) : 0;
-
-    element(b);
-    if (s == NULL) {
-        gr_buf_adds(b, "NULL");
-        return;
-    }
-    /* An array literal's quoted element: '"' and '\\' escaped by a backslash. */
-    gr_buf_addc(b, '"');
-    for (size_t k = 0; k < n; k++) {
-        if (s[k] == '"' || s[k] == '\\')
-            gr_buf_addc(b, '\\');
-        gr_buf_addc(b, s[k]);
-    }
-    gr_buf_addc(b, '"');
+    if (s == NULL)
+        gr__pg_col_add_null(cols, i);
+    else
+        add_element(cols, i, s, strnlen(s, cap));
 }
 
 /* see pg_internal.h */
 void gr__pg_col_add_i64(struct gr__pg_cols *cols, size_t i, int64_t v)
 {
-    element(&cols->col[i]);
-    gr_buf_printf(&cols->col[i], "%lld", (long long)v);
+    uint8_t p[8];
+
+    put_u32(p, (uint32_t)((uint64_t)v >> 32));
+    put_u32(p + 4, (uint32_t)v);
+    add_element(cols, i, p, sizeof(p));
 }
 
 /* see pg_internal.h */
 void gr__pg_col_add_null(struct gr__pg_cols *cols, size_t i)
 {
-    element(&cols->col[i]);
-    gr_buf_adds(&cols->col[i], "NULL");
+    add_u32(&cols->col[i], UINT32_MAX); /* length -1 */
+    cols->rows[i]++;
+    cols->has_null[i] = true;
 }
 
 /* see pg_internal.h */
-void gr__pg_col_add_hex(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len)
+void gr__pg_col_add_bytes(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    struct gr_buf *b = &cols->col[i];
-
-    element(b);
-    for (size_t k = 0; k < len; k++) {
-        gr_buf_addc(b, hex[p[k] >> 4]);
-        gr_buf_addc(b, hex[p[k] & 15]);
-    }
+    add_element(cols, i, p, len);
 }
 
 /* see pg_internal.h */
 void gr__pg_cols_args(struct gr__pg_cols *cols, struct gr__pg_args *a)
 {
     for (size_t i = 0; i < cols->n; i++) {
-        gr_buf_addc(&cols->col[i], '}');
-        gr__pg_str(a, gr_buf_str(&cols->col[i]));
+        uint8_t *head = (uint8_t *)cols->col[i].data;
+
+        put_u32(head + ARRAY_FLAGS, cols->has_null[i]);
+        put_u32(head + ARRAY_LENGTH, cols->rows[i]);
+        gr__pg_bytes(a, head, cols->col[i].len);
     }
 }
 

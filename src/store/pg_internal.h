@@ -124,24 +124,28 @@ void gr__pg_field(struct gr__pg_args *a, const char *s, size_t cap);
 void gr__pg_i64(struct gr__pg_args *a, int64_t v);
 
 /*
- * Many rows in one statement: one array parameter per column, built as
- * PostgreSQL array literals (`$1::text[]`, unnest()ed by the statement).
- * Add each row's value to every column, then gr__pg_cols_args() closes the
- * literals and adds them to `a` in column order; the columns must outlive
- * the run. Bytes go as hex text, for decode(x, 'hex').
+ * Many rows in one statement: one array parameter per column, in
+ * PostgreSQL's binary array format (array_recv), unnest()ed by the
+ * statement. `types` gives each column's element type, a letter each:
+ * 't' text, 'b' bytea, 'i' bigint, as the statement declares them
+ * (`$1::text[]`, `$2::bytea[]`, `$3::bigint[]`). Add each row's value to
+ * every column, then gr__pg_cols_args() completes the arrays and adds them
+ * to `a` in column order; the columns must outlive the run.
  */
 struct gr__pg_cols {
     struct gr_buf col[GR__PG_MAX_ARGS];
+    uint32_t rows[GR__PG_MAX_ARGS];
+    bool has_null[GR__PG_MAX_ARGS];
     size_t n;
 };
 
-void gr__pg_cols_init(struct gr__pg_cols *cols, size_t n);
+void gr__pg_cols_init(struct gr__pg_cols *cols, const char *types);
 void gr__pg_cols_release(struct gr__pg_cols *cols);
 void gr__pg_col_add_text(struct gr__pg_cols *cols, size_t i, const char *s,
                          size_t cap); /* NULL s: NULL */
 void gr__pg_col_add_i64(struct gr__pg_cols *cols, size_t i, int64_t v);
 void gr__pg_col_add_null(struct gr__pg_cols *cols, size_t i);
-void gr__pg_col_add_hex(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len);
+void gr__pg_col_add_bytes(struct gr__pg_cols *cols, size_t i, const uint8_t *p, size_t len);
 void gr__pg_cols_args(struct gr__pg_cols *cols, struct gr__pg_args *a);
 
 /*

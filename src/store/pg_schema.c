@@ -352,19 +352,14 @@ const char *const gr__pg_sql[PQ__COUNT] = {
     [PQ_JTI_ADD] = "INSERT INTO jtis (hash, expires_at) VALUES ($1::bytea, $2::bigint) "
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
                    "WHERE jtis.expires_at <= $3::bigint",
-    /*
-     * A batch in one statement: an array literal per column (pg_db.c:
-     * gr__pg_cols), sent as text and cast, since binary parameters of an array
-     * type would have to be in the array's binary format.
-     */
+    /* A batch in one statement: a binary array per column (pg_db.c: gr__pg_cols). */
     [PQ_ISSUED_INSERT] =
         "INSERT INTO issued (id, org_id, offer_id, config_id, vct, holder_jkt, issued_at, "
         "expires_at, status_list, status_idx, kid) "
-        "SELECT t.id, t.org, t.offer, t.config, t.vct, decode(t.jkt, 'hex'), t.iat, t.exp, "
-        "t.list, t.idx, nullif(t.kid, '') "
-        "FROM unnest($1::text::text[], $2::text::text[], $3::text::text[], $4::text::text[], "
-        "$5::text::text[], $6::text::text[], $7::text::bigint[], $8::text::bigint[], "
-        "$9::text::text[], $10::text::bigint[], $11::text::text[]) "
+        "SELECT t.id, t.org, t.offer, t.config, t.vct, t.jkt, t.iat, t.exp, t.list, t.idx, "
+        "nullif(t.kid, '') "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], "
+        "$7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[]) "
         "AS t(id, org, offer, config, vct, jkt, iat, exp, list, idx, kid)",
     [PQ_ISSUED_IDS] = "SELECT id, org_id FROM issued WHERE offer_id = $1::text "
                       "ORDER BY issued_at, seq LIMIT $2::bigint",
@@ -420,14 +415,10 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                         "updated_at = $3::bigint WHERE id = $1::text",
     [PQ_AUDIT_LOCK] = "SELECT pg_advisory_xact_lock(" LOCK_NS ", " LOCK_AUDIT ")",
     [PQ_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-    [PQ_AUDIT_INSERT] =
-        "INSERT INTO audit (" AUDIT_COLS ") "
-        "SELECT t.seq, t.at, t.kind, t.org, t.offer, t.cred, t.client, t.detail, "
-        "decode(t.prev, 'hex'), decode(t.hash, 'hex') "
-        "FROM unnest($1::text::bigint[], $2::text::bigint[], $3::text::text[], $4::text::text[], "
-        "$5::text::text[], $6::text::text[], $7::text::text[], $8::text::text[], "
-        "$9::text::text[], $10::text::text[]) "
-        "AS t(seq, at, kind, org, offer, cred, client, detail, prev, hash)",
+    [PQ_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") "
+                        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+                        "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+                        "$9::bytea[], $10::bytea[])",
     [PQ_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",
     [PQ_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1::text, $2::bytea) "
                          "ON CONFLICT (name) DO NOTHING",

@@ -472,7 +472,7 @@ int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, siz
         if (gr__pg_col_hash(last, 0, 1, prev, err) < 0)
             return -1;
     }
-    gr__pg_cols_init(cols, 10);
+    gr__pg_cols_init(cols, "iittttttbb");
     for (size_t i = 0; i < count; i++, seq++) {
         gr__store_audit_hash(prev, seq, &ev[i], hash);
         gr__pg_col_add_i64(cols, 0, seq);
@@ -483,8 +483,8 @@ int gr__pg_audit_cols(const PGresult *last, const struct gr_audit_event *ev, siz
         gr__pg_col_add_text(cols, 5, ev[i].credential_id, sizeof(ev[i].credential_id));
         gr__pg_col_add_text(cols, 6, ev[i].client, sizeof(ev[i].client));
         gr__pg_col_add_text(cols, 7, ev[i].detail, sizeof(ev[i].detail));
-        gr__pg_col_add_hex(cols, 8, prev, sizeof(prev));
-        gr__pg_col_add_hex(cols, 9, hash, sizeof(hash));
+        gr__pg_col_add_bytes(cols, 8, prev, sizeof(prev));
+        gr__pg_col_add_bytes(cols, 9, hash, sizeof(hash));
         memcpy(prev, hash, sizeof(prev));
     }
     return 0;

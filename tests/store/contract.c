@@ -341,9 +341,9 @@ int contract_run(const struct CMUnitTest *cases, size_t n)
 /* see contract.h */
 size_t audit_last(struct fixture *f, struct gr_audit_event *out)
 {
-    static const char sql[] = "SELECT kind, org_id, offer_id, (SELECT count(*) FROM audit) "
-                              "FROM audit ORDER BY seq DESC LIMIT 1";
-    const char *v[4] = { "", "", "", "0" };
+    static const char sql[] = "SELECT kind, org_id, offer_id, (SELECT count(*) FROM audit), "
+                              "detail FROM audit ORDER BY seq DESC LIMIT 1";
+    const char *v[5] = { "", "", "", "0", "" };
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     PGconn *pg = NULL;
@@ -355,7 +355,7 @@ size_t audit_last(struct fixture *f, struct gr_audit_event *out)
             sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
             fail_msg("audit_last: %s", sqlite3_errmsg(db));
         if (sqlite3_step(st) == SQLITE_ROW) {
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 5; i++)
                 v[i] = (const char *)sqlite3_column_text(st, i);
         }
     } else {
@@ -363,13 +363,14 @@ size_t audit_last(struct fixture *f, struct gr_audit_event *out)
         r = PQexec(pg, sql);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             fail_msg("audit_last: %s", PQerrorMessage(pg));
-        for (int i = 0; PQntuples(r) == 1 && i < 4; i++)
+        for (int i = 0; PQntuples(r) == 1 && i < 5; i++)
             v[i] = PQgetvalue(r, 0, i);
     }
     memset(out, 0, sizeof(*out));
     snprintf(out->kind, sizeof(out->kind), "%s", v[0]);
     snprintf(out->org_id, sizeof(out->org_id), "%s", v[1]);
     snprintf(out->offer_id, sizeof(out->offer_id), "%s", v[2]);
+    snprintf(out->detail, sizeof(out->detail), "%s", v[4]);
     n = strtoul(v[3], NULL, 10);
     sqlite3_finalize(st);
     sqlite3_close(db);

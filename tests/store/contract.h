@@ -96,7 +96,7 @@ enum gr_errc take(struct fixture *f, const char *nonce, int64_t now);
 enum gr_errc jti(struct fixture *f, const char *id, int64_t exp, int64_t now);
 /*
  * The audit trail as the database holds it: the number of events, and the
- * kind, org_id and offer_id of the last one in *out (empty when none).
+ * kind, org_id, offer_id and detail of the last one in *out (empty when none).
  */
 size_t audit_last(struct fixture *f, struct gr_audit_event *out);
 /* Run `command` (answered with a status: FLUSHDB, SCRIPT FLUSH) on the Redis of GR_TEST_REDIS_URL.
