@@ -18,16 +18,14 @@
 void route_nonce(struct req *r)
 {
     const struct server *s = r->srv;
-    char nonce[GR_SECRET_LEN + 1];
-    uint8_t hash[32];
+    char nonce[GR_C_NONCE_LEN + 1];
     struct gr_err err;
 
-    /* Wallets POST here with no body and no Content-Type; both are fine. */
-    if (gr_secret_new(nonce, hash, &err) < 0) {
-        req_error(r, &err);
-        return;
-    }
-    if (s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, &err) < 0) {
+    /*
+     * Wallets POST here with no body and no Content-Type; both are fine. Nothing
+     * is stored: the nonce is checked by its MAC and recorded only once used.
+     */
+    if (gr_c_nonce_make(s->c_nonce_secret, r->now + s->set.nonce_lifetime, nonce, &err) < 0) {
         req_error(r, &err);
         return;
     }
@@ -89,7 +87,8 @@ static int check_proofs(struct issue *is, struct gr_err *err)
     const char *type = cr->proof_type == GR_PROOF_ATTESTATION ? "attestation" : "jwt";
     const char *storage[8], *auth[8];
     struct gr_proof_check c;
-    uint8_t hash[32];
+    uint8_t replay_key[32];
+    int64_t expires_at;
 
     if (!gr_cred_type_binding(is->type))
         return 0;
@@ -113,11 +112,19 @@ static int check_proofs(struct issue *is, struct gr_err *err)
     if (gr_proofs_verify(&c, cr->proof_type, cr->proofs, cr->proof_count, (size_t)s->set.batch_size,
                          &is->proofs, err) < 0)
         return -1;
-    /* Spent only once every proof holds: the nonce is the request's, not any one proof's. */
-    gr_sha256(is->proofs.nonce, strlen(is->proofs.nonce), hash);
-    if (s->store.ops->nonce_take(s->store.ctx, hash, is->r->now, err) < 0)
-        return gr_fail(err, GR_ERR_INVALID_NONCE,
-                       "The c_nonce is unknown, spent or expired: fetch a new one.");
+    /*
+     * Spent only once every proof holds: the nonce is the request's, not any one
+     * proof's. Spent means recorded in the replay set until it expires.
+     */
+    if (gr_c_nonce_check(s->c_nonce_secret, gr_str_c(is->proofs.nonce), is->r->now, &expires_at,
+                         replay_key, err) < 0)
+        return -1;
+    if (s->store.ops->jti_add(s->store.ctx, replay_key, expires_at, is->r->now, err) < 0) {
+        if (err->code == GR_ERR_DUPLICATE)
+            return gr_fail(err, GR_ERR_INVALID_NONCE,
+                           "The c_nonce was used before: fetch a new one.");
+        return -1;
+    }
     return 0;
 }
 

@@ -10,14 +10,11 @@
 #include <gramota/dpop.h>
 
 /* A c_nonce for wallets on Draft 13/14, which look for it in the token response. */
-static int mint_c_nonce(struct req *r, char nonce[GR_SECRET_LEN + 1], struct gr_err *err)
+static int mint_c_nonce(struct req *r, char nonce[GR_C_NONCE_LEN + 1], struct gr_err *err)
 {
     const struct server *s = r->srv;
-    uint8_t hash[32];
 
-    if (gr_secret_new(nonce, hash, err) < 0)
-        return -1;
-    return s->store.ops->nonce_put(s->store.ctx, hash, r->now + s->set.nonce_lifetime, err);
+    return gr_c_nonce_make(s->c_nonce_secret, r->now + s->set.nonce_lifetime, nonce, err);
 }
 
 /*
@@ -52,13 +49,13 @@ static int grant(struct req *r, const struct gr_token_request *tr, const struct 
     struct gr_token tok = { 0 };
     struct gr_audit_event granted;
     uint8_t code_hash[32], tx_hash[32];
-    char token[GR_SECRET_LEN + 1], c_nonce[GR_SECRET_LEN + 1];
+    char token[GR_SECRET_LEN + 1], c_nonce[GR_C_NONCE_LEN + 1];
     int rc = -1;
 
     gr_sha256(tr->code.p, tr->code.len, code_hash);
     if (tr->tx_code.p)
         gr_sha256(tr->tx_code.p, tr->tx_code.len, tx_hash);
-    /* The c_nonce first: if it cannot be stored, no code has been spent yet. */
+    /* The c_nonce first: if it cannot be made, no code has been spent yet. */
     if (guess_limit(r, code_hash, RATE_LOOK, err) < 0 || mint_c_nonce(r, c_nonce, err) < 0 ||
         gr_secret_new(token, tok.hash, err) < 0)
         goto out;

@@ -204,7 +204,8 @@ int server_open(struct server *s, const char *bound, struct gr_err *err)
 
         rc = gr_store_with_redis(&db, gr_str_c(s->set.redis_url), &s->store, err);
     }
-    if (rc < 0 || s->store.ops->secret(s->store.ctx, "dpop-nonce", s->dpop_secret, err) < 0)
+    if (rc < 0 || s->store.ops->secret(s->store.ctx, "dpop-nonce", s->dpop_secret, err) < 0 ||
+        s->store.ops->secret(s->store.ctx, "c-nonce", s->c_nonce_secret, err) < 0)
         return -1;
     s->status_cache = status_cache_new();
     return build_documents(s, err);
@@ -225,6 +226,7 @@ void server_close(struct server *s)
     gr_buf_release(&s->as_meta);
     gr_buf_release(&s->jwt_vc_meta);
     OPENSSL_cleanse(s->dpop_secret, sizeof(s->dpop_secret));
+    OPENSSL_cleanse(s->c_nonce_secret, sizeof(s->c_nonce_secret));
 }
 
 /* The default organization, and its API key shown once, on the first start. */

@@ -34,6 +34,7 @@ struct server {
     struct gr_issuer_settings meta;                  /* what the documents are built from */
     struct gr_buf issuer_meta, as_meta, jwt_vc_meta; /* served as they are */
     uint8_t dpop_secret[32];                         /* server nonces, shared through the store */
+    uint8_t c_nonce_secret[32];                      /* c_nonces (nonce.h), likewise */
     struct gr_trust *wallet_providers;               /* NULL: no attestation is trusted */
     bool quiet;
     atomic_uint *in_flight;            /* requests begun and not yet completed (for a clean stop) */

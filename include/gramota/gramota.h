@@ -19,6 +19,7 @@
 #include <gramota/metadata.h>
 #include <gramota/oid4vci.h>
 #include <gramota/dpop.h>
+#include <gramota/nonce.h>
 #include <gramota/attest.h>
 #include <gramota/proof.h>
 #include <gramota/oauth.h>

@@ -1,11 +1,7 @@
 /* DPoP proofs (RFC 9449 §4.3) and stateless server nonces (§8, §9). */
 #include <gramota/dpop.h>
 
-#include <pthread.h>
 #include <string.h>
-
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
 
 #include <gramota/b64url.h>
 #include <gramota/crypto.h>
@@ -22,67 +18,14 @@
 
 #define NONCE_RAW_LEN 32 /* time (8) || random (8) || MAC (16) */
 #define NONCE_MSG_LEN 16 /* what the MAC covers after the label: time || random */
-#define NONCE_MAC_LEN 16
+#define NONCE_MAC_LEN GR__OID4VCI_MAC_LEN
 static const char nonce_label[] = "gramota DPoP nonce v1";
-
-/*
- * HMAC fetched once, as SHA-256 is in src/core/crypto.c: the implicit fetch
- * would look it up again on every nonce. Written once under pthread_once, then
- * only read.
- */
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac;
-
-static void fetch_hmac(void)
-{
-    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
 
 /* The first NONCE_MAC_LEN bytes of HMAC-SHA256(secret, label || msg). Code: CRYPTO. */
 static int nonce_mac(const uint8_t secret[32], const uint8_t msg[NONCE_MSG_LEN],
                      uint8_t mac[NONCE_MAC_LEN], struct gr_err *err)
 {
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    uint8_t full[GR_SHA256_LEN];
-    size_t n = 0;
-    EVP_MAC_CTX *ctx;
-    int ok;
-
-    pthread_once(&hmac_once, fetch_hmac);
-    ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-    ok = ctx != NULL && EVP_MAC_init(ctx, secret, 32, params) &&
-         EVP_MAC_update(ctx, (const uint8_t *)nonce_label, sizeof(nonce_label) - 1) &&
-         EVP_MAC_update(ctx, msg, NONCE_MSG_LEN) && EVP_MAC_final(ctx, full, &n, sizeof(full)) &&
-         n == sizeof(full);
-    EVP_MAC_CTX_free(ctx);
-    if (!ok) {
-        gr_fail(err, GR_ERR_CRYPTO, "The DPoP nonce cannot be computed.");
-        return gr_err_openssl(err);
-    }
-    memcpy(mac, full, NONCE_MAC_LEN);
-    return 0;
-}
-
-static void put_be64(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t in[8])
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++) {
-        v = v << 8 | in[i];
-    }
-    return v;
+    return gr__oid4vci_mac(secret, nonce_label, msg, NONCE_MSG_LEN, mac, err);
 }
 
 /* see dpop.h */
@@ -91,7 +34,7 @@ int gr_dpop_nonce_make(const uint8_t secret[32], int64_t now, char out[GR_DPOP_N
 {
     uint8_t raw[NONCE_RAW_LEN];
 
-    put_be64(raw, (uint64_t)now);
+    gr__put_be64(raw, (uint64_t)now);
     if (gr_random(raw + 8, 8, err) < 0 || nonce_mac(secret, raw, raw + NONCE_MSG_LEN, err) < 0)
         return -1;
     gr_b64url_encode(raw, sizeof(raw), out);
@@ -118,7 +61,7 @@ static int check_nonce(const struct gr_dpop_check *c, const json_t *claims, int6
         return -1;
     if (!gr_ct_equal(mac, raw + NONCE_MSG_LEN, sizeof(mac)))
         return gr_fail(err, GR_ERR_USE_DPOP_NONCE, "The DPoP proof's nonce was not issued here.");
-    if (gr__oid4vci_window((int64_t)get_be64(raw), c->now, lifetime, max_skew) != GR__IN_WINDOW)
+    if (gr__oid4vci_window((int64_t)gr__get_be64(raw), c->now, lifetime, max_skew) != GR__IN_WINDOW)
         return gr_fail(err, GR_ERR_USE_DPOP_NONCE, "The DPoP proof's nonce has expired.");
     return 0;
 }
@@ -241,7 +184,7 @@ static void jti_hash(struct gr_str url, struct gr_str jti, uint8_t out[32])
     struct gr_buf b;
     uint8_t len[8];
 
-    put_be64(len, url.len);
+    gr__put_be64(len, url.len);
     gr_buf_init(&b, GR_BUF_UNBOUNDED);
     gr_buf_add(&b, len, sizeof(len));
     gr_buf_addstr(&b, url);

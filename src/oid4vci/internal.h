@@ -31,6 +31,21 @@ int gr__url_normalize(struct gr_str in, struct gr_buf *out, struct gr_err *err);
 /* The view of `url` before its first `?` or `#`: the URL without query and fragment. */
 struct gr_str gr__url_strip_query(struct gr_str url);
 
+/* ---- stateless nonces (mac.c) ---- */
+
+#define GR__OID4VCI_MAC_LEN 16
+
+/*
+ * The first GR__OID4VCI_MAC_LEN bytes of HMAC-SHA256(secret, label || msg):
+ * the MAC of a nonce that carries its own time (dpop.c, nonce.c), each kind
+ * under its own label so that one kind is never taken for another. Code: CRYPTO.
+ */
+int gr__oid4vci_mac(const uint8_t secret[32], const char *label, const uint8_t *msg, size_t len,
+                    uint8_t mac[GR__OID4VCI_MAC_LEN], struct gr_err *err);
+/* A 64-bit number as 8 bytes, most significant first, and back. */
+void gr__put_be64(uint8_t out[8], uint64_t v);
+uint64_t gr__get_be64(const uint8_t in[8]);
+
 /* ---- time windows (dpop.c, proof.c) ---- */
 
 enum gr__window { GR__IN_WINDOW, GR__TOO_OLD, GR__TOO_NEW };
