@@ -3,8 +3,8 @@
 
 /*
  * Where the issuer keeps its state: organizations and their API keys, offers
- * and their pre-authorized codes, access tokens, c_nonces, the DPoP jti replay
- * set and the record of issued credentials.
+ * and their pre-authorized codes, access tokens, the jti replay set (DPoP
+ * jtis and spent c_nonces: nonce.h) and the record of issued credentials.
  *
  * One interface, several backends: SQLite (the embedded default) and
  * PostgreSQL (src/store/pg*.c), behind the same const operation table, so that no route
@@ -14,7 +14,7 @@
  * concurrent requests cannot both succeed.
  *
  * Secrets are stored only as SHA-256 hashes: API keys, pre-authorized codes,
- * transaction codes, access tokens, c_nonces and jtis arrive here hashed by the
+ * transaction codes, access tokens and jtis arrive here hashed by the
  * caller (gr_sha256) and are compared by hash.
  *
  * Times are Unix seconds, passed in by the caller (`now`), so that tests can
@@ -242,11 +242,10 @@ struct gr_store_ops {
     int (*token_get)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_token *out,
                      struct gr_err *err);
 
-    /* c_nonces: put, and take once. nonce_take: INVALID_NONCE if unknown, spent or expired. */
-    int (*nonce_put)(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err);
-    int (*nonce_take)(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err);
-
-    /* The DPoP jti replay set: DUPLICATE when `hash` is there and not expired. */
+    /*
+     * The replay set, of DPoP jtis and of spent c_nonces (nonce.h's replay
+     * key): DUPLICATE when `hash` is there and not expired.
+     */
     int (*jti_add)(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
                    struct gr_err *err);
 
@@ -338,7 +337,7 @@ struct gr_store_ops {
     int (*ping)(void *ctx, struct gr_err *err);
 
     /*
-     * Delete the nonces, jtis, tokens and rate buckets expired at `now`. Keep
+     * Delete the jtis, tokens and rate buckets expired at `now`. Keep
      * every offer, but forget the claims and sealed URL of one past its use:
      * dead, expired unredeemed, or redeemed `token_lifetime` seconds ago or
      * more (its access token, made at the redemption, can no longer fetch a
@@ -382,8 +381,8 @@ GR_API int gr_store_open(struct gr_str url, struct gr_store *out, struct gr_err 
 GR_API void gr_store_close(struct gr_store *store);
 
 /*
- * Keep the short-lived state of `db` (access tokens, c_nonces, the DPoP jti
- * replay set, rate-limit buckets) in the Redis at `url`,
+ * Keep the short-lived state of `db` (access tokens, the jti replay set,
+ * rate-limit buckets) in the Redis at `url`,
  * redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or, on this machine's Unix
  * socket, unix://[[USER]:PASSWORD@]/PATH[?db=DB], each key expiring by itself;
  * the rest stays in `db`, a SQLite or PostgreSQL store (USAGE otherwise:

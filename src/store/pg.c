@@ -6,7 +6,7 @@
  *
  * Many processes share one database, so every single-use thing is spent by
  * one conditional write whose row count says who won, never by a read and a
- * write: a nonce by DELETE, a jti by INSERT ... ON CONFLICT DO UPDATE ...
+ * write: a jti (or a spent c_nonce) by INSERT ... ON CONFLICT DO UPDATE ...
  * WHERE expired. PostgreSQL's row locks make the losers of a race wait for
  * the winner's commit and then see its row. Transactions run at READ
  * COMMITTED; where a read decides a write, the read locks (FOR UPDATE or an
@@ -171,23 +171,6 @@ static int token_get(void *ctx, const uint8_t hash[32], int64_t now, struct gr_t
     return rc;
 }
 
-static int nonce_put(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err)
-{
-    struct gr__pg_conn *c = NULL;
-    struct gr__pg_args a = { 0 };
-    int rc;
-
-    if (gr__pg_get(ctx, &c, err) < 0)
-        return -1;
-    gr__pg_hash(&a, hash);
-    gr__pg_i64(&a, expires_at);
-    rc = gr__pg_do(c, PQ_NONCE_INSERT, &a, err);
-    if (rc < 0)
-        gr__pg_unique(c, GR_ERR_DUPLICATE, "This c_nonce is already stored.", err);
-    gr__pg_put(ctx, c);
-    return rc;
-}
-
 /* Run a statement whose affected-row count must be 1; `code` with `desc` when it is 0. */
 static int change_one(void *ctx, enum gr__pg_sql_id id, const struct gr__pg_args *a,
                       enum gr_errc code, const char *desc, struct gr_err *err)
@@ -207,21 +190,6 @@ static int change_one(void *ctx, enum gr__pg_sql_id id, const struct gr__pg_args
     PQclear(r);
     gr__pg_put(ctx, c);
     return rc;
-}
-
-/*
- * see store.h. One DELETE ... WHERE unexpired spends the nonce: a racing
- * DELETE of the same row waits for the first to commit, then finds no row.
- */
-static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err)
-{
-    struct gr__pg_args a = { 0 };
-
-    gr__pg_hash(&a, hash);
-    gr__pg_i64(&a, now);
-    return change_one(ctx, PQ_NONCE_TAKE, &a, GR_ERR_INVALID_NONCE,
-                      "The c_nonce is not known, was already used or has expired; fetch a new one.",
-                      err);
 }
 
 /*
@@ -378,7 +346,10 @@ out:
 static int sweep(void *ctx, int64_t now, int64_t token_lifetime, struct gr_err *err)
 {
     static const enum gr__pg_sql_id steps[] = {
-        PQ_SWEEP_NONCES, PQ_SWEEP_JTIS, PQ_SWEEP_TOKENS, PQ_SWEEP_RATES, PQ_SWEEP_OFFERS,
+        PQ_SWEEP_JTIS,
+        PQ_SWEEP_TOKENS,
+        PQ_SWEEP_RATES,
+        PQ_SWEEP_OFFERS,
     };
     struct gr__pg_conn *c = NULL;
     int rc = -1;
@@ -467,8 +438,6 @@ const struct gr_store_ops gr__pg_ops = {
     .offer_redeem = gr__pg_offer_redeem,
     .token_put = token_put,
     .token_get = token_get,
-    .nonce_put = nonce_put,
-    .nonce_take = nonce_take,
     .jti_add = jti_add,
     .issued_add = issued_add,
     .issued_ids = issued_ids,

@@ -269,6 +269,11 @@ const char *const gr__pg_migrations[] = {
     "  ADD COLUMN IF NOT EXISTS skip_used BOOLEAN NOT NULL DEFAULT false;"
     "UPDATE status_lists s SET skip_used = true "
     "WHERE EXISTS (SELECT 1 FROM status_used u WHERE u.list_id = s.id);",
+    /*
+     * 12: c_nonces are stateless (nonce.h): the nonce endpoint writes nothing,
+     * and a used c_nonce is kept in jtis until it expires.
+     */
+    "DROP TABLE IF EXISTS nonces;",
 };
 
 const size_t gr__pg_migrations_len = GR_NELEM(gr__pg_migrations);
@@ -341,9 +346,6 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                         "$3::text, $4::text, $5::bytea, $6::bigint, $7::text)",
     [PQ_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = $1::bytea "
                      "AND expires_at > $2::bigint",
-    [PQ_NONCE_INSERT] = "INSERT INTO nonces (hash, expires_at) VALUES ($1::bytea, $2::bigint)",
-    /* One DELETE spends the nonce: of racing takers, only the one that deleted the row has it. */
-    [PQ_NONCE_TAKE] = "DELETE FROM nonces WHERE hash = $1::bytea AND expires_at > $2::bigint",
     /*
      * A jti seen before counts only while unexpired; an expired row is reused
      * in place. ON CONFLICT makes a racing insert of the same key wait for the
@@ -424,7 +426,6 @@ const char *const gr__pg_sql[PQ__COUNT] = {
                          "ON CONFLICT (name) DO NOTHING",
     [PQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = $1::text",
     [PQ_PING] = "SELECT 1",
-    [PQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= $1::bigint",
     [PQ_SWEEP_RATES] = "DELETE FROM rate_buckets WHERE full_at <= $1::bigint * 1000",

@@ -1,14 +1,14 @@
 /*
  * The short-lived state in Redis (store.h: gr_store_with_redis): access
- * tokens, c_nonces, the DPoP jti replay set and the rate-limit buckets,
- * each key with its own expiry, so that Redis forgets them by itself and
- * every process on one Redis sees the same ones. The rest goes to the
- * database store this one wraps.
+ * tokens, the jti replay set (DPoP jtis and spent c_nonces) and the
+ * rate-limit buckets, each key with its own expiry, so that Redis forgets
+ * them by itself and every process on one Redis sees the same ones. The
+ * rest goes to the database store this one wraps.
  *
  * Single use holds as in the databases, by one atomic Redis operation per
- * spend: a nonce is taken by GETDEL, a jti added by SET NX (or, over an
- * expired one Redis still keeps, by a Lua script) and a bucket taken by a
- * Lua script (Redis runs a script alone). Times compared are the caller's `now`,
+ * spend: a jti is added by SET NX (or, over an expired one Redis still
+ * keeps, by a Lua script) and a bucket taken by a Lua script (Redis runs a
+ * script alone). Times compared are the caller's `now`,
  * as the stored values carry their expiry; Redis's own expiry, relative to
  * now, only frees the memory.
  *
@@ -148,7 +148,7 @@ fail:
  * dropped, not returned. When it was an idle one from the pool (Redis may
  * have restarted since), the command is tried once more on a fresh
  * connection: should the first try have run and only its answer been lost,
- * the second finds the nonce spent, the jti or token there, and refuses,
+ * the second finds the jti or token there, and refuses,
  * which fails closed.
  */
 static redisReply *run(struct redis *R, const char *what, int argc, const char **argv,
@@ -304,49 +304,7 @@ static int token_get(void *ctx, const uint8_t hash[32], int64_t now, struct gr_t
     return 0;
 }
 
-/* ---- c_nonces ---- */
-
-static int nonce_put(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err)
-{
-    struct redis *R = ctx;
-    char key[KEY_MAX], ttl[24], exp[24];
-    redisReply *r;
-
-    hash_key("nonce", hash, key);
-    snprintf(exp, sizeof(exp), "%lld", (long long)expires_at);
-    ttl_of(expires_at, ttl);
-    r = run(R, "nonce_put", 5, (const char *[]){ "SET", key, exp, "EX", ttl }, NULL, err);
-    if (r == NULL)
-        return -1;
-    freeReplyObject(r);
-    return 0;
-}
-
-/* GETDEL: of any number of racing takers, one gets the value, the rest nothing. */
-static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err)
-{
-    struct redis *R = ctx;
-    char key[KEY_MAX];
-    redisReply *r;
-    long long exp;
-
-    hash_key("nonce", hash, key);
-    r = run(R, "nonce_take", 2, (const char *[]){ "GETDEL", key }, NULL, err);
-    if (r == NULL)
-        return -1;
-    if (r->type == REDIS_REPLY_NIL) {
-        freeReplyObject(r);
-        return gr_fail(err, GR_ERR_INVALID_NONCE, "The c_nonce is unknown, used or expired.");
-    }
-    if (r->type != REDIS_REPLY_STRING || sscanf(r->str, "%lld", &exp) != 1)
-        return odd(R, r, err);
-    freeReplyObject(r);
-    if (exp <= now)
-        return gr_fail(err, GR_ERR_INVALID_NONCE, "The c_nonce is unknown, used or expired.");
-    return 0;
-}
-
-/* ---- the DPoP jti replay set ---- */
+/* ---- the jti replay set: DPoP jtis and spent c_nonces ---- */
 
 /*
  * A jti seen before counts only while unexpired at the caller's now; 1:
@@ -667,8 +625,6 @@ static const struct gr_store_ops redis_ops = {
     .offer_redeem = offer_redeem,
     .token_put = token_put,
     .token_get = token_get,
-    .nonce_put = nonce_put,
-    .nonce_take = nonce_take,
     .jti_add = jti_add,
     .issued_add = issued_add,
     .issued_ids = issued_ids,

@@ -6,8 +6,8 @@
  *
  * Single-use things are spent by one conditional write, whose row count or
  * RETURNING row says who won: a code is redeemed by an UPDATE ... WHERE
- * state = 'pending', a nonce taken by a DELETE, a jti added by an INSERT that
- * only replaces an expired row. SQLite runs one writer at a time, so exactly
+ * state = 'pending', a jti (or a spent c_nonce) added by an INSERT that only
+ * replaces an expired row. SQLite runs one writer at a time, so exactly
  * one of any number of racing callers sees the change.
  */
 #include "store/internal.h"
@@ -216,49 +216,6 @@ out:
     return rc;
 }
 
-static int nonce_put(void *ctx, const uint8_t hash[32], int64_t expires_at, struct gr_err *err)
-{
-    struct gr__store_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-
-    if (gr__store_get(ctx, &c, err) < 0)
-        return -1;
-    if (gr__store_stmt(c, SQ_NONCE_INSERT, &st, err) == 0) {
-        gr__store_bind_hash(st, 1, hash);
-        sqlite3_bind_int64(st, 2, expires_at);
-        rc = gr__store_insert(c, st, GR_ERR_DUPLICATE, "This c_nonce is already stored.", err);
-    }
-    gr__store_put(ctx, c);
-    return rc;
-}
-
-/* see store.h: one DELETE spends the nonce; whoever deleted the row has it. */
-static int nonce_take(void *ctx, const uint8_t hash[32], int64_t now, struct gr_err *err)
-{
-    struct gr__store_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-
-    if (gr__store_get(ctx, &c, err) < 0)
-        return -1;
-    if (gr__store_stmt(c, SQ_NONCE_TAKE, &st, err) < 0)
-        goto out;
-    gr__store_bind_hash(st, 1, hash);
-    sqlite3_bind_int64(st, 2, now);
-    if (gr__store_step_done(c, st, err) < 0)
-        goto out;
-    if (sqlite3_changes(c->db) != 1) {
-        gr_fail(err, GR_ERR_INVALID_NONCE,
-                "The c_nonce is not known, was already used or has expired; fetch a new one.");
-        goto out;
-    }
-    rc = 0;
-out:
-    gr__store_put(ctx, c);
-    return rc;
-}
-
 /* see store.h: the upsert changes a row only when the jti is new or its old row expired. */
 static int jti_add(void *ctx, const uint8_t hash[32], int64_t expires_at, int64_t now,
                    struct gr_err *err)
@@ -417,7 +374,10 @@ static int run_at(struct gr__store_conn *c, enum gr__store_sql_id id, int64_t no
 static int sweep(void *ctx, int64_t now, int64_t token_lifetime, struct gr_err *err)
 {
     static const enum gr__store_sql_id steps[] = {
-        SQ_SWEEP_NONCES, SQ_SWEEP_JTIS, SQ_SWEEP_TOKENS, SQ_SWEEP_RATES, SQ_SWEEP_OFFERS,
+        SQ_SWEEP_JTIS,
+        SQ_SWEEP_TOKENS,
+        SQ_SWEEP_RATES,
+        SQ_SWEEP_OFFERS,
     };
     struct gr__store_conn *c = NULL;
     int rc = -1;
@@ -532,8 +492,6 @@ const struct gr_store_ops gr__store_sqlite_ops = {
     .offer_redeem = gr__store_offer_redeem,
     .token_put = token_put,
     .token_get = token_get,
-    .nonce_put = nonce_put,
-    .nonce_take = nonce_take,
     .jti_add = jti_add,
     .issued_add = issued_add,
     .issued_ids = issued_ids,

@@ -161,6 +161,11 @@ const char *const gr__store_sqlite_migrations[] = {
     "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';"
     "ALTER TABLE issued ADD COLUMN kid TEXT;"
     "CREATE INDEX issued_kid ON issued (kid, expires_at);",
+    /*
+     * 7: c_nonces are stateless (nonce.h): made without a write, and a used
+     * one is kept in the jti replay set until it expires.
+     */
+    "DROP TABLE IF EXISTS nonces;",
 };
 
 const size_t gr__store_sqlite_migrations_len = GR_NELEM(gr__store_sqlite_migrations);
@@ -211,8 +216,6 @@ const char *const gr__store_sql[SQ__COUNT] = {
                       "WHERE id = ?1 AND state = 'pending' RETURNING state",
     [SQ_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1 AND expires_at > ?2",
-    [SQ_NONCE_INSERT] = "INSERT INTO nonces (hash, expires_at) VALUES (?1, ?2)",
-    [SQ_NONCE_TAKE] = "DELETE FROM nonces WHERE hash = ?1 AND expires_at > ?2",
     /* A jti seen before counts only while unexpired; an expired row is reused in place. */
     [SQ_JTI_ADD] = "INSERT INTO jtis (hash, expires_at) VALUES (?1, ?2) "
                    "ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at "
@@ -250,7 +253,6 @@ const char *const gr__store_sql[SQ__COUNT] = {
     [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
     /* Reads a table, so that a database file gone unreadable fails it. */
     [SQ_PING] = "SELECT count(*) FROM secrets",
-    [SQ_SWEEP_NONCES] = "DELETE FROM nonces WHERE expires_at <= ?1",
     [SQ_SWEEP_JTIS] = "DELETE FROM jtis WHERE expires_at <= ?1",
     [SQ_SWEEP_TOKENS] = "DELETE FROM tokens WHERE expires_at <= ?1",
     [SQ_SWEEP_RATES] = "DELETE FROM rate_buckets WHERE full_at <= ?1 * 1000",

@@ -303,16 +303,7 @@ bool same_slot(const struct gr_status_slot *a, const struct gr_status_slot *b)
     return a->idx == b->idx && strcmp(a->list_id, b->list_id) == 0;
 }
 
-/* Entries are distinct, in lists of the asked shape, and not handed out in order. */
-enum gr_errc take(struct fixture *f, const char *nonce, int64_t now)
-{
-    struct gr_err err;
-    uint8_t h[32];
-
-    hash(nonce, h);
-    return code_of(OPS(f)->nonce_take(CTX(f), h, now, &err), &err);
-}
-
+/* Add `id` (hashed) to the replay set until `exp`, at `now`: the code of it. */
 enum gr_errc jti(struct fixture *f, const char *id, int64_t exp, int64_t now)
 {
     struct gr_err err;

@@ -92,7 +92,6 @@ void assert_losers(const struct race *r, enum gr_errc want);
 void token_init(struct gr_token *t, const char *token, bool dpop, int64_t exp);
 void issued_init(struct gr_issued *r, const char *id);
 bool same_slot(const struct gr_status_slot *a, const struct gr_status_slot *b);
-enum gr_errc take(struct fixture *f, const char *nonce, int64_t now);
 enum gr_errc jti(struct fixture *f, const char *id, int64_t exp, int64_t now);
 /*
  * The audit trail as the database holds it: the number of events, and the

@@ -246,7 +246,6 @@ static void test_sweep_rows(void **state)
     gr_sha256("token", 5, t.hash);
     ok(OPS(f)->token_put(CTX(f), &t, &err), &err);
     gr_sha256("nonce", 5, h);
-    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 10, &err), &err);
     ok(OPS(f)->jti_add(CTX(f), h, NOW + 10, NOW, &err), &err);
     gr_sha256("jti", 3, h);
     ok(OPS(f)->jti_add(CTX(f), h, NOW + 11, NOW, &err), &err);
@@ -254,7 +253,6 @@ static void test_sweep_rows(void **state)
     /* The claims are gone from the bytes on disk too: zeroed, and the WAL cut. */
     assert_false(file_has(f->path, "-wal", "Erika"));
     assert_false(file_has(f->path, "", "Erika"));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM nonces"), 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM tokens"), 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jtis"), 1);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM offers WHERE subject_json IS NULL"), 1);
@@ -291,7 +289,7 @@ static double seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Put a nonce while another writer holds the lock for `ms`; the code, and the time it took. */
+/* Add a jti while another writer holds the lock for `ms`; the code, and the time it took. */
 static enum gr_errc put_while_locked(struct fixture *f, int ms, double *took, struct gr_err *err)
 {
     struct holder h = { .path = f->path, .ms = ms };
@@ -305,7 +303,7 @@ static enum gr_errc put_while_locked(struct fixture *f, int ms, double *took, st
     assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
     pthread_barrier_wait(&h.locked);
     start = seconds();
-    rc = OPS(f)->nonce_put(CTX(f), hash, NOW + 10, err);
+    rc = OPS(f)->jti_add(CTX(f), hash, NOW + 10, NOW, err);
     *took = seconds() - start;
     pthread_join(t, NULL);
     pthread_barrier_destroy(&h.locked);

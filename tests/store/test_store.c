@@ -2,7 +2,7 @@
  * The store contract (store.h), run against every backend (contract.h): each
  * case gets a fresh store and drives it only through the ops table, so a new
  * backend joins by adding a row. Here: organizations and rate limits, offers
- * and their redemption, access tokens, c_nonces, the DPoP jti set, issued
+ * and their redemption, access tokens, the jti replay set, issued
  * records and status allocation; test_store_records.c has the rest. What
  * only SQLite has (URLs, migrations, the file) is in test_sqlite.c.
  */
@@ -609,43 +609,6 @@ static void test_tokens(void **state)
     assert_code(code_of(OPS(f)->token_get(CTX(f), h, NOW, &got, &err), &err), GR_ERR_INVALID_TOKEN);
 }
 
-static void test_nonces(void **state)
-{
-    struct fixture *f = *state;
-    struct gr_err err;
-    uint8_t h[32];
-
-    hash("nonce-1", h);
-    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 300, &err), &err);
-    hash("nonce-2", h);
-    ok(OPS(f)->nonce_put(CTX(f), h, NOW + 300, &err), &err);
-    assert_code(take(f, "nonce-1", NOW), GR_ERR_OK);
-    assert_code(take(f, "nonce-1", NOW), GR_ERR_INVALID_NONCE);
-    assert_code(take(f, "nonce-2", NOW + 300), GR_ERR_INVALID_NONCE); /* expired */
-    assert_code(take(f, "nonce-9", NOW), GR_ERR_INVALID_NONCE);
-}
-
-static int race_nonce(struct race *r, int i, struct gr_err *err)
-{
-    uint8_t h[32];
-
-    (void)i;
-    hash("nonce-1", h);
-    return OPS(r->f)->nonce_take(CTX(r->f), h, NOW, err);
-}
-
-static void test_nonce_race(void **state)
-{
-    struct race r = { .f = *state, .op = race_nonce };
-    struct gr_err err;
-    uint8_t h[32];
-
-    hash("nonce-1", h);
-    ok(OPS(r.f)->nonce_put(CTX(r.f), h, NOW + 300, &err), &err);
-    assert_int_equal(run_race(&r), 1);
-    assert_losers(&r, GR_ERR_INVALID_NONCE);
-}
-
 static void test_jti(void **state)
 {
     struct fixture *f = *state;
@@ -875,8 +838,6 @@ static const struct CMUnitTest cases[] = {
     cmocka_unit_test_setup_teardown(test_redeem_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redeem_wrong_tx_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_nonce_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jti, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jti_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_redis_scripts, setup, teardown),
