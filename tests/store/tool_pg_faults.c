@@ -385,7 +385,8 @@ int main(void)
     char dbinfo[512];
     struct gr_store s;
     struct gr_err err;
-    PGconn *admin, *db;
+    PGconn *admin = NULL, *db = NULL;
+    int rc = 1;
 
     if (opts == NULL) {
         fprintf(stderr, "tool_pg_faults: GR_TEST_PG must hold a libpq conninfo\n");
@@ -400,7 +401,7 @@ int main(void)
     admin = PQconnectdb(info);
     if (PQstatus(admin) != CONNECTION_OK) {
         fprintf(stderr, "tool_pg_faults: %s", PQerrorMessage(admin));
-        return 1;
+        goto out;
     }
     PQclear(sql(admin, "CREATE DATABASE gr_faults"));
     snprintf(url, sizeof(url), "postgresql:///gr_faults?host=%s&user=%s", host, user);
@@ -408,13 +409,13 @@ int main(void)
     db = PQconnectdb(dbinfo);
     if (PQstatus(db) != CONNECTION_OK) {
         fprintf(stderr, "tool_pg_faults: %s", PQerrorMessage(db));
-        return 1;
+        goto out;
     }
     migration_race(db);
     bitmap_migration(db);
     if (gr_store_open(gr_str_c(url), &s, &err) < 0) {
         check(false, "open", &err);
-        return 1;
+        goto out;
     }
     damaged_rows(db, &s);
     lost_connection(db, &s);
@@ -424,8 +425,11 @@ int main(void)
     outage(&s);
     gr_store_close(&s);
     no_server();
+    rc = failures ? 1 : 0;
+out:
+    PQfinish(db);
     PQfinish(admin);
     PQconninfoFree(opts);
-    printf("%s\n", failures ? "tool_pg_faults: FAILED" : "tool_pg_faults: all passed");
-    return failures ? 1 : 0;
+    printf("%s\n", rc ? "tool_pg_faults: FAILED" : "tool_pg_faults: all passed");
+    return rc;
 }
