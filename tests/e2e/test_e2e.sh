@@ -63,10 +63,21 @@ export GRAMOTA_OFFER_BURST=1000000 GRAMOTA_GUESS_BURST=1000000
 
 # get URL PATH: the whole answer to GET URL/PATH in $answer (at most 5 s).
 get() {
-    local hp=${1#http://}
+    request GET "$@"
+}
+
+# post URL PATH: as get, a POST with an empty body.
+post() {
+    request POST "$@"
+}
+
+# request METHOD URL PATH: the whole answer in $answer (at most 5 s); no body.
+request() {
+    local hp=${2#http://}
     answer=
     { exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"; } 2>/dev/null || return 1
-    printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$hp" >&3
+    printf '%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
+        "$1" "$3" "$hp" >&3
     IFS= read -r -d '' -t 5 answer <&3
     exec 3<&-
     [ -n "$answer" ]
@@ -338,6 +349,11 @@ if psql -q "$GR_TEST_PG_URL" -c 'CREATE DATABASE gramota_rd' >/dev/null 2>"$tmp/
         else
             not_ok "redis away: /readyz after ${SECONDS} s: ${answer%%$'\r'*} ${answer##*$'\n'}"
         fi
+        # c_nonces need no store: the nonce endpoint answers while Redis is away.
+        post "${url[rd]}" /oid4vci/nonce
+        [[ $answer == "HTTP/1.1 200"* && $answer == *'"c_nonce":"'* ]] &&
+            ok "redis away: the nonce endpoint still hands out c_nonces" ||
+            not_ok "redis away: POST /oid4vci/nonce: ${answer%%$'\r'*} ${answer##*$'\n'}"
         eval "$GR_TEST_REDIS_START"
         get "${url[rd-twin]}" /readyz
         [[ $answer == "HTTP/1.1 200"* ]] && ok "redis back: /readyz is 200 again, no restart" ||
