@@ -55,6 +55,14 @@ void t_each_flipped_signature(const char *jws, enum gr_errc (*answer)(const char
 /* Read tests/<rel> from the source tree into `out` (NUL-terminated). */
 void t_fixture(const char *rel, struct gr_buf *out);
 
+/* A call that must succeed; `err` is the one it was given. */
+#define ok(call, err)                                                                  \
+    do {                                                                               \
+        if ((call) != 0)                                                               \
+            fail_msg("%s: %s (%s; %s)", #call, (err)->desc, gr_errc_name((err)->code), \
+                     (err)->cause);                                                    \
+    } while (0)
+
 /* Assert two error codes equal, printing their names. */
 #define assert_code(got, want)                                                         \
     do {                                                                               \

@@ -194,21 +194,13 @@ static int check_challenge(const json_t *claims, struct gr_str want, struct gr_e
     return 0;
 }
 
-static void put_be64(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
 /* The replay key of attest.h: label, length-prefixed client_id, jti. */
 static void jti_hash(struct gr_str client_id, struct gr_str jti, uint8_t out[32])
 {
     struct gr_buf b;
     uint8_t len[8];
 
-    put_be64(len, client_id.len);
+    gr__put_be64(len, client_id.len);
     gr_buf_init(&b, GR_BUF_UNBOUNDED);
     gr_buf_add(&b, jti_label, sizeof(jti_label) - 1);
     gr_buf_add(&b, len, sizeof(len));

@@ -31,7 +31,7 @@ int gr__url_normalize(struct gr_str in, struct gr_buf *out, struct gr_err *err);
 /* The view of `url` before its first `?` or `#`: the URL without query and fragment. */
 struct gr_str gr__url_strip_query(struct gr_str url);
 
-/* ---- stateless nonces (mac.c) ---- */
+/* ---- stateless nonces, and the byte order of replay keys (mac.c) ---- */
 
 #define GR__OID4VCI_MAC_LEN 16
 

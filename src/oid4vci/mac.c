@@ -1,4 +1,7 @@
-/* The labelled MAC behind gramota's stateless nonces (dpop.c, nonce.c). */
+/*
+ * The labelled MAC behind gramota's stateless nonces (dpop.c, nonce.c), and
+ * the big-endian numbers in them and in replay keys (client_attest.c).
+ */
 #include <pthread.h>
 #include <string.h>
 

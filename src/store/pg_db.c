@@ -333,6 +333,13 @@ int gr__pg_exec(struct gr__pg_conn *c, const char *sql, struct gr_err *err)
     return rc;
 }
 
+/* The low `n` bytes of `v` at `p`, most significant first: the wire's byte order. */
+static void put_be(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = n; i-- > 0; v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
 static void arg(struct gr__pg_args *a, const char *v, size_t len)
 {
     if (a->n >= GR__PG_MAX_ARGS)
@@ -372,8 +379,7 @@ void gr__pg_i64(struct gr__pg_args *a, int64_t v)
 {
     char *b = a->num[a->n < GR__PG_MAX_ARGS ? a->n : 0];
 
-    for (int i = 0; i < 8; i++)
-        b[i] = (char)(uint8_t)((uint64_t)v >> (56 - 8 * i));
+    put_be((uint8_t *)b, (uint64_t)v, 8);
     arg(a, b, 8);
 }
 
@@ -385,19 +391,11 @@ void gr__pg_i64(struct gr__pg_args *a, int64_t v)
  */
 enum { ARRAY_HEADER = 20, ARRAY_FLAGS = 4, ARRAY_LENGTH = 12 };
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static void add_u32(struct gr_buf *b, uint32_t v)
 {
     uint8_t p[4];
 
-    put_u32(p, v);
+    put_be(p, v, sizeof(p));
     gr_buf_add(b, p, sizeof(p));
 }
 
@@ -454,8 +452,7 @@ void gr__pg_col_add_i64(struct gr__pg_cols *cols, size_t i, int64_t v)
 {
     uint8_t p[8];
 
-    put_u32(p, (uint32_t)((uint64_t)v >> 32));
-    put_u32(p + 4, (uint32_t)v);
+    put_be(p, (uint64_t)v, sizeof(p));
     add_element(cols, i, p, sizeof(p));
 }
 
@@ -479,8 +476,8 @@ void gr__pg_cols_args(struct gr__pg_cols *cols, struct gr__pg_args *a)
     for (size_t i = 0; i < cols->n; i++) {
         uint8_t *head = (uint8_t *)cols->col[i].data;
 
-        put_u32(head + ARRAY_FLAGS, cols->has_null[i]);
-        put_u32(head + ARRAY_LENGTH, cols->rows[i]);
+        put_be(head + ARRAY_FLAGS, cols->has_null[i], 4);
+        put_be(head + ARRAY_LENGTH, cols->rows[i], 4);
         gr__pg_bytes(a, head, cols->col[i].len);
     }
 }

@@ -17,11 +17,25 @@
  */
 #include "store/internal.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #define ROUNDS 8
+
+/*
+ * AES-128-ECB fetched once, as SHA-256 is in src/core/crypto.c: an
+ * allocation keys an order, and EVP_aes_128_ecb() would look the cipher up
+ * again each time. Written once under pthread_once, then only read.
+ */
+static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes_ecb;
+
+static void fetch_aes(void)
+{
+    aes_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+}
 
 int gr__status_order_init(struct gr__status_order *o, const uint8_t *key, size_t key_len,
                           uint64_t size, struct gr_err *err)
@@ -35,8 +49,9 @@ int gr__status_order_init(struct gr__status_order *o, const uint8_t *key, size_t
         bits += 2;
     o->half = bits / 2;
     o->size = size;
-    o->aes = EVP_CIPHER_CTX_new();
-    if (o->aes == NULL || EVP_EncryptInit_ex2(o->aes, EVP_aes_128_ecb(), key, NULL, NULL) != 1) {
+    pthread_once(&aes_once, fetch_aes);
+    o->aes = aes_ecb ? EVP_CIPHER_CTX_new() : NULL;
+    if (o->aes == NULL || EVP_EncryptInit_ex2(o->aes, aes_ecb, key, NULL, NULL) != 1) {
         gr__status_order_release(o);
         return gr_fail(err, GR_ERR_SERVER_ERROR, "The status list order could not be keyed.");
     }

@@ -45,14 +45,6 @@ struct fixture {
 #define OPS(f) ((f)->s.ops)
 #define CTX(f) ((f)->s.ctx)
 
-/* A call that must succeed; `err` is the one it was given. */
-#define ok(call, err)                                                                  \
-    do {                                                                               \
-        if ((call) != 0)                                                               \
-            fail_msg("%s: %s (%s; %s)", #call, (err)->desc, gr_errc_name((err)->code), \
-                     (err)->cause);                                                    \
-    } while (0)
-
 #define RACE_SLOTS 4 /* status entries each racer takes */
 
 struct race {

@@ -29,13 +29,6 @@ struct fixture {
 #define OPS(f) ((f)->s.ops)
 #define CTX(f) ((f)->s.ctx)
 
-#define ok(call, err)                                                                  \
-    do {                                                                               \
-        if ((call) != 0)                                                               \
-            fail_msg("%s: %s (%s; %s)", #call, (err)->desc, gr_errc_name((err)->code), \
-                     (err)->cause);                                                    \
-    } while (0)
-
 static void open_store(const char *url, struct gr_store *s)
 {
     struct gr_err err;

@@ -11,13 +11,6 @@
 
 #include "store/internal.h"
 
-/* A call that must succeed; `err` is the one it was given. */
-#define ok(call, err)                                                               \
-    do {                                                                            \
-        if ((call) != 0)                                                            \
-            fail_msg("%s: %s (%s)", #call, (err)->desc, gr_errc_name((err)->code)); \
-    } while (0)
-
 static void key_from(unsigned n, uint8_t key[GR__STATUS_ORDER_KEY_LEN])
 {
     for (size_t i = 0; i < GR__STATUS_ORDER_KEY_LEN; i++)

@@ -55,6 +55,18 @@ static PGresult *sql(PGconn *pg, const char *q)
     return r;
 }
 
+/* Check that `q`'s first value is `want`. */
+static void check_sql(PGconn *pg, const char *q, const char *want, const char *what)
+{
+    PGresult *r = sql(pg, q);
+    bool ok = strcmp(PQgetvalue(r, 0, 0), want) == 0;
+
+    if (!ok)
+        printf("     got %s, not %s\n", PQgetvalue(r, 0, 0), want);
+    check(ok, what, NULL);
+    PQclear(r);
+}
+
 /*
  * Migration 3 turns the `used` bitmaps of status lists into status_used
  * rows: a list as an older gramota left it (entries 0, 9 and 1023 of 1024
@@ -166,49 +178,40 @@ static void migration_race(PGconn *db)
      * Migrations 5 and 6: no foreign key, nor a unique index nothing searches, on the rows an
      * issuance writes.
      */
-    r = sql(db,
-            "SELECT count(*) FROM pg_constraint WHERE (contype = 'f' AND conrelid::regclass::text "
-            "IN ('issued', 'status_used', 'offers', 'tokens')) OR conname = 'issued_seq_key'");
-    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
-          "no foreign key or unused unique index on the rows every issuance writes", NULL);
-    PQclear(r);
+    check_sql(
+        db,
+        "SELECT count(*) FROM pg_constraint WHERE (contype = 'f' AND conrelid::regclass::text "
+        "IN ('issued', 'status_used', 'offers', 'tokens')) OR conname = 'issued_seq_key'",
+        "0", "no foreign key or unused unique index on the rows every issuance writes");
     /* Migration 7: no index of status_lists names `free`, whose updates can then be HOT. */
-    r = sql(db, "SELECT count(*) FROM pg_index WHERE indrelid = 'status_lists'::regclass "
-                "AND (indpred IS NOT NULL OR indexprs IS NOT NULL OR EXISTS (SELECT 1 FROM "
-                "pg_attribute a WHERE a.attrelid = indrelid AND a.attname = 'free' "
-                "AND a.attnum = ANY (indkey)))");
-    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0,
-          "an allocation's update of a status list's count touches no index", NULL);
-    PQclear(r);
+    check_sql(db,
+              "SELECT count(*) FROM pg_index WHERE indrelid = 'status_lists'::regclass "
+              "AND (indpred IS NOT NULL OR indexprs IS NOT NULL OR EXISTS (SELECT 1 FROM "
+              "pg_attribute a WHERE a.attrelid = indrelid AND a.attname = 'free' "
+              "AND a.attnum = ANY (indkey)))",
+              "0", "an allocation's update of a status list's count touches no index");
     /* Migration 8: no CHECK on the tables an issuance writes; the rarely written keep theirs. */
-    r = sql(db, "SELECT count(*) FILTER (WHERE conrelid::regclass::text IN ('offers', 'tokens', "
-                "'jtis', 'status_lists', 'issued', 'audit')), count(*) FROM pg_constraint "
-                "WHERE contype = 'c' AND connamespace = 'public'::regnamespace");
-    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0 && strcmp(PQgetvalue(r, 0, 1), "0") != 0,
-          "no CHECK is re-planned for each statement of an issuance", NULL);
-    PQclear(r);
+    check_sql(db,
+              "SELECT count(*) FILTER (WHERE conrelid::regclass::text IN ('offers', 'tokens', "
+              "'jtis', 'status_lists', 'issued', 'audit')) = 0 AND count(*) > 0 FROM "
+              "pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace",
+              "t", "no CHECK is re-planned for each statement of an issuance");
     /* Migration 9: every indexed text column but an organization's name compares bytes. */
-    r = sql(db, "SELECT string_agg(c.relname || '.' || a.attname, ', ') FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_attribute a ON a.attrelid = "
-                "i.indrelid AND a.attnum = ANY (i.indkey) WHERE c.relnamespace = "
-                "'public'::regnamespace AND a.atttypid = 'text'::regtype AND a.attcollation <> "
-                "'\"C\"'::regcollation AND NOT (c.relname = 'orgs' AND a.attname = 'name') "
-                "AND c.relname <> 'gramota_schema'");
-    check(PQgetvalue(r, 0, 0)[0] == '\0', "indexed ids compare bytes, not a language's collation",
-          NULL);
-    if (PQgetvalue(r, 0, 0)[0] != '\0')
-        printf("     not: %s\n", PQgetvalue(r, 0, 0));
-    PQclear(r);
+    check_sql(db,
+              "SELECT coalesce(string_agg(c.relname || '.' || a.attname, ', '), '') FROM "
+              "pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_attribute a ON "
+              "a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE c.relnamespace = "
+              "'public'::regnamespace AND a.atttypid = 'text'::regtype AND a.attcollation <> "
+              "'\"C\"'::regcollation AND NOT (c.relname = 'orgs' AND a.attname = 'name') "
+              "AND c.relname <> 'gramota_schema'",
+              "", "indexed ids compare bytes, not a language's collation");
     /* Migration 10: the short-lived tables are indexed by their keys alone. */
-    r = sql(db, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE "
-                "c.relname IN ('jtis', 'tokens', 'rate_buckets') AND NOT i.indisprimary");
-    check(strcmp(PQgetvalue(r, 0, 0), "0") == 0, "a jti, token or rate take is one index entry",
-          NULL);
-    PQclear(r);
+    check_sql(db,
+              "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE "
+              "c.relname IN ('jtis', 'tokens', 'rate_buckets') AND NOT i.indisprimary",
+              "0", "a jti, token or rate take is one index entry");
     /* Migration 12: c_nonces are stateless; no table holds them. */
-    r = sql(db, "SELECT to_regclass('nonces') IS NULL");
-    check(strcmp(PQgetvalue(r, 0, 0), "t") == 0, "no table of c_nonces", NULL);
-    PQclear(r);
+    check_sql(db, "SELECT to_regclass('nonces') IS NULL", "t", "no table of c_nonces");
 }
 
 /*
